@@ -1,0 +1,1 @@
+"""Built-in basics: the serial executor and the patience stopping rule."""

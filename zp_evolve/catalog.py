@@ -1,0 +1,78 @@
+"""All tasks of the configured providers, addressed by unique name."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, Mapping, Sequence
+
+from zp_evolve.errors import DataError
+from zp_evolve.plugins import Plugins
+from zp_evolve.sampling import DevRule, sample_dev, sample_test
+from zp_evolve.tasks import EvalTask, Example, Task, TaskProvider
+
+EVAL_POOL_SPLITS = ("dev", "validation", "train")
+
+
+class TaskCatalog:
+    """Tasks from one or more providers; names must be unique across them."""
+
+    def __init__(self, plugins: Plugins, provider_specs: Sequence[Mapping[str, Any]]) -> None:
+        self._providers: dict[str, TaskProvider] = {}
+        self._tasks: dict[str, Task] = {}
+        self._owner: dict[str, str] = {}
+        for index, spec in enumerate(provider_specs):
+            provider = plugins.build("tasks", spec, path=f"tasks.providers.{index}")
+            label = str(spec.get("name"))
+            self._providers[label] = provider
+            for task in provider.tasks():
+                if task.name in self._tasks:
+                    raise DataError(
+                        f"task {task.name!r} is provided twice: by {self._owner[task.name]!r} and by {label!r}"
+                    )
+                self._tasks[task.name] = task
+                self._owner[task.name] = label
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tasks
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    def tasks(self) -> list[Task]:
+        return [self._tasks[name] for name in sorted(self._tasks)]
+
+    def unknown_message(self, name: str) -> str:
+        close = difflib.get_close_matches(name, list(self._tasks), n=5, cutoff=0.6)
+        hint = f" Close matches: {', '.join(close)}." if close else ""
+        return f"unknown task {name!r}.{hint} Run 'zp-evolve tasks' to list the {len(self._tasks)} tasks available."
+
+    def get(self, name: str) -> Task:
+        if name not in self._tasks:
+            raise DataError(self.unknown_message(name))
+        return self._tasks[name]
+
+    def examples(self, name: str, split: str) -> list[Example]:
+        task = self.get(name)
+        return self._providers[self._owner[name]].examples(task.name, split)
+
+    def eval_pool(self, name: str) -> list[Example]:
+        """Examples dev sets may be drawn from: every split except ``test``."""
+        task = self.get(name)
+        pool: list[Example] = []
+        for split in task.splits:
+            if split != "test":
+                pool.extend(self.examples(name, split))
+        if not pool:
+            raise DataError(f"task {name!r} has no non-test split to draw a dev set from (splits: {task.splits})")
+        return pool
+
+    def eval_task(self, name: str, seed: int, dev_rule: DevRule, test_limit: int) -> EvalTask:
+        """The dev sample (paper rules) and a test sample of one task."""
+        task = self.get(name)
+        dev = sample_dev(task, self.eval_pool(name), seed, dev_rule)
+        if not dev:
+            raise DataError(f"task {name!r} gave an empty dev set")
+        test: list[Example] = []
+        if "test" in task.splits and test_limit != 0:
+            test = sample_test(task, self.examples(name, "test"), seed, test_limit)
+        return EvalTask(task=task, dev=tuple(dev), test=tuple(test))

@@ -1,0 +1,1 @@
+"""The ``zp-evolve`` command line."""

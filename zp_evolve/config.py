@@ -1,0 +1,219 @@
+"""Load, override and validate run configurations, reporting every error at once.
+
+Each error names the file, the line, the key path, what is wrong and what is
+allowed. Validation never loads a model: it checks the schema, plugin names and
+options, task names and prompt placeholders.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import yaml
+from pydantic import ValidationError
+
+from zp_evolve.config_schema import RunConfig
+from zp_evolve.errors import ConfigError, ConfigIssue, ZpError
+from zp_evolve.plugins import Plugins
+
+#: Keys of a mutator entry that the engine consumes; the rest go to the plugin.
+MUTATOR_ENGINE_KEYS = ("weight", "label")
+
+
+def read_yaml(path: str | Path) -> tuple[Any, dict[tuple, int]]:
+    """Parse a YAML file; also return the line of every key path."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError([ConfigIssue("", f"file not found: {path}. Check the path.", file=str(path))])
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(error, "problem", None) or str(error)
+        raise ConfigError([ConfigIssue("", f"malformed YAML: {problem}", file=str(path), line=line)]) from None
+    lines: dict[tuple, int] = {}
+    if node is not None:
+        _index_lines(node, (), lines)
+    return data, lines
+
+
+def _index_lines(node: yaml.Node, path: tuple, lines: dict[tuple, int]) -> None:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            child = path + (key.value,)
+            lines[child] = key.start_mark.line + 1
+            _index_lines(value, child, lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, value in enumerate(node.value):
+            _index_lines(value, path + (index,), lines)
+
+
+def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """Apply ``key.path=value`` overrides; values are parsed as YAML scalars or lists."""
+    data = copy.deepcopy(data)
+    issues = []
+    for override in overrides:
+        if "=" not in override:
+            issues.append(ConfigIssue(override, "an override must look like key.path=value, e.g. search.top_k=8"))
+            continue
+        key, raw = override.split("=", 1)
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            value = raw
+        parts = key.strip().split(".")
+        target: Any = data
+        try:
+            for part in parts[:-1]:
+                target = target[int(part)] if isinstance(target, list) else target.setdefault(part, {})
+            last = parts[-1]
+            if isinstance(target, list):
+                target[int(last)] = value
+            else:
+                target[last] = value
+        except (ValueError, IndexError, TypeError, AttributeError):
+            issues.append(ConfigIssue(key, f"cannot set {key!r}: the path does not exist in this config"))
+    if issues:
+        raise ConfigError(issues)
+    return data
+
+
+def _path_text(path: Sequence[Any]) -> str:
+    return ".".join(str(p) for p in path)
+
+
+def _schema_issues(error: ValidationError) -> list[ConfigIssue]:
+    issues = []
+    for item in error.errors():
+        loc = [p for p in item["loc"]]
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            parent = loc[:-1]
+            allowed = _allowed_keys(parent)
+            message = f"unknown key {loc[-1]!r}" + (f". Allowed: {', '.join(allowed)}" if allowed else "")
+        elif item["type"] == "missing":
+            message = "required key is missing"
+        elif "input" in item and not isinstance(item["input"], (dict, list)):
+            message = f"{message} (got {item['input']!r})"
+        issues.append(ConfigIssue(_path_text(loc), message))
+    return issues
+
+
+def _allowed_keys(path: Sequence[Any]) -> list[str]:
+    model: Any = RunConfig
+    for part in path:
+        field = getattr(model, "model_fields", {}).get(part) if isinstance(part, str) else None
+        if field is None:
+            return []
+        model = field.annotation
+    return list(getattr(model, "model_fields", {}))
+
+
+def validate(
+    data: Any,
+    plugins: Plugins,
+    *,
+    file: str = "",
+    lines: Mapping[tuple, int] | None = None,
+    check_tasks: bool = True,
+) -> RunConfig:
+    """Validate a parsed config; raise one :class:`ConfigError` listing every problem."""
+    lines = lines or {}
+    issues: list[ConfigIssue] = []
+    if not isinstance(data, dict):
+        raise ConfigError([ConfigIssue("", "the file must hold a mapping of keys (name:, tasks:, ...)", file=file)])
+    config = None
+    try:
+        config = RunConfig.model_validate(data)
+    except ValidationError as error:
+        issues.extend(_schema_issues(error))
+    issues.extend(_component_issues(data, plugins))
+    if config is not None and check_tasks and not issues:
+        issues.extend(_task_issues(config, plugins))
+    if issues:
+        raise ConfigError([_locate(issue, file, lines) for issue in issues])
+    assert config is not None  # no issues means the schema validated
+    return config
+
+
+def _locate(issue: ConfigIssue, file: str, lines: Mapping[tuple, int]) -> ConfigIssue:
+    path = tuple(int(p) if p.isdigit() else p for p in issue.path.split(".")) if issue.path else ()
+    line = lines.get(path)
+    while line is None and path:
+        path = path[:-1]
+        line = lines.get(path)
+    return ConfigIssue(issue.path, issue.message, file=file, line=line)
+
+
+def _component_issues(data: Mapping[str, Any], plugins: Plugins) -> list[ConfigIssue]:
+    issues: list[ConfigIssue] = []
+
+    def check(kind: str, spec: Any, path: str, engine_keys: Sequence[str] = ()) -> None:
+        if not isinstance(spec, dict):
+            return  # the schema already reported it
+        spec = {k: v for k, v in spec.items() if k not in engine_keys}
+        issues.extend(plugins.check_spec(kind, spec, path))
+
+    if isinstance(data.get("model"), dict):
+        check("backends", data["model"], "model")
+    check("fitness", data.get("fitness", {"name": "dev_metric"}), "fitness")
+    check("executors", data.get("executor", {"name": "serial"}), "executor")
+    mutators = data.get("mutators")
+    if isinstance(mutators, list):
+        for index, spec in enumerate(mutators):
+            check("mutators", spec, f"mutators.{index}", MUTATOR_ENGINE_KEYS)
+            if isinstance(spec, dict) and "weight" in spec:
+                weight = spec["weight"]
+                if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight <= 0:
+                    issues.append(ConfigIssue(f"mutators.{index}.weight", f"must be a positive number (got {weight!r})"))
+    tasks = data.get("tasks")
+    if isinstance(tasks, dict) and isinstance(tasks.get("providers"), list):
+        for index, spec in enumerate(tasks["providers"]):
+            check("tasks", spec, f"tasks.providers.{index}")
+    return issues
+
+
+def _task_issues(config: RunConfig, plugins: Plugins) -> list[ConfigIssue]:
+    from zp_evolve.catalog import TaskCatalog
+    from zp_evolve.prompts import template_problems
+
+    try:
+        catalog = TaskCatalog(plugins, config.tasks.providers)
+    except ZpError as error:
+        return [ConfigIssue("tasks.providers", str(error))]
+    issues = []
+    for index, name in enumerate(config.tasks.names):
+        if name not in catalog:
+            issues.append(ConfigIssue(f"tasks.names.{index}", catalog.unknown_message(name)))
+    for name, prompts in config.tasks.prompts.items():
+        if name not in catalog:
+            issues.append(ConfigIssue(f"tasks.prompts.{name}", catalog.unknown_message(name)))
+            continue
+        if name not in config.tasks.names:
+            issues.append(ConfigIssue(f"tasks.prompts.{name}", f"task {name!r} is not in tasks.names"))
+        fields = catalog.get(name).input_fields
+        for index, prompt in enumerate(prompts):
+            for problem in template_problems(prompt, fields):
+                issues.append(ConfigIssue(f"tasks.prompts.{name}.{index}", f"prompt {prompt!r} {problem}"))
+        if not prompts:
+            issues.append(ConfigIssue(f"tasks.prompts.{name}", "needs at least one prompt"))
+    return issues
+
+
+def load_config(
+    path: str | Path, plugins: Plugins, overrides: Sequence[str] = (), *, check_tasks: bool = True
+) -> tuple[RunConfig, dict[str, Any]]:
+    """Read, override and validate a config file; returns the model and the raw mapping."""
+    data, lines = read_yaml(path)
+    if overrides:
+        if not isinstance(data, dict):
+            raise ConfigError([ConfigIssue("", "cannot apply --set to a file that is not a mapping", file=str(path))])
+        data = apply_overrides(data, overrides)
+    config = validate(data, plugins, file=str(path), lines=lines, check_tasks=check_tasks)
+    return config, data

@@ -1,0 +1,79 @@
+"""The run configuration schema (what a YAML file may say).
+
+Component entries (``model``, ``fitness``, ``mutators``, ``executor``, task
+providers) are open mappings here; their options are checked against the
+registered plugin's signature by :mod:`zp_evolve.config`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+ComponentSpec = dict[str, Any]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class DevConfig(_Strict):
+    """Dev-set sampling (paper section 4.3.2)."""
+
+    size: int = Field(32, ge=1, description="examples when a task has few labels or is generative")
+    per_label: int = Field(8, ge=1, description="examples per label for tasks with many labels")
+    max_labels_for_fixed_size: int = Field(5, ge=1)
+
+
+class TestConfig(_Strict):
+    """Scoring of the final prompts on each task's test split."""
+
+    enabled: bool = True
+    max_examples: int = Field(200, ge=0, description="0 means the whole test split")
+
+
+class TasksConfig(_Strict):
+    providers: list[ComponentSpec] = Field(default_factory=lambda: [{"name": "packaged"}])
+    names: list[str] = Field(min_length=1)
+    prompts: dict[str, list[str]] = Field(
+        default_factory=dict, description="replace a task's handcrafted prompts (G0)"
+    )
+    dev: DevConfig = Field(default_factory=DevConfig)
+    test: TestConfig = Field(default_factory=TestConfig)
+
+    @field_validator("names")
+    @classmethod
+    def _unique(cls, names: list[str]) -> list[str]:
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"task names repeat: {', '.join(duplicates)}")
+        return names
+
+
+class SearchConfig(_Strict):
+    """Genetic Prompt Search (Algorithm 1). G0 .. G^T are scored, T = ``generations``."""
+
+    generations: int = Field(4, ge=0, description="T: generations bred after G0")
+    top_k: int = Field(4, ge=1, description="K: size of the reproductive group and of the answer")
+    children_per_parent: int = Field(2, ge=1)
+    max_prompt_chars: int = Field(400, ge=8, description="offspring longer than this are rejected")
+    patience: Optional[int] = Field(None, ge=1, description="stop after this many generations without a better top K")
+
+
+class CacheConfig(_Strict):
+    dir: Optional[str] = Field(None, description="folder for a fitness cache shared across runs")
+
+
+class RunConfig(_Strict):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    seed: int = 0
+    output_dir: str = "runs"
+    tasks: TasksConfig
+    model: Optional[ComponentSpec] = None
+    fitness: ComponentSpec = Field(default_factory=lambda: {"name": "dev_metric"})
+    search: SearchConfig = Field(default_factory=SearchConfig)
+    mutators: list[ComponentSpec] = Field(min_length=1)
+    executor: ComponentSpec = Field(default_factory=lambda: {"name": "serial"})
+    cache: CacheConfig = Field(default_factory=CacheConfig)

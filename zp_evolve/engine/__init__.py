@@ -1,0 +1,1 @@
+"""The Genetic Prompt Search engine (paper Algorithm 1) on DEAP."""

@@ -1,0 +1,113 @@
+"""g_GPS: breed the next generation from the reproductive group with mutators."""
+
+from __future__ import annotations
+
+import inspect
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from zp_evolve.engine.individual import PromptIndividual
+from zp_evolve.engine.offspring import OperatorStats, rejection_reason
+from zp_evolve.engine.state import derived_rng
+from zp_evolve.errors import PluginError
+from zp_evolve.prompts import normalize
+from zp_evolve.tasks import Task
+
+
+@dataclass
+class Operator:
+    """A configured mutator with its label (the operator's name in reports) and weight."""
+
+    label: str
+    weight: float
+    mutator: Any
+
+    def __post_init__(self) -> None:
+        mutate = getattr(self.mutator, "mutate", None)
+        if not callable(mutate):
+            raise PluginError(f"mutator {self.label!r} has no mutate(parents, *, rng) method")
+        try:
+            self._takes_task = "task" in inspect.signature(mutate).parameters
+        except (TypeError, ValueError):
+            self._takes_task = False
+
+    def mutate(self, parents: list[str], rng: random.Random, task: Task) -> list[list[str]]:
+        kwargs: dict[str, Any] = {"rng": rng}
+        if self._takes_task:
+            kwargs["task"] = task
+        try:
+            children = self.mutator.mutate(parents, **kwargs)
+        except Exception as error:
+            raise PluginError(f"mutator {self.label!r} failed on task {task.name!r}: {type(error).__name__}: {error}") from error
+        if not isinstance(children, list) or len(children) != len(parents):
+            raise PluginError(
+                f"mutator {self.label!r} broke its contract: mutate() must return one list of children per parent "
+                f"({len(parents)} parents, got {type(children).__name__} of length {len(children) if isinstance(children, list) else '?'})"
+            )
+        return [[c for c in kids if isinstance(c, str)] for kids in children]
+
+
+def breed(
+    task: Task,
+    parents: Sequence[PromptIndividual],
+    operators: Sequence[Operator],
+    *,
+    children_per_parent: int,
+    max_chars: int,
+    seen: set[str],
+    generation: int,
+    generation_seed: int,
+    stats: dict[str, OperatorStats],
+) -> list[PromptIndividual]:
+    """G^{t+1}: for every parent, ``children_per_parent`` slots, each given an operator by weight.
+
+    Invalid children are counted per operator and reason and dropped; valid ones are
+    added to ``seen`` so no later child repeats them.
+    """
+    allocation_rng = derived_rng(generation_seed, task.name, "allocate")
+    weights = [op.weight for op in operators]
+    slots: dict[str, list[PromptIndividual]] = {op.label: [] for op in operators}
+    for parent in parents:
+        for _ in range(children_per_parent):
+            chosen = allocation_rng.choices(operators, weights=weights, k=1)[0]
+            slots[chosen.label].append(parent)
+    offspring: list[PromptIndividual] = []
+    for op in operators:
+        group = slots[op.label]
+        if not group:
+            continue
+        op_stats = stats.setdefault(op.label, OperatorStats())
+        rng = derived_rng(generation_seed, task.name, "mutate", op.label)
+        children = op.mutate([str(p) for p in group], rng, task)
+        for parent, kids in zip(group, children):
+            for kid in kids:
+                op_stats.proposed += 1
+                reason = rejection_reason(kid, parent, required=task.input_fields, max_chars=max_chars, seen=seen)
+                if reason is not None:
+                    op_stats.rejected[reason] += 1
+                    continue
+                text = normalize(kid)
+                seen.add(text)
+                op_stats.accepted += 1
+                offspring.append(
+                    PromptIndividual(text, task=task.name, generation=generation, operator=op.label, parent=str(parent))
+                )
+    return offspring
+
+
+def build_operators(specs: Sequence[dict[str, Any]], plugins: Any) -> list[Operator]:
+    """Operators from the ``mutators`` config section; repeated names get ``#2``, ``#3``."""
+    operators: list[Operator] = []
+    used: dict[str, int] = {}
+    for index, spec in enumerate(specs):
+        spec = dict(spec)
+        weight = float(spec.pop("weight", 1.0))
+        label = spec.pop("label", None) or spec["name"]
+        used[label] = used.get(label, 0) + 1
+        if used[label] > 1:
+            label = f"{label}#{used[label]}"
+        mutator = plugins.build("mutators", spec, path=f"mutators.{index}")
+        operators.append(Operator(label, weight, mutator))
+    return operators

@@ -1,0 +1,67 @@
+"""Search state that a checkpoint holds, so a killed run resumes exactly."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from deap import tools
+
+from zp_evolve.engine.individual import PromptIndividual
+from zp_evolve.engine.offspring import OperatorStats
+from zp_evolve.prompts import normalize
+
+
+@dataclass
+class TaskState:
+    """One task's population G^t, its all-time top K and its logbook."""
+
+    name: str
+    population: list[PromptIndividual]
+    hall_of_fame: tools.HallOfFame
+    logbook: tools.Logbook
+    seen: set[str] = field(default_factory=set)
+    manual: list[PromptIndividual] = field(default_factory=list)
+    stopped: str | None = None
+
+    @classmethod
+    def initial(cls, name: str, prompts: list[str], top_k: int) -> "TaskState":
+        population: list[PromptIndividual] = []
+        seen: set[str] = set()
+        for prompt in prompts:
+            key = normalize(prompt)
+            if key not in seen:  # G0 may repeat a prompt; score it once
+                seen.add(key)
+                population.append(PromptIndividual(key, task=name, generation=0, operator="manual"))
+        logbook = tools.Logbook()
+        logbook.header = ["gen", "task", "size", "new", "cache_hits", "best", "mean", "std", "top_k_mean"]
+        return cls(name, population, tools.HallOfFame(top_k), logbook, seen, list(population))
+
+
+@dataclass
+class SearchState:
+    """Everything needed to continue a search after the last finished generation."""
+
+    generation: int
+    tasks: dict[str, TaskState]
+    rng: random.Random
+    operator_stats: dict[str, OperatorStats]
+    history: list[list[dict[str, Any]]] = field(default_factory=list)
+    stop_reason: str | None = None
+    finished: bool = False
+
+    @classmethod
+    def initial(cls, seed: int, tasks: dict[str, TaskState]) -> "SearchState":
+        return cls(generation=0, tasks=tasks, rng=random.Random(seed), operator_stats={})
+
+    @property
+    def active(self) -> list[TaskState]:
+        return [t for t in self.tasks.values() if t.stopped is None]
+
+
+def derived_rng(base: int, *parts: object) -> random.Random:
+    """An independent stream for one purpose, e.g. (generation seed, task, operator)."""
+    text = "/".join(str(p) for p in (base, *parts))
+    return random.Random(int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big"))

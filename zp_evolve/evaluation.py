@@ -1,0 +1,134 @@
+"""What flows between the engine, executors and workers when prompts are scored.
+
+The engine sends batches of :class:`EvalRequest` to an executor. The executor hands
+them to workers built by a picklable :class:`WorkerFactory`; each worker holds one
+model (backend) and one fitness function for the whole run.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
+
+from zp_evolve.errors import ExecutorError, ZpError
+from zp_evolve.tasks import EvalTask, Example
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EvalRequest:
+    """Score ``prompt`` for ``task`` on its ``dev`` set (or its ``test`` sample)."""
+
+    task: str
+    prompt: str
+    split: str = "dev"
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """A fitness value, the seconds spent on it, and an error message if scoring failed."""
+
+    fitness: float
+    seconds: float
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class FitnessJob:
+    """One prompt to score on one task's split, as a fitness function receives it."""
+
+    prompt: str
+    task: EvalTask
+    split: str = "dev"
+
+    @property
+    def examples(self) -> tuple[Example, ...]:
+        return self.task.split(self.split)
+
+
+@runtime_checkable
+class Fitness(Protocol):
+    """f_GPS: turns a model's predictions on a split into one number (higher is better)."""
+
+    def evaluate(self, jobs: Sequence[FitnessJob]) -> list[float]: ...
+
+
+@dataclass(frozen=True)
+class WorkerFactory:
+    """Builds a worker: a model backend and a fitness function, once per process.
+
+    Plain data, so it pickles to Ray actors; plugins are loaded again in the worker.
+    ``extra_plugins`` are plugin objects registered in addition to installed ones
+    (tests use it); they must be importable in the worker.
+    """
+
+    fitness: Mapping[str, Any]
+    tasks: Mapping[str, EvalTask]
+    model: Mapping[str, Any] | None = None
+    seed: int = 0
+    extra_plugins: tuple[Any, ...] = field(default=())
+
+    def __call__(self) -> "FitnessWorker":
+        from zp_evolve.plugins import load_plugins
+
+        random.seed(self.seed)
+        plugins = load_plugins(self.extra_plugins)
+        backend = plugins.build("backends", self.model, path="model") if self.model else None
+        fitness = plugins.build("fitness", self.fitness, path="fitness", backend=backend)
+        return FitnessWorker(fitness, self.tasks)
+
+
+class FitnessWorker:
+    """Scores batches of requests with one fitness function."""
+
+    def __init__(self, fitness: Fitness, tasks: Mapping[str, EvalTask]) -> None:
+        self.fitness = fitness
+        self.tasks = tasks
+
+    def jobs(self, requests: Sequence[EvalRequest]) -> list[FitnessJob]:
+        missing = sorted({r.task for r in requests if r.task not in self.tasks})
+        if missing:
+            raise ExecutorError(f"worker has no data for task(s) {missing}; the worker factory is stale")
+        return [FitnessJob(r.prompt, self.tasks[r.task], r.split) for r in requests]
+
+    def evaluate(self, requests: Sequence[EvalRequest]) -> list[EvalResult]:
+        """Score a batch at once; if that fails, score one by one to isolate bad prompts."""
+        if not requests:
+            return []
+        jobs = self.jobs(requests)
+        start = time.perf_counter()
+        try:
+            values = self.fitness.evaluate(jobs)
+            per_item = (time.perf_counter() - start) / len(jobs)
+            return [self._result(v, per_item) for v in values]
+        except ZpError:
+            raise
+        except Exception as error:  # isolate the failing prompt(s)
+            log.warning("batch of %d failed (%s); scoring one at a time", len(jobs), error)
+        results = []
+        for job in jobs:
+            start = time.perf_counter()
+            try:
+                value = self.fitness.evaluate([job])[0]
+                results.append(self._result(value, time.perf_counter() - start))
+            except Exception as error:
+                results.append(EvalResult(float("-inf"), time.perf_counter() - start, f"{type(error).__name__}: {error}"))
+        if all(not r.ok for r in results):
+            raise ExecutorError(f"every prompt in the batch failed to score; first error: {results[0].error}")
+        return results
+
+    @staticmethod
+    def _result(value: Any, seconds: float) -> EvalResult:
+        value = float(value)
+        if math.isnan(value):
+            return EvalResult(float("-inf"), seconds, "fitness is NaN")
+        return EvalResult(value, seconds)

@@ -1,0 +1,290 @@
+"""Plugin loading and the component registries that plugins fill.
+
+Plugins are found through the entry-point group ``zp_evolve``. External plugins are
+registered first and the built-in ones (those shipped by the ``zp-evolve``
+distribution) after them, so the built-ins behave exactly like third-party code.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import importlib.metadata
+import inspect
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping
+
+import pluggy
+
+from zp_evolve import hookspecs
+from zp_evolve.errors import ConfigIssue, PluginError
+
+PROJECT = "zp_evolve"
+ENTRY_POINT_GROUP = "zp_evolve"
+BUILTIN_DISTRIBUTION = "zp-evolve"
+
+#: Component kinds, each filled by the registration hook ``zp_register_<kind>``.
+KINDS = ("mutators", "metrics", "fitness", "backends", "tasks", "executors", "commands")
+
+#: Arguments the engine passes itself, so a YAML entry may not set them.
+INJECTED_ARGUMENTS: Mapping[str, tuple[str, ...]] = {"fitness": ("backend",)}
+
+_SPEC_KEY = {"backends": "backend", "tasks": "name"}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One keyword a component accepts in YAML."""
+
+    name: str
+    annotation: str
+    default: Any
+    required: bool
+
+    def describe(self) -> str:
+        text = f"{self.name}: {self.annotation}" if self.annotation else self.name
+        return text if self.required else f"{text} = {self.default!r}"
+
+
+@dataclass(frozen=True)
+class Component:
+    """A named factory registered by a plugin."""
+
+    kind: str
+    name: str
+    factory: Callable[..., Any]
+    plugin: str
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    @functools.cached_property
+    def parameters(self) -> tuple[Parameter, ...]:
+        return tuple(_parameters(self.factory, INJECTED_ARGUMENTS.get(self.kind, ())))
+
+    @property
+    def accepts_any_keyword(self) -> bool:
+        try:
+            signature = inspect.signature(self.factory)
+        except (TypeError, ValueError):
+            return True
+        return any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
+
+    @property
+    def description(self) -> str:
+        text = self.meta.get("description") or inspect.getdoc(self.factory) or ""
+        return text.strip().splitlines()[0] if text.strip() else ""
+
+
+class Registry:
+    """Components of one kind, by name."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._components: dict[str, Component] = {}
+
+    def add(self, name: str, factory: Callable[..., Any], plugin: str, meta: Mapping[str, Any]) -> None:
+        if not isinstance(name, str) or not name:
+            raise PluginError(f"plugin {plugin!r} registered a {self.kind} component without a name")
+        if not callable(factory):
+            raise PluginError(f"plugin {plugin!r} registered {self.kind} {name!r} with a non-callable factory")
+        if name in self._components:
+            other = self._components[name].plugin
+            raise PluginError(
+                f"{self.kind} {name!r} is registered twice: by plugin {other!r} and by plugin {plugin!r}. "
+                "Rename one of them or uninstall one plugin."
+            )
+        self._components[name] = Component(self.kind, name, factory, plugin, dict(meta))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._components
+
+    def __iter__(self):
+        return iter(sorted(self._components.values(), key=lambda c: c.name))
+
+    def __len__(self) -> int:
+        return len(self._components)
+
+    def names(self) -> list[str]:
+        return sorted(self._components)
+
+    def unknown_message(self, name: str) -> str:
+        close = difflib.get_close_matches(str(name), self.names(), n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        known = ", ".join(self.names()) or "none installed"
+        return f"unknown {self.kind[:-1] if self.kind.endswith('s') else self.kind} {name!r}.{hint} Known: {known}"
+
+    def get(self, name: str) -> Component:
+        try:
+            return self._components[name]
+        except KeyError:
+            raise PluginError(self.unknown_message(name)) from None
+
+
+class Plugins:
+    """The plugin manager and every registry it filled."""
+
+    def __init__(self, manager: pluggy.PluginManager) -> None:
+        self.manager = manager
+        self.hook = manager.hook
+        self.registries: dict[str, Registry] = {kind: Registry(kind) for kind in KINDS}
+        for kind in KINDS:
+            self._collect(kind)
+
+    def _collect(self, kind: str) -> None:
+        caller = getattr(self.manager.hook, f"zp_register_{kind}")
+        registry = self.registries[kind]
+        # Call each implementation separately so every component knows its plugin.
+        for impl in reversed(caller.get_hookimpls()):
+            plugin_name = impl.plugin_name
+
+            def register(name: str, factory: Callable[..., Any], _plugin: str = plugin_name, **meta: Any) -> None:
+                registry.add(name, factory, _plugin, meta)
+
+            impl.function(register=register)
+
+    def __getitem__(self, kind: str) -> Registry:
+        return self.registries[kind]
+
+    def component(self, kind: str, name: str) -> Component:
+        return self.registries[kind].get(name)
+
+    def check_spec(self, kind: str, spec: Mapping[str, Any], path: str) -> list[ConfigIssue]:
+        """Problems with a ``{name: X, **kwargs}`` entry, without building it."""
+        key = _SPEC_KEY.get(kind, "name")
+        name = spec.get(key)
+        if not isinstance(name, str):
+            return [ConfigIssue(f"{path}.{key}" if path else key, f"missing {kind[:-1]} name (a string)")]
+        registry = self.registries[kind]
+        if name not in registry:
+            return [ConfigIssue(f"{path}.{key}", registry.unknown_message(name))]
+        component = registry.get(name)
+        kwargs = {k: v for k, v in spec.items() if k != key}
+        return check_kwargs(component, kwargs, path)
+
+    def build(self, kind: str, spec: Mapping[str, Any], path: str = "", **injected: Any) -> Any:
+        """Build a component from a ``{name: X, **kwargs}`` mapping."""
+        from zp_evolve.errors import ConfigError
+
+        issues = self.check_spec(kind, spec, path)
+        if issues:
+            raise ConfigError(issues)
+        key = _SPEC_KEY.get(kind, "name")
+        component = self.registries[kind].get(spec[key])
+        kwargs = {k: v for k, v in spec.items() if k != key}
+        return component.factory(**injected, **kwargs)
+
+
+def _parameters(factory: Callable[..., Any], injected: Iterable[str]) -> list[Parameter]:
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):
+        return []
+    skip = set(injected)
+    out = []
+    for p in signature.parameters.values():
+        if p.name in skip or p.name == "self" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        annotation = p.annotation if p.annotation is not p.empty else ""
+        if not isinstance(annotation, str):
+            annotation = getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
+        out.append(Parameter(p.name, annotation, None if p.default is p.empty else p.default, p.default is p.empty))
+    return out
+
+
+def _type_hints(factory: Callable[..., Any]) -> dict[str, Any]:
+    target = factory.__init__ if inspect.isclass(factory) else factory
+    try:
+        return typing.get_type_hints(target)
+    except Exception:  # unresolvable annotations: fall back to no type checking
+        return {}
+
+
+def check_kwargs(component: Component, kwargs: Mapping[str, Any], path: str) -> list[ConfigIssue]:
+    """Unknown, missing and mistyped keywords of a component, as config issues."""
+    from pydantic import ConfigDict, TypeAdapter, ValidationError
+
+    issues = []
+    accepted = {p.name: p for p in component.parameters}
+    injected = INJECTED_ARGUMENTS.get(component.kind, ())
+    where = lambda key: f"{path}.{key}" if path else key  # noqa: E731
+    if not component.accepts_any_keyword:
+        for key in kwargs:
+            if key in injected:
+                issues.append(ConfigIssue(where(key), f"{key!r} is set by the engine and cannot be given here"))
+            elif key not in accepted:
+                listing = ", ".join(p.describe() for p in component.parameters) or "none"
+                issues.append(
+                    ConfigIssue(
+                        where(key),
+                        f"unknown option {key!r} for {component.kind[:-1]} {component.name!r}. Accepted: {listing}",
+                    )
+                )
+    for parameter in component.parameters:
+        if parameter.required and parameter.name not in kwargs:
+            issues.append(
+                ConfigIssue(where(parameter.name), f"missing required option for {component.kind[:-1]} {component.name!r}")
+            )
+    hints = _type_hints(component.factory)
+    for key, value in kwargs.items():
+        if key not in hints or key not in accepted:
+            continue
+        try:
+            adapter = TypeAdapter(hints[key], config=ConfigDict(arbitrary_types_allowed=True, strict=False))
+            adapter.validate_python(value)
+        except ValidationError as error:
+            first = error.errors()[0]
+            issues.append(
+                ConfigIssue(where(key), f"{first['msg']} (got {value!r}; expected {accepted[key].annotation})")
+            )
+        except Exception:  # annotation pydantic cannot check; the factory will
+            continue
+    return issues
+
+
+def _is_builtin(entry_point: importlib.metadata.EntryPoint) -> bool:
+    dist = getattr(entry_point, "dist", None)
+    name = (dist.metadata["Name"] if dist is not None else "") or ""
+    return name.lower().replace("_", "-") == BUILTIN_DISTRIBUTION
+
+
+def create_manager(extra_plugins: Iterable[object] = (), load_entry_points: bool = True) -> pluggy.PluginManager:
+    """A plugin manager with external plugins, then built-ins, then ``extra_plugins``."""
+    manager = pluggy.PluginManager(PROJECT)
+    manager.add_hookspecs(hookspecs)
+    if load_entry_points:
+        entry_points = list(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP))
+        ordered = [ep for ep in entry_points if not _is_builtin(ep)] + [ep for ep in entry_points if _is_builtin(ep)]
+        seen: set[str] = set()
+        for entry_point in ordered:
+            if entry_point.name in seen:  # the same distribution seen twice on sys.path
+                continue
+            seen.add(entry_point.name)
+            try:
+                plugin = entry_point.load()
+            except Exception as error:
+                raise PluginError(
+                    f"plugin {entry_point.name!r} ({entry_point.value}) failed to import: {error}. "
+                    "Reinstall it or uninstall it with pip."
+                ) from error
+            manager.register(plugin, name=entry_point.name)
+    for index, plugin in enumerate(extra_plugins):
+        manager.register(plugin, name=getattr(plugin, "__name__", None) or f"extra-{index}-{type(plugin).__name__}")
+    try:
+        manager.check_pending()
+    except pluggy.PluginValidationError as error:
+        raise PluginError(f"{error}. Hook names must match zp_evolve.hookspecs exactly.") from error
+    return manager
+
+
+_cached: Plugins | None = None
+
+
+def load_plugins(extra_plugins: Iterable[object] = (), *, refresh: bool = False) -> Plugins:
+    """The installed plugins (cached), or a fresh set including ``extra_plugins``."""
+    global _cached
+    extra = list(extra_plugins)
+    if extra:
+        return Plugins(create_manager(extra))
+    if _cached is None or refresh:
+        _cached = Plugins(create_manager())
+    return _cached

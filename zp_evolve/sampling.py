@@ -1,0 +1,89 @@
+"""The paper's sampling rules for dev and training sets.
+
+- Dev sets (section 4.3.2): 32 examples when a task has at most 5 labels or is a
+  generation task, otherwise 8 per label.
+- Training sets (section 3.2): 128 examples per class, 256 per generation task.
+
+Every draw is deterministic for a seed and a task name, and never takes an
+example from the test split.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass
+from typing import Sequence
+
+from zp_evolve.tasks import Example, Task
+
+
+@dataclass(frozen=True)
+class DevRule:
+    size: int = 32
+    per_label: int = 8
+    max_labels_for_fixed_size: int = 5
+
+
+@dataclass(frozen=True)
+class TrainRule:
+    per_class: int = 128
+    per_generation_task: int = 256
+
+
+def task_rng(seed: int, task: str, purpose: str) -> random.Random:
+    """An RNG that depends only on the run seed, the task and what it is for."""
+    digest = hashlib.sha256(f"{seed}/{task}/{purpose}".encode("utf-8")).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+def _by_label(task: Task, pool: Sequence[Example]) -> dict[str, list[Example]]:
+    groups: dict[str, list[Example]] = {label: [] for label in task.labels}
+    for example in pool:
+        groups.setdefault(example.target, []).append(example)
+    return groups
+
+
+def sample_per_label(task: Task, pool: Sequence[Example], per_label: int, rng: random.Random) -> list[Example]:
+    """Up to ``per_label`` examples of each label, in a seeded random order."""
+    chosen: list[Example] = []
+    for label in task.labels:
+        group = _by_label(task, pool).get(label, [])
+        chosen.extend(rng.sample(group, min(per_label, len(group))))
+    rng.shuffle(chosen)
+    return chosen
+
+
+def sample_dev(task: Task, pool: Sequence[Example], seed: int, rule: DevRule = DevRule()) -> list[Example]:
+    """The tiny labelled dev set GPS scores prompts on."""
+    rng = task_rng(seed, task.name, "dev")
+    if task.kind == "generation" or len(task.labels) <= rule.max_labels_for_fixed_size:
+        return rng.sample(list(pool), min(rule.size, len(pool)))
+    return sample_per_label(task, pool, rule.per_label, rng)
+
+
+def sample_train(
+    task: Task,
+    pool: Sequence[Example],
+    seed: int,
+    rule: TrainRule = TrainRule(),
+    exclude: Sequence[Example] = (),
+) -> list[Example]:
+    """The multitask training sample of a task; ``exclude`` (e.g. the dev set) is never drawn."""
+    excluded = {id(e) for e in exclude} | {_key(e) for e in exclude}
+    candidates = [e for e in pool if _key(e) not in excluded]
+    rng = task_rng(seed, task.name, "train")
+    if task.kind == "generation":
+        return rng.sample(candidates, min(rule.per_generation_task, len(candidates)))
+    return sample_per_label(task, candidates, rule.per_class, rng)
+
+
+def sample_test(task: Task, pool: Sequence[Example], seed: int, limit: int) -> list[Example]:
+    """A fixed-size test sample (all of it when ``limit`` is 0 or larger than the split)."""
+    if limit <= 0 or limit >= len(pool):
+        return list(pool)
+    return task_rng(seed, task.name, "test").sample(list(pool), limit)
+
+
+def _key(example: Example) -> tuple:
+    return (tuple(sorted(example.inputs.items())), example.target)
