@@ -1,0 +1,1 @@
+"""Built-in task providers: packaged, bigbench and files."""

@@ -1,0 +1,1 @@
+"""Hugging Face model backends and the dev_metric fitness."""

@@ -1,0 +1,1 @@
+"""Built-in metrics (paper appendix A.2)."""

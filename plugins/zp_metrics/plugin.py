@@ -1,0 +1,5 @@
+"""Hook implementations of the zp_metrics built-in plugin."""
+
+from __future__ import annotations
+
+from zp_evolve import hookimpl  # noqa: F401

@@ -1,0 +1,1 @@
+"""Built-in mutation operators (g_GPS)."""

@@ -1,0 +1,1 @@
+"""The Ray executor: fitness evaluation on a local Ray or an existing cluster."""

@@ -1,0 +1,1 @@
+"""The bundled multitask prompted trainer (ZeroPrompt sections 3.4, 4.1)."""
