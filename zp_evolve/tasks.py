@@ -23,14 +23,20 @@ class Example:
     ``inputs`` maps placeholder names (``"X"``, ``"X1"``...) to text. ``target`` is a
     label of the task for classification, or the reference text for generation.
     ``source`` says where the row came from (``file:line``), for error messages.
+    ``candidates`` are per-example answer options of multiple-choice tasks
+    (BIG-bench ``target_scores``); ``target`` is then one of them.
     """
 
     inputs: Mapping[str, str]
     target: str
     source: str = ""
+    candidates: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, object]:
-        return {"inputs": dict(self.inputs), "target": self.target, "source": self.source}
+        data: dict[str, object] = {"inputs": dict(self.inputs), "target": self.target, "source": self.source}
+        if self.candidates:
+            data["candidates"] = list(self.candidates)
+        return data
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,7 @@ class Task:
     provider: str = ""
     description: str = ""
     size: int = 0
+    multiple_choice: bool = False
 
     def __post_init__(self) -> None:
         problems = []
@@ -64,7 +71,7 @@ class Task:
 
     @property
     def kind(self) -> TaskKind:
-        return "classification" if self.labels else "generation"
+        return "classification" if self.labels or self.multiple_choice else "generation"
 
     def verbalizer(self, label: str) -> str:
         return self.verbalizers[self.labels.index(label)]
@@ -83,6 +90,7 @@ class Task:
             "splits": list(self.splits),
             "provider": self.provider,
             "size": self.size,
+            "multiple_choice": self.multiple_choice,
             "description": self.description,
         }
 
@@ -131,5 +139,5 @@ class EvalTask:
 
 def examples_hash(examples: Sequence[Example]) -> str:
     """A short, stable hash of examples, part of every fitness cache key."""
-    payload = json.dumps([[sorted(e.inputs.items()), e.target] for e in examples], ensure_ascii=False)
+    payload = json.dumps([[sorted(e.inputs.items()), e.target, list(e.candidates)] for e in examples], ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
