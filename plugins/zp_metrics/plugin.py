@@ -1,5 +1,17 @@
-"""Hook implementations of the zp_metrics built-in plugin."""
+"""Hook implementations of the zp_metrics built-in plugin (paper appendix A.2)."""
 
 from __future__ import annotations
 
-from zp_evolve import hookimpl  # noqa: F401
+from zp_evolve import hookimpl
+from zp_metrics.classification import accuracy, auc, micro_f1
+from zp_metrics.generation import pos_f1, rouge1, string_f1
+
+
+@hookimpl
+def zp_register_metrics(register):
+    register("auc", auc, description="ROC-AUC of binary tasks from label scores (0.5 if one class only)")
+    register("micro_f1", micro_f1, description="micro-averaged F1 of the argmax labels")
+    register("accuracy", accuracy, description="share of exact answers (argmax label or stripped string)")
+    register("rouge1", rouge1, description="ROUGE-1 F-measure, CJK tokenised by character")
+    register("string_f1", string_f1, description="SQuAD-style token F1, CJK by character")
+    register("pos_f1", pos_f1, description="NER Pos-F1: string F1 averaged over non-'blank' references")
