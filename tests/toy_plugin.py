@@ -122,11 +122,6 @@ def zp_register_mutators(register):
     register("break_placeholders", BreakPlaceholders)
 
 
-@hookimpl
-def zp_register_metrics(register):
-    register("accuracy", lambda predictions, references: sum(p == r for p, r in zip(predictions, references)) / max(len(references), 1))
-
-
 def toy_config(tmp_path, **search) -> dict:
     """A raw config for the toy plugin."""
     return {

@@ -25,8 +25,9 @@ class ConfigIssue:
         where = self.file or "<config>"
         if self.line is not None:
             where = f"{where}:{self.line}"
-        key = self.path or "<top level>"
-        return f"{where}: {key}: {self.message}"
+        if not self.path:
+            return f"{where}: {self.message}"
+        return f"{where}: {self.path}: {self.message}"
 
 
 class ConfigError(ZpError):

@@ -11,6 +11,7 @@ import difflib
 import functools
 import importlib.metadata
 import inspect
+import os
 import typing
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
@@ -23,6 +24,8 @@ from zp_evolve.errors import ConfigIssue, PluginError
 PROJECT = "zp_evolve"
 ENTRY_POINT_GROUP = "zp_evolve"
 BUILTIN_DISTRIBUTION = "zp-evolve"
+#: Extra plugin modules to load by import path, comma-separated (like ``pytest -p``).
+ENV_PLUGINS = "ZP_EVOLVE_PLUGINS"
 
 #: Component kinds, each filled by the registration hook ``zp_register_<kind>``.
 KINDS = ("mutators", "metrics", "fitness", "backends", "tasks", "executors", "commands")
@@ -267,13 +270,29 @@ def create_manager(extra_plugins: Iterable[object] = (), load_entry_points: bool
                     "Reinstall it or uninstall it with pip."
                 ) from error
             manager.register(plugin, name=entry_point.name)
+    for module_name in _env_plugin_modules():
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as error:
+            raise PluginError(
+                f"cannot import plugin module {module_name!r} named in ${ENV_PLUGINS}: {error}. "
+                "Fix the module path or unset the variable."
+            ) from error
+        if not manager.is_registered(module):
+            manager.register(module, name=module_name)
     for index, plugin in enumerate(extra_plugins):
+        if manager.is_registered(plugin):
+            continue
         manager.register(plugin, name=getattr(plugin, "__name__", None) or f"extra-{index}-{type(plugin).__name__}")
     try:
         manager.check_pending()
     except pluggy.PluginValidationError as error:
         raise PluginError(f"{error}. Hook names must match zp_evolve.hookspecs exactly.") from error
     return manager
+
+
+def _env_plugin_modules() -> list[str]:
+    return [name.strip() for name in os.environ.get(ENV_PLUGINS, "").split(",") if name.strip()]
 
 
 _cached: Plugins | None = None

@@ -1,0 +1,112 @@
+"""Every kind of bad input exits 2 with a message naming file, line, key and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from tests import toy_plugin
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    return path
+
+
+def _good(tmp_path: Path) -> dict:
+    return toy_plugin.toy_config(tmp_path, generations=1)
+
+
+def _check(result, *fragments: str) -> None:
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr, (fragment, result.stderr)
+
+
+def test_malformed_yaml_names_file_and_line(tmp_path, cli):
+    path = _write(tmp_path, "name: x\ntasks: {names: [a, b}\n")
+    _check(cli("validate", str(path)), f"{path}:2", "malformed YAML")
+
+
+def test_missing_file(tmp_path, cli):
+    _check(cli("run", str(tmp_path / "missing.yaml")), "file not found", "missing.yaml")
+
+
+def test_all_config_errors_are_reported_at_once_with_lines(tmp_path, cli):
+    raw = _good(tmp_path)
+    raw["search"]["top_k"] = 0  # out of range
+    raw["search"]["generatoins"] = 3  # unknown key (typo)
+    raw["mutators"][0]["wordz"] = ["x"]  # unknown plugin option
+    raw["mutators"].append({"name": "append_wrod"})  # unknown plugin name
+    raw["executor"] = {"name": "serial", "batch_size": "many"}  # wrong type
+    raw["seed"] = "zero"  # wrong type
+    path = _write(tmp_path, yaml.safe_dump(raw, sort_keys=False))
+    result = cli("validate", str(path), plugins="tests.toy_plugin")
+    _check(
+        result,
+        "6 configuration errors",
+        "search.top_k: Input should be greater than or equal to 1 (got 0)",
+        "search.generatoins: unknown key 'generatoins'. Allowed: generations, top_k",
+        "mutators.0.wordz: unknown option 'wordz' for mutator 'append_word'. Accepted: words",
+        "mutators.2.name: unknown mutator 'append_wrod'. Did you mean 'append_word'?",
+        "executor.batch_size:",
+        "seed:",
+    )
+    lines = yaml.safe_dump(raw, sort_keys=False).splitlines()
+    top_k_line = next(i for i, line in enumerate(lines, 1) if "top_k" in line)
+    assert f"bad.yaml:{top_k_line}: search.top_k" in result.stderr
+
+
+def test_unknown_task_lists_close_matches(tmp_path, cli):
+    raw = _good(tmp_path)
+    raw["tasks"]["names"] = ["toy_sentimnet"]
+    _check(cli("validate", str(_write(tmp_path, yaml.safe_dump(raw))), plugins="tests.toy_plugin"),
+           "tasks.names.0: unknown task 'toy_sentimnet'. Close matches: toy_sentiment")
+
+
+def test_prompt_without_placeholders(tmp_path, cli):
+    raw = _good(tmp_path)
+    raw["tasks"]["prompts"] = {"toy_pair": ["[X1] and nothing else _", "[X1] [X2] no blank"]}
+    _check(
+        cli("validate", str(_write(tmp_path, yaml.safe_dump(raw))), plugins="tests.toy_plugin"),
+        "tasks.prompts.toy_pair.0: prompt '[X1] and nothing else _' lacks placeholder(s) [X2]",
+        "tasks.prompts.toy_pair.1:",
+        "answer blank '_' exactly once",
+    )
+
+
+def test_missing_required_sections_and_bad_weight(tmp_path, cli):
+    path = _write(tmp_path, "name: x\nmutators: [{name: append_word, weight: -1}]\n")
+    _check(cli("validate", str(path), plugins="tests.toy_plugin"), "tasks: required key is missing", "mutators.0.weight: must be a positive number")
+
+
+def test_bad_override(tmp_path, cli):
+    path = _write(tmp_path, yaml.safe_dump(_good(tmp_path)))
+    _check(cli("validate", str(path), "--set", "search.top_k", plugins="tests.toy_plugin"), "key.path=value")
+    _check(cli("validate", str(path), "--set", "search.top_k=-3", plugins="tests.toy_plugin"), "search.top_k")
+
+
+def test_valid_config_passes_and_debug_shows_traceback(tmp_path, cli):
+    path = _write(tmp_path, yaml.safe_dump(_good(tmp_path)))
+    ok = cli("validate", str(path), plugins="tests.toy_plugin")
+    assert ok.returncode == 0 and "ok:" in ok.stdout
+    debug = cli("--debug", "run", str(tmp_path / "missing.yaml"))
+    assert debug.returncode == 2 and "Traceback" in debug.stderr
+
+
+def test_unknown_plugin_module_in_environment(cli):
+    _check(cli("plugins", plugins="no_such_module_xyz"), "cannot import plugin module 'no_such_module_xyz'")
+
+
+def test_a_mutator_that_breaks_its_contract_is_a_plugin_error(tmp_path, cli):
+    raw = _good(tmp_path)
+    raw["mutators"] = [{"name": "append_word", "words": []}]  # rng.choice on an empty list raises
+    path = _write(tmp_path, yaml.safe_dump(raw))
+    result = cli("run", str(path), "--run-dir", str(tmp_path / "r"), plugins="tests.toy_plugin")
+    _check(result, "mutator 'append_word' failed on task")
+    # what was scored before the failure is kept, and the run can be resumed
+    assert (tmp_path / "r" / "events.jsonl").read_text().count("\n") == 6
+    assert (tmp_path / "r" / "checkpoint.pkl").exists()

@@ -1,0 +1,92 @@
+"""Dedup, the fitness cache, rejection counts and determinism."""
+
+from __future__ import annotations
+
+import copy
+import json
+import pickle
+from collections import Counter
+
+from tests import toy_plugin
+from tests.engine.conftest import read_events
+from zp_evolve.engine.individual import PromptIndividual
+from zp_evolve.engine.offspring import rejection_reason
+from zp_evolve.prompts import normalize
+
+
+def test_no_prompt_is_scored_twice_for_a_task(run_toy):
+    _, run_dir = run_toy(generations=4, top_k=2, children_per_parent=3)
+    events = [e for e in read_events(run_dir) if e["split"] == "dev"]
+    counts = Counter((e["task"], normalize(e["prompt"])) for e in events)
+    assert counts and max(counts.values()) == 1
+
+
+def test_persistent_cache_serves_a_second_run(tmp_path, run_toy):
+    raw = toy_plugin.toy_config(tmp_path, generations=2)
+    raw["cache"] = {"dir": str(tmp_path / "cache")}
+    first, first_dir = run_toy("first", raw=copy.deepcopy(raw))
+    toy_plugin.TextFitness.calls.clear()
+    second, second_dir = run_toy("second", raw=copy.deepcopy(raw))
+    assert toy_plugin.TextFitness.calls == []  # nothing scored again
+    assert all(e["cached"] for e in read_events(second_dir))
+    assert first["tasks"] == second["tasks"]
+
+
+def test_cache_key_covers_dev_set_and_fitness(tmp_path, run_toy):
+    raw = toy_plugin.toy_config(tmp_path, generations=0)
+    raw["cache"] = {"dir": str(tmp_path / "cache")}
+    run_toy("a", raw=copy.deepcopy(raw))
+    toy_plugin.TextFitness.calls.clear()
+    changed = copy.deepcopy(raw)
+    changed["tasks"]["dev"] = {"size": 8}  # another dev set: another key
+    run_toy("b", raw=changed)
+    assert sum(toy_plugin.TextFitness.calls) > 0
+    toy_plugin.TextFitness.calls.clear()
+    changed = copy.deepcopy(raw)
+    changed["fitness"] = {"name": "text_fitness", "delay": 0.0001}  # another fitness config
+    run_toy("c", raw=changed)
+    assert sum(toy_plugin.TextFitness.calls) > 0
+
+
+def test_rejections_are_counted_per_operator_and_reason(tmp_path, run_toy):
+    raw = toy_plugin.toy_config(tmp_path, generations=1, top_k=2, children_per_parent=1)
+    raw["mutators"] = [{"name": "break_placeholders"}]
+    summary, _ = run_toy(raw=raw)
+    stats = summary["operators"]["break_placeholders"]
+    slots = 2 * 2 * 1  # tasks x K x children per parent
+    assert stats["proposed"] == 5 * slots
+    assert stats["accepted"] == 0
+    assert stats["rejected"] == {"duplicate": slots, "empty": slots, "lost_blank": slots, "lost_placeholder": slots, "too_long": slots}
+    # no valid offspring at all: every task stops, and the run says why
+    assert summary["stop_reason"] == "no valid offspring left in any task"
+
+
+def test_rejection_reasons():
+    seen = {normalize("Review: [X] Sentiment: _")}
+    check = lambda child, required=("X",): rejection_reason(child, "Review: [X] Sentiment: _", required=required, max_chars=60, seen=seen)  # noqa: E731
+    assert check("") == "empty"
+    assert check("Review: Sentiment: _") == "lost_placeholder"
+    assert check("Review: [X] [X2] Sentiment: _") == "extra_placeholder"
+    assert check("Review: [X] Sentiment:") == "lost_blank"
+    assert check("Review: [X] _ Sentiment: _") == "lost_blank"
+    assert check("Review: [X] " + "very " * 20 + "Sentiment: _") == "too_long"
+    assert check("Review:  [X]   Sentiment: _ ") == "duplicate"
+    assert check("Critique: [X] Sentiment: _") is None
+    assert check("[X1] and [X2]: _", required=("X1", "X2")) is None
+    assert check("[X1] and: _", required=("X1", "X2")) == "lost_placeholder"
+
+
+def test_same_seed_same_summary(tmp_path, run_toy):
+    a, _ = run_toy("a", generations=3)
+    b, _ = run_toy("b", generations=3)
+    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def test_individuals_pickle_and_copy_with_lineage():
+    individual = PromptIndividual("[X] is _", task="t", generation=2, operator="edit", parent="[X] was _")
+    individual.fitness.values = (0.75,)
+    for clone in (pickle.loads(pickle.dumps(individual)), copy.deepcopy(individual)):
+        assert clone == "[X] is _" and isinstance(clone, PromptIndividual)
+        assert (clone.task, clone.generation, clone.operator, clone.parent) == ("t", 2, "edit", "[X] was _")
+        assert clone.fitness.values == (0.75,)
+        assert clone.fitness is not individual.fitness
