@@ -7,7 +7,7 @@ registered plugin's signature by :mod:`zp_evolve.config`.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -66,6 +66,7 @@ class CacheConfig(_Strict):
 
 
 class RunConfig(_Strict):
+    job: Literal["gps"] = "gps"
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
     seed: int = 0

@@ -71,6 +71,17 @@ def zp_register_commands(register: Register) -> None:
 
 
 @hookspec
+def zp_register_jobs(register: Register) -> None:
+    """Register experiment jobs: what one YAML file (or one sweep cell) runs.
+
+    A factory takes no arguments and returns an object with
+    ``validate(data, *, file, lines) -> config`` (raising one ConfigError listing every
+    problem) and ``run(data, out_dir, *, resume) -> dict`` (the summary, also written
+    to ``out_dir/summary.json``). A file picks its job with ``job: NAME`` (default ``gps``).
+    """
+
+
+@hookspec
 def zp_run_start(run: Any) -> None:
     """A search starts (or resumes). ``run`` is a :class:`zp_evolve.engine.gps.RunInfo`."""
 

@@ -28,7 +28,7 @@ BUILTIN_DISTRIBUTION = "zp-evolve"
 ENV_PLUGINS = "ZP_EVOLVE_PLUGINS"
 
 #: Component kinds, each filled by the registration hook ``zp_register_<kind>``.
-KINDS = ("mutators", "metrics", "fitness", "backends", "tasks", "executors", "commands")
+KINDS = ("mutators", "metrics", "fitness", "backends", "tasks", "executors", "commands", "jobs")
 
 #: Arguments the engine passes itself, so a YAML entry may not set them.
 INJECTED_ARGUMENTS: Mapping[str, tuple[str, ...]] = {"fitness": ("backend",)}

@@ -15,6 +15,13 @@ def zp_register_executors(register):
 
 
 @hookimpl
+def zp_register_jobs(register):
+    from zp_evolve.jobs import GpsJob
+
+    register("gps", GpsJob, description="Genetic Prompt Search (paper Algorithm 1)")
+
+
+@hookimpl
 def zp_should_stop(run: Any, generation: int, records: list[dict[str, Any]]) -> str | None:
     """Stop when no task's top-K mean has improved for ``search.patience`` generations."""
     patience = run.config.search.patience

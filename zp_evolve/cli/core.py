@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 from zp_evolve.errors import ConfigError, RunError
@@ -20,19 +19,31 @@ def run_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from zp_evolve.config import load_config
-    from zp_evolve.engine.gps import GeneticPromptSearch
-    from zp_evolve.engine.rundir import RunDirectory
+    from zp_evolve.config import apply_overrides, read_yaml
+    from zp_evolve.jobs import default_run_dir, job_for
     from zp_evolve.plugins import load_plugins
 
     plugins = load_plugins()
-    config, raw = load_config(args.config, plugins, args.overrides)
-    path = Path(args.run_dir) if args.run_dir else Path(config.output_dir) / f"{config.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    run_dir = RunDirectory(path)
-    print(f"run {config.name}: writing to {path}")
-    search = GeneticPromptSearch(config, raw, run_dir, plugins, progress=not args.no_progress)
-    _finish(search.run(), run_dir)
+    data, lines = read_yaml(args.config)
+    if args.overrides:
+        data = apply_overrides(data if isinstance(data, dict) else {}, args.overrides)
+    if isinstance(data, dict) and "grid" in data:
+        from zp_evolve.sweep import run_sweep
+
+        run_sweep(args.config, data, lines, plugins, out_dir=args.run_dir, progress=not args.no_progress)
+        return 0
+    job = job_for(data, plugins, file=args.config)
+    _set_progress(job, args)
+    job.validate(data, file=args.config, lines=lines)  # every config error, before any model loads
+    path = Path(args.run_dir) if args.run_dir else default_run_dir(data)
+    print(f"run {data.get('name')}: writing to {path}")
+    _finish(job.run(data, path, resume=False), path)
     return 0
+
+
+def _set_progress(job, args: argparse.Namespace) -> None:
+    if hasattr(job, "progress"):
+        job.progress = not args.no_progress
 
 
 def resume_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,28 +52,32 @@ def resume_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def resume_command(args: argparse.Namespace) -> int:
-    from zp_evolve.config import validate
-    from zp_evolve.engine.gps import GeneticPromptSearch
     from zp_evolve.engine.rundir import RunDirectory
+    from zp_evolve.jobs import job_for
     from zp_evolve.plugins import load_plugins
 
     plugins = load_plugins()
-    run_dir = RunDirectory(args.run_dir)
-    raw = run_dir.read_config()
-    config = validate(raw, plugins, file=str(run_dir.config_path))
-    search = GeneticPromptSearch(config, raw, run_dir, plugins, progress=not args.no_progress)
-    _finish(search.run(resume=True), run_dir)
+    path = Path(args.run_dir)
+    data = RunDirectory(path).read_config()
+    job = job_for(data, plugins, file=str(path / "config.yaml"))
+    _set_progress(job, args)
+    _finish(job.run(data, path, resume=True), path)
     return 0
 
 
-def _finish(summary: dict, run_dir) -> None:
-    for name, task in summary["tasks"].items():
-        best = task["best"] or {}
-        manual = task["manual_best_on_dev"] or {}
-        test = f", test {best['test']:.4f} (manual {manual.get('test') or float('nan'):.4f})" if best.get("test") is not None else ""
-        print(f"  {name}: best dev {best.get('dev', float('nan')):.4f}{test}\n    {best.get('prompt', '')}")
-    print(f"summary: {run_dir.summary_path}")
-    print(f"report:  {run_dir.report_path}")
+def _finish(summary: dict, path: Path) -> None:
+    for name, task in summary.get("tasks", {}).items():
+        best = task.get("best") or {}
+        if "dev" not in best:
+            continue
+        manual = task.get("manual_best_on_dev") or {}
+        test = ""
+        if best.get("test") is not None:
+            test = f", test {best['test']:.4f} (best manual prompt: {manual.get('test') or float('nan'):.4f})"
+        print(f"  {name}: best dev {best['dev']:.4f}{test}\n    {best.get('prompt', '')}")
+    print(f"summary: {path / 'summary.json'}")
+    if (path / "report.md").exists():
+        print(f"report:  {path / 'report.md'}")
 
 
 def validate_arguments(parser: argparse.ArgumentParser) -> None:
@@ -71,14 +86,24 @@ def validate_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def validate_command(args: argparse.Namespace) -> int:
-    from zp_evolve.config import load_config
+    from zp_evolve.config import apply_overrides, read_yaml
+    from zp_evolve.jobs import job_for
     from zp_evolve.plugins import load_plugins
 
     plugins = load_plugins()
     failed = 0
     for path in args.configs:
         try:
-            load_config(path, plugins, args.overrides)
+            data, lines = read_yaml(path)
+            if args.overrides:
+                data = apply_overrides(data if isinstance(data, dict) else {}, args.overrides)
+            if isinstance(data, dict) and "grid" in data:
+                from zp_evolve.sweep import validate_sweep
+
+                cells = validate_sweep(path, data, lines, plugins)
+                print(f"ok: {path} ({len(cells)} cells)")
+                continue
+            job_for(data, plugins, file=path).validate(data, file=path, lines=lines)
             print(f"ok: {path}")
         except ConfigError as error:
             failed += 1
