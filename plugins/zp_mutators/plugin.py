@@ -1,5 +1,20 @@
-"""Hook implementations of the zp_mutators built-in plugin."""
+"""Hook implementations of the zp_mutators built-in plugin.
+
+The operator modules import only the standard library and zp_evolve at module
+level (torch and transformers load inside methods), so importing them here keeps
+``zp-evolve plugins`` fast and torch-free.
+"""
 
 from __future__ import annotations
 
-from zp_evolve import hookimpl  # noqa: F401
+from zp_evolve import hookimpl
+from zp_mutators.back_translation import BackTranslation
+from zp_mutators.crossover import SentenceCrossover
+from zp_mutators.edit import PhraseEdit
+
+
+@hookimpl
+def zp_register_mutators(register):
+    register("back_translation", BackTranslation, description="BT: round trips through pivot languages (Apertium or Marian)")
+    register("edit", PhraseEdit, description="GrIPS phrase edits: delete, swap, add (model-free)")
+    register("crossover", SentenceCrossover, description="sentence-level one-point crossover with a second prompt of the task")

@@ -1,0 +1,139 @@
+"""Split prompt templates into tokens, phrases and sentences that keep their slots intact.
+
+Every model-free operator works on these units. A *slot* is a placeholder
+(``[X]``, ``[X1]``...) or the answer blank ``_``; slots are never split, edited
+or duplicated. English text splits into words and punctuation; Chinese (any
+CJK character) into single characters, since it has no spaces.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal, Sequence
+
+from zp_evolve.prompts import PLACEHOLDER
+
+TokenKind = Literal["slot", "word", "punct", "space"]
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Order matters: placeholders first, then identifier-like words (so "_" alone is the
+# blank, exactly as zp_evolve.prompts.BLANK defines it), CJK characters, punctuation.
+_TOKEN = re.compile(
+    rf"(?P<slot>\[X\d*\])|(?P<space>\s+)|(?P<word>[A-Za-z0-9_'\u00c0-\u024f-]+|[{_CJK}])|(?P<punct>.)",
+    re.DOTALL,
+)
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+#: Punctuation that ends a phrase (commas too) and a sentence (no commas).
+PHRASE_END = set(",;:.?!，、；：。？！")
+SENTENCE_END = set(";:.?!；：。？！")
+
+
+@dataclass(frozen=True)
+class Token:
+    """One unit of a template: a slot, a word (or CJK character), punctuation or whitespace."""
+
+    text: str
+    kind: TokenKind
+
+
+def is_slot(text: str) -> bool:
+    """True for a placeholder such as ``[X1]`` or the blank ``_``."""
+    return text == "_" or PLACEHOLDER.fullmatch(text) is not None
+
+
+def is_chinese(text: str) -> bool:
+    """True when the text holds any CJK character (then words are characters)."""
+    return _CJK_CHAR.search(text) is not None
+
+
+def tokenize(template: str) -> list[Token]:
+    """Tokens whose concatenation is exactly ``template``."""
+    tokens = []
+    for match in _TOKEN.finditer(template):
+        kind = match.lastgroup
+        text = match.group()
+        if kind == "word" and text == "_":
+            kind = "slot"
+        tokens.append(Token(text, kind))  # type: ignore[arg-type]
+    return tokens
+
+
+def detokenize(tokens: Sequence[Token]) -> str:
+    """Join tokens and tidy the whitespace that edits leave behind."""
+    text = "".join(t.text for t in tokens)
+    return " ".join(text.split())
+
+
+def slots_of(tokens: Sequence[Token]) -> list[str]:
+    """The slots in order, e.g. ``["[X]", "_"]``."""
+    return [t.text for t in tokens if t.kind == "slot"]
+
+
+def slot_signature(text: str) -> list[str]:
+    """Sorted slots of a template: two templates are interchangeable when these are equal."""
+    return sorted(slots_of(tokenize(text)))
+
+
+def phrases(tokens: Sequence[Token]) -> list[tuple[int, int]]:
+    """Half-open token ranges of the slot-free phrases.
+
+    A phrase is a run of tokens between slots, cut after punctuation that ends a
+    phrase (``, ; : . ? !`` and their CJK forms). It starts at a word (quotes and
+    spaces glued to a slot stay outside) and ends before trailing whitespace.
+    """
+    out: list[tuple[int, int]] = []
+    start = None
+
+    def close(end: int) -> None:
+        nonlocal start
+        if start is not None:
+            span = tokens[start:end]
+            if any(t.kind == "word" for t in span):
+                while span and span[-1].kind == "space":
+                    span = span[:-1]
+                    end -= 1
+                out.append((start, end))
+        start = None
+
+    for index, token in enumerate(tokens):
+        if token.kind == "slot":
+            close(index)
+            continue
+        if start is None:
+            if token.kind != "word":  # quotes or spaces glued to the previous slot stay outside
+                continue
+            start = index
+        if token.kind == "punct" and token.text in PHRASE_END:
+            close(index + 1)
+    close(len(tokens))
+    return out
+
+
+def word_spans(tokens: Sequence[Token], span: tuple[int, int], max_words: int) -> list[tuple[int, int]]:
+    """Sub-ranges of ``span`` holding 1..``max_words`` consecutive words (punctuation kept out)."""
+    words = [i for i in range(*span) if tokens[i].kind == "word"]
+    out = []
+    for a in range(len(words)):
+        for b in range(a, min(a + max_words, len(words))):
+            # only spans of words that are adjacent apart from spaces
+            if all(tokens[k].kind in ("word", "space") for k in range(words[a], words[b] + 1)):
+                out.append((words[a], words[b] + 1))
+    return out
+
+
+def sentences(tokens: Sequence[Token]) -> list[list[Token]]:
+    """Tokens cut after sentence punctuation; each piece keeps its leading whitespace."""
+    out: list[list[Token]] = [[]]
+    for index, token in enumerate(tokens):
+        out[-1].append(token)
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        # "?_" and "._" style endings: cut only when the punctuation is not glued to a slot.
+        if token.kind == "punct" and token.text in SENTENCE_END and following is not None and following.kind != "punct":
+            out.append([])
+    return [piece for piece in out if any(t.kind != "space" for t in piece)]
+
+
+def joiner(text: str) -> str:
+    """What separates inserted pieces: a space in English, nothing in Chinese."""
+    return "" if is_chinese(text) else " "
