@@ -179,12 +179,25 @@ def _component_issues(data: Mapping[str, Any], plugins: Plugins) -> list[ConfigI
     return issues
 
 
-def _task_issues(config: RunConfig, plugins: Plugins) -> list[ConfigIssue]:
+_CATALOGS: dict[tuple[int, str], Any] = {}
+
+
+def _catalog(plugins: Plugins, providers: list[dict[str, Any]]) -> Any:
+    """Task catalogs are cheap but not free: build each one once per process (sweeps validate many cells)."""
     from zp_evolve.catalog import TaskCatalog
+    from zp_evolve.engine.cache import canonical
+
+    key = (id(plugins), canonical({"providers": providers}))
+    if key not in _CATALOGS:
+        _CATALOGS[key] = TaskCatalog(plugins, providers)
+    return _CATALOGS[key]
+
+
+def _task_issues(config: RunConfig, plugins: Plugins) -> list[ConfigIssue]:
     from zp_evolve.prompts import template_problems
 
     try:
-        catalog = TaskCatalog(plugins, config.tasks.providers)
+        catalog = _catalog(plugins, config.tasks.providers)
     except ZpError as error:
         return [ConfigIssue("tasks.providers", str(error))]
     issues = []

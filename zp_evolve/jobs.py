@@ -55,6 +55,7 @@ class GpsJob:
         from zp_evolve.engine.gps import GeneticPromptSearch
         from zp_evolve.engine.rundir import RunDirectory
 
+        resume = resume and (out_dir / "checkpoint.pkl").is_file()  # killed before its first checkpoint: start over
         config = self.validate(data, file=str(out_dir / "config.yaml") if resume else "")
         search = GeneticPromptSearch(config, data, RunDirectory(out_dir), self.plugins, progress=self.progress)
         return search.run(resume=resume)

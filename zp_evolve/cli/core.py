@@ -157,15 +157,18 @@ def plugins_command(args: argparse.Namespace) -> int:
 
 
 def report_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_dirs", nargs="+", help="run directories (or sweep directories)")
-    parser.add_argument("--out", help="folder for a combined report of several runs")
+    parser.add_argument("run_dirs", nargs="+", help="run directories or sweep folders")
 
 
 def report_command(args: argparse.Namespace) -> int:
     from zp_evolve.report.run_report import write_run_report
+    from zp_evolve.report.sweep_report import write_sweep_report
 
-    for path in args.run_dirs:
-        if not Path(path).is_dir():
-            raise RunError(f"{path} is not a directory")
-        print(f"report: {write_run_report(path)}")
+    for path in map(Path, args.run_dirs):
+        if (path / "sweep.yaml").is_file():
+            print(f"report: {write_sweep_report(path)}")
+        elif (path / "checkpoint.pkl").is_file():
+            print(f"report: {write_run_report(path)}")
+        else:
+            raise RunError(f"{path} is neither a run directory (checkpoint.pkl) nor a sweep folder (sweep.yaml)")
     return 0

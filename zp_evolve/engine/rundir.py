@@ -57,6 +57,7 @@ class RunDirectory:
                 "or choose another --run-dir."
             )
         self.path.mkdir(parents=True, exist_ok=True)
+        self.events_path.unlink(missing_ok=True)  # left by a start that died before its first checkpoint
         atomic_write(self.config_path, yaml.safe_dump(raw_config, sort_keys=False, allow_unicode=True).encode("utf-8"))
 
     def read_config(self) -> dict[str, Any]:

@@ -1,0 +1,220 @@
+"""Paper-style tables and plots for a sweep folder (``zp-evolve report SWEEP_DIR``).
+
+- Table 6/7 style for GPS cells: rows per method, per-task columns (test score of the
+  best prompt on dev), Avg over tasks as mean (std) over seeds, and Max/Min over seeds.
+- Table 4/5 style for zero-shot evaluation cells: All / Seen / Unseen task types.
+- Plots: best dev fitness per generation per method, offspring fitness per operator,
+  dev against test score of final prompts, and scaling curves along a numeric axis.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from zp_evolve.report.aggregate import SEED_AXIS, CellResult, cell_text, group_rows, load_cells, mean_std, row_axis
+from zp_evolve.report.tables import csv_table, markdown_table
+
+
+def _delta(value: float | None, reference: float | None) -> str:
+    if value is None or reference is None:
+        return ""
+    diff = (value - reference) * 100
+    return f" ({'↑' if diff >= 0 else '↓'}{abs(diff):.2f})"
+
+
+def gps_table(cells: list[CellResult], axis: str | None) -> tuple[list[str], list[list[Any]]]:
+    rows = group_rows(cells, axis)
+    tasks = sorted({t for r in rows for t in r.per_task})
+    reference = next((r for r in rows if r.label in ("manual", "manual_prompt", "Manual")), None)
+    ref_mean = mean_std(reference.per_seed_mean)[0] if reference else None
+    headers = ["method", *tasks, "Avg", "Max", "Min"]
+    body = []
+    for row in rows:
+        mean, _ = mean_std(row.per_seed_mean)
+        high = max(row.per_seed_mean) if row.per_seed_mean else None
+        low = min(row.per_seed_mean) if row.per_seed_mean else None
+        ref_high = max(reference.per_seed_mean) if reference and reference.per_seed_mean else None
+        ref_low = min(reference.per_seed_mean) if reference and reference.per_seed_mean else None
+        delta = row is not reference
+        body.append(
+            [row.label, *(cell_text(row.per_task.get(t, [])) for t in tasks),
+             cell_text(row.per_seed_mean) + (_delta(mean, ref_mean) if delta else ""),
+             ("–" if high is None else f"{high * 100:.2f}") + (_delta(high, ref_high) if delta else ""),
+             ("–" if low is None else f"{low * 100:.2f}") + (_delta(low, ref_low) if delta else "")]
+        )
+    return headers, body
+
+
+def eval_table(cells: list[CellResult], axis: str | None) -> tuple[list[str], list[list[Any]]]:
+    rows = group_rows(cells, axis)
+    headers = ["variant", "All", "Seen", "Unseen", "seeds"]
+    body = [[r.label, cell_text(r.per_seed_mean), cell_text(r.per_seed_seen), cell_text(r.per_seed_unseen), len(r.per_seed_mean)] for r in rows]
+    return headers, body
+
+
+def per_task_table(cells: list[CellResult], axis: str | None) -> tuple[list[str], list[list[Any]]]:
+    rows = group_rows(cells, axis)
+    tasks = sorted({t for r in rows for t in r.per_task})
+    headers = ["task", *(r.label for r in rows)]
+    body = [[t, *(cell_text(r.per_task.get(t, [])) for r in rows)] for t in tasks]
+    return headers, body
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_generations(cells: list[CellResult], axis: str | None, path: Path) -> Path | None:
+    """Best-so-far dev fitness per generation, mean over tasks and seeds, one line per method."""
+    curves: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for cell in cells:
+        if cell.kind != "gps":
+            continue
+        best: dict[str, float] = {}
+        per_gen: dict[int, dict[str, float]] = defaultdict(dict)
+        for line in (cell.path / "events.jsonl").read_text(encoding="utf-8").splitlines():
+            event = json.loads(line)
+            if event["split"] == "dev" and isinstance(event["generation"], int) and math.isfinite(event["fitness"]):
+                g, t = event["generation"], event["task"]
+                per_gen[g][t] = max(per_gen[g].get(t, -math.inf), event["fitness"])
+        for g in sorted(per_gen):
+            for t, v in per_gen[g].items():
+                best[t] = max(best.get(t, -math.inf), v)
+            curves[cell.values.get(axis, cell.id) if axis else cell.id][g].append(statistics.fmean(best.values()))
+    if not curves:
+        return None
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for index, (label, points) in enumerate(sorted(curves.items())):
+        xs = sorted(points)
+        ax.plot(xs, [statistics.fmean(points[x]) for x in xs], "-o", color=f"C{index % 10}", label=label)
+    ax.set_xlabel("generation")
+    ax.set_ylabel("best dev fitness so far (mean over tasks, seeds)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_dev_vs_test(cells: list[CellResult], axis: str | None, path: Path) -> Path | None:
+    """Dev against test score of every final prompt: points below the diagonal overfit the tiny dev set."""
+    points: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for cell in cells:
+        for task in cell.summary.get("tasks", {}).values():
+            for entry in task.get("top_k", []):
+                if entry.get("test") is not None and math.isfinite(entry["dev"]) and math.isfinite(entry["test"]):
+                    points[cell.values.get(axis, cell.id) if axis else cell.id].append((entry["dev"], entry["test"]))
+    if not points:
+        return None
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5, 5))
+    every = [v for pts in points.values() for p in pts for v in p]
+    low, high = min(every), max(every)
+    ax.plot([low, high], [low, high], ":", color="grey", label="dev = test")
+    for index, (label, pts) in enumerate(sorted(points.items())):
+        ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=14, alpha=0.7, color=f"C{index % 10}", label=label)
+    ax.set_xlabel("dev score (fitness)")
+    ax.set_ylabel("test score")
+    ax.set_title("Final top-K prompts: dev vs test")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_scaling(cells: list[CellResult], x_axis: str, series_axis: str | None, path: Path) -> Path | None:
+    """Mean test score against a numeric axis (e.g. the number of training tasks), error bars over seeds."""
+    lines: dict[str, dict[float, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for cell in cells:
+        try:
+            x = float(cell.values[x_axis])
+        except (KeyError, ValueError):
+            continue
+        scores = cell.task_scores()
+        if scores:
+            lines[cell.values.get(series_axis, "all") if series_axis else "all"][x].append(statistics.fmean(scores.values()))
+    if not lines:
+        return None
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for index, (label, points) in enumerate(sorted(lines.items())):
+        xs = sorted(points)
+        means = [statistics.fmean(points[x]) * 100 for x in xs]
+        stds = [(statistics.pstdev(points[x]) if len(points[x]) > 1 else 0.0) * 100 for x in xs]
+        ax.errorbar(xs, means, yerr=stds, fmt="-o", capsize=3, color=f"C{index % 10}", label=str(label))
+    ax.set_xlabel(x_axis)
+    ax.set_ylabel("zero-shot test score (mean over tasks)")
+    ax.grid(alpha=0.3)
+    ax.legend(title=series_axis or None, fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def write_sweep_report(root: Path) -> Path:
+    """report.md, table CSVs and plots/*.png for a sweep folder."""
+    root = Path(root)
+    data = yaml.safe_load((root / "sweep.yaml").read_text(encoding="utf-8"))
+    options: dict[str, Any] = data.get("report") or {}
+    cells = load_cells(root)
+    axis = row_axis(cells, options.get("rows"))
+    lines = [f"# Sweep `{data['name']}`", ""]
+    if data.get("description"):
+        lines += [str(data["description"]).strip(), ""]
+    seeds = sorted({c.values.get(SEED_AXIS) for c in cells if SEED_AXIS in c.values})
+    lines += [f"{len(cells)} finished cells; rows: `{axis}`; seeds: {', '.join(seeds) or 'one'}. "
+              "Scores are test-set scores in points (x100), mean (std) over seeds.", ""]
+    plots_dir = root / "plots"
+    plots: list[tuple[str, Path | None]] = []
+    if any(c.kind == "gps" for c in cells):
+        gps_cells = [c for c in cells if c.kind == "gps"]
+        headers, body = gps_table(gps_cells, axis)
+        lines += ["## Test score of the best prompt on dev (Table 6/7 style)", "",
+                  "Avg: mean over tasks, then mean (std) over seeds; Max/Min: over seeds. Arrows compare with `manual`.", "",
+                  markdown_table(headers, body)]
+        (root / "table_gps.csv").write_text(csv_table(headers, body), encoding="utf-8")
+        plots.append(("best dev fitness per generation", plot_generations(gps_cells, axis, plots_dir / "generations.png")))
+        plots.append(("dev vs test of final prompts", plot_dev_vs_test(gps_cells, axis, plots_dir / "dev_vs_test.png")))
+        from zp_evolve.engine.rundir import RunDirectory
+        from zp_evolve.report.run_report import plot_operators
+
+        events = [e for c in gps_cells for e in RunDirectory(c.path).events()]
+        plots.append(("offspring fitness per operator", plot_operators(events, plots_dir / "operators.png")))
+    eval_cells = [c for c in cells if c.kind == "eval"]
+    if eval_cells:
+        headers, body = eval_table(eval_cells, axis)
+        lines += ["## Zero-shot scores by task type (Table 4/5 style)", "",
+                  "All: every held-out task; Seen/Unseen: tasks whose type was / was not among the training tasks' types.", "",
+                  markdown_table(headers, body)]
+        (root / "table_eval.csv").write_text(csv_table(headers, body), encoding="utf-8")
+    if cells:
+        headers, body = per_task_table(cells, axis)
+        lines += ["## Per task", "", markdown_table(headers, body)]
+        (root / "table_tasks.csv").write_text(csv_table(headers, body), encoding="utf-8")
+    if options.get("x"):
+        plots.append((f"scaling along {options['x']}", plot_scaling(cells, options["x"], options.get("series"), plots_dir / "scaling.png")))
+    shown = [(title, p) for title, p in plots if p is not None]
+    if shown:
+        lines += ["## Plots", ""] + [f"![{title}](plots/{p.name})" for title, p in shown] + [""]
+    report = root / "report.md"
+    report.write_text("\n".join(lines), encoding="utf-8")
+    return report
