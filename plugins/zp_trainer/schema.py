@@ -1,0 +1,198 @@
+"""What a ``train``, ``eval`` or ``train_eval`` YAML file may say (pydantic, extra keys forbidden).
+
+Defaults are the paper's where it gives them (section 4.1.1: Adam, learning rate
+3.5e-5, batch 64, 1,500 steps; section 3.2: 128 training examples per class, 256 per
+generation task); the rest are ordinary choices, each documented in docs/trainer.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ComponentSpec = dict[str, Any]
+NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
+UnseenMode = Literal["none", "weighted_all", "weighted_sample", "top1", "random"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class SplitSelection(_Strict):
+    """Tasks taken from a task-split file (``experiments/splits/*.yaml``)."""
+
+    file: str = Field(description="a task-split file: training tasks and held-out test tasks, by type")
+    use: Optional[Literal["train", "test"]] = Field(None, description="which side; default: train for training, test for eval")
+    types: list[str] = Field(default_factory=list, description="keep only these task types")
+    limit: Optional[int] = Field(None, ge=1, description="at most this many tasks (a seeded choice)")
+
+
+class TaskSelection(_Strict):
+    """Which tasks: explicit ``names``, or a split file's side, optionally filtered."""
+
+    providers: list[ComponentSpec] = Field(default_factory=lambda: [{"name": "packaged"}])
+    split: Optional[SplitSelection] = None
+    names: list[str] = Field(default_factory=list)
+    types: list[str] = Field(default_factory=list, description="keep only these task types")
+    languages: list[str] = Field(default_factory=list, description="keep only these languages (en, zh)")
+    limit: Optional[int] = Field(None, ge=1, description="at most this many tasks (a seeded choice)")
+
+    @model_validator(mode="after")
+    def _something(self) -> "TaskSelection":
+        if not self.names and self.split is None:
+            raise ValueError("name the tasks: give names: [...] or split: {file: ...}")
+        return self
+
+    @field_validator("names")
+    @classmethod
+    def _unique(cls, names: list[str]) -> list[str]:
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"task names repeat: {', '.join(duplicates)}")
+        return names
+
+
+class TrainTasks(TaskSelection):
+    per_class: int = Field(128, ge=1, description="training examples per label (paper: 128)")
+    per_generation_task: int = Field(256, ge=1, description="training examples per generation task (paper: 256)")
+    decontaminate: bool = Field(True, description="drop training examples sharing a 30-gram with a test task's examples")
+    test_tasks: Optional[TaskSelection] = Field(
+        None, description="tasks to decontaminate against; default: the split file's test side"
+    )
+
+
+class TrainModel(_Strict):
+    """The model to train: a packaged alias, a local folder or a hub id."""
+
+    name: str = Field(min_length=1)
+    kind: Literal["auto", "seq2seq", "causal"] = Field("auto", description="auto reads config.json")
+    dtype: Literal["fp32", "bf16"] = "fp32"
+    device: str = "cpu"
+    threads: Optional[int] = Field(None, ge=1, description="torch CPU threads (default: torch's choice)")
+
+
+class HybridPromptConfig(_Strict):
+    """T = {E, V, D, X, [MASK]} (paper eq. 2); switch parts off for Table 4's ablations."""
+
+    soft_prompt: bool = Field(True, description="E: a learnable task-specific soft prompt")
+    soft_prompt_length: int = Field(8, ge=1, description="n: prefix vectors per task")
+    soft_prompt_init_std: float = Field(0.5, gt=0, description="std of E's random init, relative to the embeddings' std")
+    verbalizers: bool = Field(True, description="V: the verbalizer candidates ahead of the description")
+    description: bool = Field(True, description="D: a handcrafted prompt of the task, sampled per example")
+
+
+class LossConfig(_Strict):
+    """L = lambda * L_sup + L_MLM (paper eq. 5)."""
+
+    sup_weight: float = Field(1.0, ge=0, description="lambda")
+    mlm: bool = Field(True, description="add the auxiliary MLM loss (span corruption for T5, LM loss for causal)")
+    mlm_batch_size: Optional[int] = Field(None, ge=1, description="unlabelled texts per step (default: batch_size / 4)")
+    noise_density: float = Field(0.15, gt=0, lt=1)
+    mean_span_length: float = Field(3.0, ge=1)
+    mlm_tokens: int = Field(128, ge=8, description="tokens per unlabelled text window")
+
+
+class OptimConfig(_Strict):
+    """AdamW; the paper's Adam settings are the defaults."""
+
+    lr: float = Field(3.5e-5, gt=0)
+    soft_prompt_lr: Optional[float] = Field(None, gt=0, description="learning rate of E (default: lr)")
+    batch_size: int = Field(64, ge=1, description="supervised examples per optimiser step")
+    grad_accum: int = Field(1, ge=1, description="micro-batches per step; batch_size must divide by it")
+    steps: int = Field(1500, ge=1)
+    weight_decay: float = Field(0.0, ge=0)
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = Field(1e-8, gt=0)
+    warmup_steps: int = Field(0, ge=0)
+    schedule: Literal["constant", "linear"] = "constant"
+    max_grad_norm: Optional[float] = Field(1.0, gt=0, description="clip gradients to this norm (null: no clipping)")
+
+    @model_validator(mode="after")
+    def _divisible(self) -> "OptimConfig":
+        if self.batch_size % self.grad_accum:
+            raise ValueError(f"batch_size ({self.batch_size}) must be a multiple of grad_accum ({self.grad_accum})")
+        return self
+
+
+class MixingConfig(_Strict):
+    """How tasks share a batch: in proportion to their size (capped), or uniformly."""
+
+    strategy: Literal["proportional", "uniform"] = "proportional"
+    cap: int = Field(3000, ge=1, description="proportional mixing counts a task as at most this many examples")
+
+
+class CheckpointConfig(_Strict):
+    every: int = Field(500, ge=1, description="save a resumable checkpoint every this many steps")
+    keep: int = Field(2, ge=1, description="keep this many step checkpoints (the final one is always kept)")
+
+
+class TrainSection(_Strict):
+    """Everything a training run needs (the ``train`` job's body)."""
+
+    model: TrainModel
+    tasks: TrainTasks
+    prompt: HybridPromptConfig = Field(default_factory=HybridPromptConfig)
+    loss: LossConfig = Field(default_factory=LossConfig)
+    optim: OptimConfig = Field(default_factory=OptimConfig)
+    mixing: MixingConfig = Field(default_factory=MixingConfig)
+    checkpoint: CheckpointConfig = Field(default_factory=CheckpointConfig)
+    max_source_tokens: int = Field(256, ge=8)
+    max_target_tokens: int = Field(64, ge=2)
+    log_every: int = Field(10, ge=1, description="steps between loss records")
+
+
+class JobHeader(_Strict):
+    name: str = Field(min_length=1, pattern=NAME_PATTERN)
+    description: str = ""
+    seed: int = 0
+    output_dir: str = "runs"
+
+
+class TrainConfig(JobHeader, TrainSection):
+    job: Literal["train"] = "train"
+
+
+class ClassifierConfig(_Strict):
+    """The task classifier of appendix A.3: logistic regression on sentence embeddings."""
+
+    embedder: str = Field("minilm", description="a sentence encoder: packaged alias, folder or hub id")
+    per_task: int = Field(64, ge=2, description="training-task examples per task to fit it on")
+    c: float = Field(1.0, gt=0, description="inverse regularisation strength")
+
+
+class SoftPromptInit(_Strict):
+    """E for tasks the checkpoint has no soft prompt for (paper Table 5)."""
+
+    mode: UnseenMode = Field("random", description="none, weighted_all, weighted_sample, top1 or random")
+    classifier: ClassifierConfig = Field(default_factory=ClassifierConfig)
+
+
+class EvalTasks(TaskSelection):
+    max_examples: int = Field(200, ge=0, description="test examples per task (0: the whole test split)")
+    seen_types: Optional[list[str]] = Field(
+        None, description="task types seen in training; default: the checkpoint's training tasks' types"
+    )
+
+
+class EvalSection(_Strict):
+    """Zero-shot evaluation on held-out tasks (the ``eval`` job's body, less the model)."""
+
+    tasks: EvalTasks
+    prompts: Literal["all", "first"] = Field("all", description="score every handcrafted prompt (mean) or the first")
+    soft_prompts: SoftPromptInit = Field(default_factory=SoftPromptInit)
+    fitness: ComponentSpec = Field(default_factory=lambda: {"name": "dev_metric"})
+    backend_options: ComponentSpec = Field(
+        default_factory=dict, description="extra backend options (batch_size, dtype, threads...) for train_eval"
+    )
+
+
+class EvalConfig(JobHeader, EvalSection):
+    job: Literal["eval"] = "eval"
+    model: ComponentSpec = Field(description="a backend entry, e.g. {backend: hf_seq2seq, name: CHECKPOINT}")
+
+
+class TrainEvalConfig(JobHeader, TrainSection):
+    job: Literal["train_eval"] = "train_eval"
+    eval: EvalSection
