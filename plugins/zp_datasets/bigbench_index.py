@@ -1,0 +1,140 @@
+"""Unpack BIG-bench's JSON tasks once and index them, so listing tasks is instant.
+
+``bigbench-1.0.0.tar.gz`` is 358 MB and its ``task.json`` files 1.7 GB. At pull
+time the archive is streamed once: every JSON task (or subtask) with at least
+:data:`MIN_EXAMPLES` examples is stored gzipped under ``tasks/`` and described in
+``index.json`` (examples, kind, options, keywords, script). Providers read the
+index for metadata and open one gzipped task file only when its examples are asked for.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import tarfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from zp_evolve.errors import DataError
+
+MIN_EXAMPLES = 32
+INDEX_FILE = "index.json"
+INDEX_VERSION = 1
+_TASK_JSON = re.compile(r"^bigbench-[^/]+/bigbench/benchmark_tasks/(.+)/task\.json$")
+_MAX_OPTIONS_FIXED = 64
+
+
+def script_of(text: str) -> str:
+    """The main writing system of a text: han, kana, hangul, cyrillic, arabic, devanagari, latin or other."""
+    counts: Counter[str] = Counter()
+    for char in text:
+        code = ord(char)
+        if 0x3040 <= code <= 0x30FF:
+            counts["kana"] += 1
+        elif 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF:
+            counts["han"] += 1
+        elif 0xAC00 <= code <= 0xD7AF:
+            counts["hangul"] += 1
+        elif 0x0400 <= code <= 0x04FF:
+            counts["cyrillic"] += 1
+        elif 0x0600 <= code <= 0x06FF:
+            counts["arabic"] += 1
+        elif 0x0900 <= code <= 0x0DFF:
+            counts["indic"] += 1
+        elif char.isalpha():
+            counts["latin"] += 1
+    if not counts:
+        return "other"
+    if counts["kana"] and counts["kana"] * 10 >= counts["han"]:
+        return "kana"  # Japanese mixes kana into Han text
+    return counts.most_common(1)[0][0]
+
+
+def describe(path: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The index entry of one parsed task.json."""
+    examples = data.get("examples") or []
+    multiple_choice = bool(examples) and all(isinstance(e.get("target_scores"), dict) for e in examples)
+    options: list[str] | None = None
+    if multiple_choice:
+        first = list(examples[0]["target_scores"])
+        if len(first) <= _MAX_OPTIONS_FIXED and all(set(e["target_scores"]) == set(first) for e in examples):
+            options = [str(o) for o in first]
+    sample = examples[:200]
+    text = " ".join(str(e.get("input", "")) for e in sample)
+    target_words = []
+    for e in sample:
+        target = e.get("target")
+        if isinstance(target, list):
+            target = target[0] if target else ""
+        if isinstance(target, str):
+            target_words.append(len(target.split()) if script_of(target) == "latin" else len(target) / 2)
+    return {
+        "path": path,
+        "name": data.get("name", path),
+        "description": str(data.get("description", ""))[:500],
+        "keywords": [str(k) for k in data.get("keywords", [])],
+        "examples": len(examples),
+        "multiple_choice": multiple_choice,
+        "options": options,
+        "script": script_of(text),
+        "mean_target_words": (sum(target_words) / len(target_words)) if target_words else 0.0,
+        "task_prefix": str(data.get("task_prefix", ""))[:500],
+        "preferred_score": data.get("preferred_score", ""),
+    }
+
+
+def extract_bigbench(archive: Path, destination: Path, *, level: int = 3) -> dict[str, Any]:
+    """Stream ``archive``, keep the JSON tasks with enough examples, write the index."""
+    tasks_dir = destination / "tasks"
+    entries: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    with tarfile.open(archive, "r|gz") as bundle:
+        for member in bundle:
+            match = _TASK_JSON.match(member.name)
+            if not match or not member.isfile():
+                continue
+            stream = bundle.extractfile(member)
+            if stream is None:
+                continue
+            raw = stream.read()
+            try:
+                data = json.loads(raw)
+            except ValueError as error:
+                skipped.append({"path": match.group(1), "reason": f"invalid JSON: {error}"})
+                continue
+            entry = describe(match.group(1), data)
+            if entry["examples"] < MIN_EXAMPLES:
+                skipped.append({"path": entry["path"], "reason": f"{entry['examples']} examples"})
+                continue
+            target = tasks_dir / (entry["path"] + ".json.gz")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with gzip.open(target, "wb", compresslevel=level) as out:
+                out.write(raw)
+            entries.append(entry)
+    if not entries:
+        raise DataError(f"{archive.name} holds no BIG-bench JSON task; the pinned file may be wrong")
+    index = {"version": INDEX_VERSION, "min_examples": MIN_EXAMPLES, "tasks": entries, "skipped": skipped}
+    (destination / INDEX_FILE).write_text(json.dumps(index, ensure_ascii=False), encoding="utf-8")
+    return index
+
+
+def read_index(folder: Path) -> dict[str, Any]:
+    path = folder / INDEX_FILE
+    try:
+        index = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise DataError(f"BIG-bench index {path} is unreadable ({error}); run: zp-evolve data pull bigbench --force") from None
+    if index.get("version") != INDEX_VERSION:
+        raise DataError(f"BIG-bench index {path} is from another version; run: zp-evolve data pull bigbench --force")
+    return index
+
+
+def load_task_json(folder: Path, path: str) -> dict[str, Any]:
+    file = folder / "tasks" / (path + ".json.gz")
+    try:
+        with gzip.open(file, "rb") as stream:
+            return json.loads(stream.read())
+    except (OSError, ValueError) as error:
+        raise DataError(f"cannot read BIG-bench task {file}: {error}. Run: zp-evolve data pull bigbench --force") from None
