@@ -1,0 +1,88 @@
+"""The classes Ray runs as actors. Plain classes here; :func:`remote_class` wraps them
+with ``ray.remote`` on first use, so importing this module does not import Ray."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import random
+import sys
+from typing import Any, Mapping, Sequence
+
+from zp_evolve.evaluation import EvalRequest, EvalResult, WorkerFactory
+
+
+def limit_threads(threads: int | None) -> None:
+    """Cap torch's intra-op threads, so actors sharing a machine do not fight over cores.
+
+    The OpenMP/BLAS variables are set through the runtime env before Python starts;
+    torch reads its own setting, which may only be set once torch is imported.
+    """
+    if threads is None:
+        return
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
+
+
+class EvaluationActor:
+    """Holds one fitness worker (backend + fitness) for the whole run.
+
+    Ray calls ``__init__`` again when it restarts the actor after a crash, so the worker
+    is rebuilt from the same factory and seed.
+    """
+
+    def __init__(self, factory: WorkerFactory, threads: int | None) -> None:
+        limit_threads(threads)
+        self.worker = factory()
+        limit_threads(threads)  # the backend may have imported torch just now
+
+    def ready(self) -> int:
+        """The actor's process id, once the worker is built."""
+        return os.getpid()
+
+    def evaluate(self, requests: Sequence[EvalRequest]) -> list[EvalResult]:
+        return self.worker.evaluate(requests)
+
+
+class MutatorActor:
+    """Holds one heavy mutator (e.g. an LM paraphraser) built from its config spec."""
+
+    def __init__(self, spec: Mapping[str, Any], plugin_modules: Sequence[str], threads: int | None) -> None:
+        import importlib
+
+        from zp_evolve.plugins import load_plugins
+
+        limit_threads(threads)
+        extra = [importlib.import_module(name) for name in plugin_modules]
+        self.mutator = load_plugins(extra).build("mutators", dict(spec), path="mutators.mutator")
+        limit_threads(threads)
+        try:
+            self.takes_task = "task" in inspect.signature(self.mutator.mutate).parameters
+        except (TypeError, ValueError):
+            self.takes_task = False
+
+    def ready(self) -> int:
+        return os.getpid()
+
+    def mutate(self, parents: list[str], rng_state: tuple, task: Any) -> tuple[list[list[str]], tuple]:
+        """Mutate with a copy of the caller's rng; return the children and the rng's new state,
+        so the caller's rng advances exactly as if the mutator had run locally."""
+        rng = random.Random()
+        rng.setstate(rng_state)
+        kwargs: dict[str, Any] = {"rng": rng}
+        if self.takes_task:
+            kwargs["task"] = task
+        children = self.mutator.mutate(parents, **kwargs)
+        return children, rng.getstate()
+
+
+_remote: dict[type, Any] = {}
+
+
+def remote_class(cls: type) -> Any:
+    """``ray.remote(cls)``, made once per process."""
+    if cls not in _remote:
+        import ray
+
+        _remote[cls] = ray.remote(cls)
+    return _remote[cls]

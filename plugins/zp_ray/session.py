@@ -1,0 +1,196 @@
+"""The Ray connection: a local Ray on this machine, or an existing cluster by address.
+
+The executor and remote mutators share one connection in a process. Whoever opens it
+(the first :func:`acquire`) owns it; it is shut down when the last holder calls
+:func:`release`. A Ray that the caller had already initialised (a notebook, a test
+fixture, ``ray job submit``) is used as it is and never shut down here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from zp_evolve.errors import ConfigError, ExecutorError
+
+log = logging.getLogger(__name__)
+
+#: The environment variable that names extra plugin modules (see zp_evolve.plugins).
+ENV_PLUGINS = "ZP_EVOLVE_PLUGINS"
+
+_lock = threading.Lock()
+_holders = 0
+_owned = False
+
+HOW_TO_START = (
+    "Start a cluster with 'ray start --head --port 6379' on the head machine and "
+    "'ray start --address HEAD_IP:6379' on each worker machine, then set executor.address "
+    "to 'HEAD_IP:6379' (or 'auto' on a cluster machine). Leave executor.address unset to "
+    "start a private local Ray instead."
+)
+
+
+def check_address(address: str | None) -> None:
+    """Reject address strings Ray would misread, before anything starts."""
+    if address is None or address in ("auto", "local"):
+        return
+    target = address.removeprefix("ray://")
+    host, _, port = target.rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(
+            f"executor.address {address!r} is not 'auto', 'HOST:PORT' or 'ray://HOST:PORT'. "
+            "Leave it unset to start a local Ray."
+        )
+
+
+def _probe(address: str, timeout_s: float) -> None:
+    """Fail fast on an unreachable ``HOST:PORT``: Ray itself retries for minutes."""
+    target = address.removeprefix("ray://")
+    host, _, port = target.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout_s):
+            return
+    except OSError as error:
+        raise ExecutorError(
+            f"cannot connect to the Ray cluster at {address}: {error}. Is it running? {HOW_TO_START}"
+        ) from None
+
+
+def acquire(
+    address: str | None,
+    *,
+    num_cpus: int | None = None,
+    num_gpus: int | None = None,
+    log_to_driver: bool = False,
+    connect_timeout_s: float = 10.0,
+) -> None:
+    """Make sure this process is connected to Ray; start a local one if ``address`` is None.
+
+    Raises:
+        ExecutorError: the cluster cannot be reached; the message says how to start one.
+    """
+    global _holders, _owned
+    import ray
+
+    with _lock:
+        if ray.is_initialized():
+            if _owned:
+                _holders += 1
+            return
+        check_address(address)
+        kwargs: dict[str, Any] = {
+            "log_to_driver": log_to_driver,
+            "logging_level": logging.WARNING,
+            "include_dashboard": False,
+            "namespace": "zp_evolve",
+        }
+        joining = address not in (None, "local") or (address is None and bool(os.environ.get("RAY_ADDRESS")))
+        if joining:
+            target = address or os.environ["RAY_ADDRESS"]
+            if target != "auto":
+                _probe(target, connect_timeout_s)
+            kwargs["address"] = target
+            del kwargs["include_dashboard"]  # a property of the cluster, not of this driver
+            if num_cpus is not None or num_gpus is not None:
+                log.warning("num_cpus/num_gpus are ignored when joining a cluster at %s", target)
+        else:
+            # Telemetry off for the laptop default, unless the user decided otherwise.
+            os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+            if address == "local":
+                kwargs["address"] = "local"
+            kwargs["num_cpus"] = num_cpus
+            kwargs["num_gpus"] = num_gpus
+        # Ray 2.5x turns on token auth for a new local Ray and says so at WARNING
+        # level: a safe default, not something to act on.
+        notice = logging.getLogger("ray._private.authentication.authentication_token_setup")
+        level = notice.level
+        if not joining:
+            notice.setLevel(logging.ERROR)
+        try:
+            ray.init(**kwargs)
+        except ConnectionError as error:
+            raise ExecutorError(f"cannot connect to a Ray cluster ({error}). {HOW_TO_START}") from None
+        except Exception as error:  # Ray raises RuntimeError/ValueError for bad set-ups
+            where = f"join the Ray cluster at {kwargs.get('address')}" if joining else "start a local Ray"
+            raise ExecutorError(f"could not {where}: {type(error).__name__}: {error}. {HOW_TO_START}") from error
+        finally:
+            notice.setLevel(level)
+        _owned = True
+        _holders = 1
+        if not joining:
+            log.info("started a local Ray with %s CPUs", ray.cluster_resources().get("CPU"))
+
+
+def release() -> None:
+    """Give up one hold on the connection; shut Ray down when this process opened it and
+    nobody holds it any more."""
+    global _holders, _owned
+    with _lock:
+        if not _owned:
+            return
+        _holders -= 1
+        if _holders > 0:
+            return
+        _owned = False
+        _holders = 0
+        import ray
+
+        if ray.is_initialized():
+            ray.shutdown()
+
+
+def module_roots(plugins: Iterable[object]) -> list[str]:
+    """The ``sys.path`` folders the given plugin objects (modules or instances) import from.
+
+    Workers need them on their ``PYTHONPATH`` to unpickle the objects. Returns folders
+    in first-seen order, without duplicates.
+    """
+    roots: list[str] = []
+    for plugin in plugins:
+        name = plugin.__name__ if isinstance(plugin, type(sys)) else type(plugin).__module__
+        module = sys.modules.get(name)
+        path = getattr(module, "__file__", None)
+        if not path:
+            continue
+        root = Path(path).resolve().parent
+        depth = name.count(".") + (1 if Path(path).name == "__init__.py" else 0)
+        for _ in range(depth):
+            root = root.parent
+        if str(root) not in roots:
+            roots.append(str(root))
+    return roots
+
+
+def worker_runtime_env(
+    runtime_env: Mapping[str, Any] | None,
+    *,
+    plugins: Iterable[object] = (),
+    threads: int | None = None,
+) -> dict[str, Any]:
+    """The runtime env for actors: the user's, plus what makes plugins import and threads obey.
+
+    Adds the folders of ``plugins`` (and of the modules named in ``$ZP_EVOLVE_PLUGINS``) to
+    ``PYTHONPATH``, forwards ``$ZP_EVOLVE_PLUGINS``, and caps BLAS/OpenMP threads so that
+    actors sharing a machine do not oversubscribe its cores. The user's values win.
+    """
+    env: dict[str, Any] = dict(runtime_env or {})
+    env_vars = {str(k): str(v) for k, v in dict(env.get("env_vars") or {}).items()}
+    named = [n.strip() for n in os.environ.get(ENV_PLUGINS, "").split(",") if n.strip()]
+    if named and ENV_PLUGINS not in env_vars:
+        env_vars[ENV_PLUGINS] = ",".join(named)
+    modules = [sys.modules[n] for n in named if n in sys.modules]
+    roots = module_roots([*plugins, *modules])
+    if roots:
+        existing = [p for p in env_vars.get("PYTHONPATH", "").split(os.pathsep) if p]
+        env_vars["PYTHONPATH"] = os.pathsep.join(existing + [r for r in roots if r not in existing])
+    if threads is not None:
+        for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            env_vars.setdefault(name, str(threads))
+    if env_vars:
+        env["env_vars"] = env_vars
+    return env
