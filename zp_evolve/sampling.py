@@ -99,24 +99,35 @@ def holdout_part(
 ) -> list[Example]:
     """The ``"train"`` or ``"test"`` part of a task that ships without a test split.
 
-    Each example goes to the test part when a hash of ``salt`` (the task name) and
-    its inputs falls under ``test_fraction``. The split does not depend on the run
-    seed or the order of the rows, so a task's test part is the same in every run,
-    and duplicated texts always land on the same side. ``fields`` limits the hash
-    to some inputs, so that e.g. every entity-type query of one NER sentence (or
-    every question on one passage) lands on the same side.
+    Examples are grouped by their inputs (and options); groups are ordered by a
+    hash of ``salt`` (the task name) and the group's text, and the first groups
+    make up ``test_fraction`` of the examples (at least one group when there are
+    two or more). The split does not depend on the run seed or the order of the
+    rows, so a task's test part is the same in every run, and duplicated texts
+    always land on the same side. ``fields`` limits the grouping to some inputs,
+    so that e.g. every entity-type query of one NER sentence (or every question on
+    one passage) lands on the same side.
     """
     if part not in ("train", "test"):
         raise ValueError(f"holdout part must be 'train' or 'test', not {part!r}")
     if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"test_fraction must be between 0 and 1 (got {test_fraction})")
-    threshold = int(test_fraction * 2**32)
-    chosen = []
-    for example in examples:
+    groups: dict[bytes, list[int]] = {}
+    for index, example in enumerate(examples):
         keys = fields or sorted(example.inputs)
         text = "\x1f".join(f"{k}={example.inputs.get(k, '')}" for k in keys)
+        if not fields and example.candidates:
+            text += "\x1d" + "\x1f".join(example.candidates)
         digest = hashlib.sha256(f"{salt}\x1e{text}".encode("utf-8")).digest()
-        in_test = int.from_bytes(digest[:4], "big") < threshold
-        if in_test == (part == "test"):
-            chosen.append(example)
-    return chosen
+        groups.setdefault(digest, []).append(index)
+    wanted = round(test_fraction * len(examples))
+    if len(groups) >= 2:
+        wanted = max(wanted, 1)
+    in_test: set[int] = set()
+    for digest in sorted(groups):
+        if len(in_test) >= wanted:
+            break
+        in_test.update(groups[digest])
+    if len(in_test) == len(examples) and len(groups) >= 2:  # one huge group: keep training data
+        in_test = set(groups[sorted(groups)[0]])
+    return [e for i, e in enumerate(examples) if (i in in_test) == (part == "test")]

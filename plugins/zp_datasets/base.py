@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, OrderedDict
 from typing import Iterable, Sequence
 
 from zp_evolve.errors import DataError
@@ -29,7 +29,10 @@ class CachingProvider:
             raise DataError(f"test_fraction must be between 0 and 1 (got {test_fraction})")
         self.test_fraction = test_fraction
         self.skipped: dict[str, Counter[str]] = {}
-        self._splits: dict[str, dict[str, list[Example]]] = {}
+        # Recently loaded tasks only: a trainer walking hundreds of BIG-bench tasks
+        # must not keep every one of them in memory.
+        self._splits: OrderedDict[str, dict[str, list[Example]]] = OrderedDict()
+        self.cache_tasks = 8
         self._tasks: dict[str, Task] | None = None
 
     # -- to implement ---------------------------------------------------------
@@ -67,7 +70,9 @@ class CachingProvider:
         return list(self._all_splits(meta)[split])
 
     def _all_splits(self, task: Task) -> dict[str, list[Example]]:
-        if task.name not in self._splits:
+        if task.name in self._splits:
+            self._splits.move_to_end(task.name)
+        else:
             rows = RowChecker(task, self.on_bad_rows, self.known_bad(task))
             splits = self.load(task, rows)
             rows.report()
@@ -82,4 +87,6 @@ class CachingProvider:
             if not any(splits.values()):
                 raise DataError(f"task {task.name!r} has no examples; check its data files")
             self._splits[task.name] = splits
+            while len(self._splits) > self.cache_tasks:
+                self._splits.popitem(last=False)
         return self._splits[task.name]

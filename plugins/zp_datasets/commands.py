@@ -85,7 +85,7 @@ def tasks_command(args: argparse.Namespace) -> int:
         for name, task, ready in tasks:
             print(json.dumps({**task.to_json(), "provider": name, "data_ready": ready}, ensure_ascii=False))
         return 0
-    width = max([len(t.name) for _, t, _ in tasks] + [4])
+    width = min(max([len(t.name) for _, t, _ in tasks] + [4]), 44)
     for name, task, ready in tasks:
         labels = f"{len(task.labels)} labels" if task.labels else ("options" if task.multiple_choice else "generation")
         flag = "" if ready else "  (not pulled)"

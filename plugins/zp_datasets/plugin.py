@@ -7,9 +7,11 @@ from zp_evolve import hookimpl
 
 @hookimpl
 def zp_register_tasks(register):
+    from zp_datasets.bigbench import BigBenchProvider
     from zp_datasets.packaged import PackagedProvider
 
     register("packaged", PackagedProvider, description="tasks from the pulled data packages (RESOURCES.md)")
+    register("bigbench", BigBenchProvider, description="BIG-bench JSON tasks with >= 32 examples (data pull bigbench)")
 
 
 @hookimpl
