@@ -1,11 +1,12 @@
 """Token-level batches: supervised items and unlabelled text, for T5 or causal LMs.
 
-Text formats (the backends score with the same ones, see :mod:`zp_trainer.encoding`):
+Text formats come from :mod:`zp_hf.formatting`, the functions the backends score with:
 
 * seq2seq: the encoder reads ``prefix <extra_id_0> suffix``; the decoder's target is
   ``<extra_id_0> answer </s>``. The auxiliary MLM is T5 span corruption.
-* causal: the model reads the prompt text and is trained on the answer tokens (and the
-  end-of-sequence token) only. The auxiliary MLM is plain next-token prediction.
+* causal: the model reads the backends' context (the prefix, or for a cloze prompt the
+  whole prompt with a visible blank and an answer cue) and is trained on the answer
+  tokens and the end-of-sequence token only. The auxiliary MLM is next-token prediction.
 
 The soft prompt E is not part of the tokens: :class:`zp_trainer.model.Generalist`
 prepends it to the embeddings, which is why every batch carries its task names.
@@ -18,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any, Literal, Sequence
 
 from zp_evolve.errors import ModelError
-from zp_trainer.encoding import causal_parts, seq2seq_texts
 from zp_trainer.items import TrainItem
 from zp_trainer.span_corruption import corrupt
 
@@ -90,18 +90,33 @@ class BatchBuilder:
         rows = [self._supervised_row(item) for item in items]
         return self._pad(rows, [item.task for item in items])
 
+    @property
+    def blank(self) -> tuple[str, list[int]]:
+        """What replaces the blank in a seq2seq source, and the ids the target starts with
+        (the backends' choice: T5's first sentinel, else the mask token, else ``___``)."""
+        from zp_hf.formatting import T5_SENTINEL, VISIBLE_BLANK
+
+        vocab = self.tokenizer.get_vocab()
+        if T5_SENTINEL in vocab:
+            return T5_SENTINEL, [vocab[T5_SENTINEL]]
+        return self.tokenizer.mask_token or VISIBLE_BLANK, []
+
     def _supervised_row(self, item: TrainItem) -> tuple[list[int], list[int]]:
+        from zp_hf.formatting import causal_answer, causal_context, seq2seq_answer, seq2seq_source
+
         if self.kind == "seq2seq":
-            source, target = seq2seq_texts(item.prefix, item.suffix, item.answer)
-            source_ids = fit_middle(self._ids(source, special=True), self.max_source)
-            target_ids = self._ids(target, special=True)[: self.max_target]
+            blank, start = self.blank
+            # The backends do not truncate encoder text (inputs are cut by max_input_chars);
+            # the token cap only guards memory, keeping the start (V, D) and the end.
+            source_ids = fit_middle(self._ids(seq2seq_source(item.prompt, blank), special=True), self.max_source)
+            answer_ids = self._ids(seq2seq_answer(item.answer, item.language))
+            target_ids = (start + answer_ids)[: self.max_target - 1] + self.eos
             return source_ids, target_ids
-        prompt, answer = causal_parts(item.prefix, item.suffix, item.answer)
-        prompt_ids = self._ids(prompt, special=True)
-        answer_ids = (self._ids(answer) + self.eos)[: self.max_target]
-        prompt_ids = fit_middle(prompt_ids, max(self.max_source - len(answer_ids), 1))
-        ids = prompt_ids + answer_ids
-        return ids, [IGNORE] * len(prompt_ids) + answer_ids
+        context = causal_context(item.prompt, item.language)
+        answer_ids = (self._ids(causal_answer(context, item.answer, item.language)) + self.eos)[: self.max_target]
+        # Like the causal backend, keep the end of an over-long context (it holds the blank).
+        context_ids = self._ids(context, special=True)[-max(self.max_source - len(answer_ids), 1) :]
+        return context_ids + answer_ids, [IGNORE] * len(context_ids) + answer_ids
 
     # -- unlabelled text --------------------------------------------------------------
     def unlabelled(

@@ -89,7 +89,8 @@ class Trainer:
         self.checkpoints = self.out_dir / "checkpoints"
         self.training_info = training_info
         self.progress = progress
-        self.sampler = MixtureSampler(self.tasks, config.mixing.strategy, config.mixing.cap, seed)
+        # No tasks means pretraining: every step is MLM only, batch_size texts.
+        self.sampler = MixtureSampler(self.tasks, config.mixing.strategy, config.mixing.cap, seed) if self.tasks else None
         self.data_rng = random.Random(seed + 1)
         self.builder = BatchBuilder(
             generalist.tokenizer,
@@ -103,6 +104,10 @@ class Trainer:
         self.base_lrs = [group["lr"] for group in self.optimizer.param_groups]
         self.step = 0
         self.use_mlm = config.loss.mlm and bool(self.mlm_texts)
+        if not self.tasks and not self.use_mlm:
+            from zp_evolve.errors import DataError
+
+            raise DataError("nothing to train on: no training tasks and no unlabelled texts for the MLM loss")
         self.mlm_batch = config.loss.mlm_batch_size or max(1, optim.batch_size // 4)
 
     # -- state ------------------------------------------------------------------------
@@ -113,7 +118,8 @@ class Trainer:
         ckpt.write_json(folder / ckpt.TRAINING_FILE, {**self.training_info, "step": self.step})
         ckpt.save_optimizer(folder, self.optimizer)
         ckpt.save_rng(folder)
-        state = {"step": self.step, "sampler": self.sampler.state_dict(), "data_rng": self.data_rng.getstate()}
+        sampler = self.sampler.state_dict() if self.sampler is not None else None
+        state = {"step": self.step, "sampler": sampler, "data_rng": self.data_rng.getstate()}
         ckpt.write_json(folder / "trainer_state.json", state)
         (folder / ckpt.COMPLETE).write_text(str(self.step), encoding="utf-8")
         return folder
@@ -121,7 +127,8 @@ class Trainer:
     def restore(self, folder: Path) -> None:
         state = json.loads((folder / "trainer_state.json").read_text(encoding="utf-8"))
         self.step = int(state["step"])
-        self.sampler.load_state_dict(state["sampler"])
+        if self.sampler is not None:
+            self.sampler.load_state_dict(state["sampler"])
         self.data_rng.setstate(as_random_state(state["data_rng"]))
         ckpt.load_optimizer(folder, self.optimizer)
         ckpt.load_rng(folder)
@@ -129,13 +136,26 @@ class Trainer:
     # -- one step ---------------------------------------------------------------------
     def _micro_step(self, size: int, mlm_size: int) -> tuple[Any, float, float]:
         config = self.config
-        pairs = self.sampler.draw_many(size)
-        items = [
-            build_item(task, example, self.data_rng, verbalizers=config.prompt.verbalizers, description=config.prompt.description)
-            for task, example in pairs
-        ]
-        sup = self.generalist.loss(self.builder.supervised(items))
-        total = config.loss.sup_weight * sup
+        total: Any = 0.0
+        sup_value = 0.0
+        if self.sampler is not None:
+            pairs = self.sampler.draw_many(size)
+            items = [
+                build_item(
+                    task,
+                    example,
+                    self.data_rng,
+                    verbalizers=config.prompt.verbalizers,
+                    description=config.prompt.description,
+                    max_input_chars=config.max_input_chars,
+                )
+                for task, example in pairs
+            ]
+            sup = self.generalist.loss(self.builder.supervised(items))
+            total = config.loss.sup_weight * sup
+            sup_value = float(sup.detach())
+        else:
+            mlm_size = size
         mlm_value = 0.0
         if self.use_mlm and mlm_size:
             texts = [self.data_rng.choice(self.mlm_texts) for _ in range(mlm_size)]
@@ -149,7 +169,7 @@ class Trainer:
             mlm = self.generalist.loss(batch)
             total = total + mlm
             mlm_value = float(mlm.detach())
-        return total, float(sup.detach()), mlm_value
+        return total, sup_value, mlm_value
 
     def train_step(self) -> tuple[float, float, float]:
         import torch

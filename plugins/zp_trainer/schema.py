@@ -138,7 +138,8 @@ class TrainSection(_Strict):
     optim: OptimConfig = Field(default_factory=OptimConfig)
     mixing: MixingConfig = Field(default_factory=MixingConfig)
     checkpoint: CheckpointConfig = Field(default_factory=CheckpointConfig)
-    max_source_tokens: int = Field(256, ge=8)
+    max_input_chars: int = Field(2000, ge=0, description="cut each input to this many characters, as the backends do (0: no cut)")
+    max_source_tokens: int = Field(512, ge=8, description="token cap of the model input (guards memory)")
     max_target_tokens: int = Field(64, ge=2)
     log_every: int = Field(10, ge=1, description="steps between loss records")
 
@@ -182,7 +183,7 @@ class EvalSection(_Strict):
     tasks: EvalTasks
     prompts: Literal["all", "first"] = Field("all", description="score every handcrafted prompt (mean) or the first")
     soft_prompts: SoftPromptInit = Field(default_factory=SoftPromptInit)
-    fitness: ComponentSpec = Field(default_factory=lambda: {"name": "dev_metric"})
+    metric: Optional[str] = Field(None, description="a registered metric for every task instead of each task's own")
     backend_options: ComponentSpec = Field(
         default_factory=dict, description="extra backend options (batch_size, dtype, threads...) for train_eval"
     )
