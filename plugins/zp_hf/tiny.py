@@ -142,7 +142,7 @@ def build_tiny_t5(
         relative_attention_num_buckets=8,
         feed_forward_proj="gated-gelu",
         tie_word_embeddings=False,
-        initializer_factor=3.0,
+        initializer_factor=1.0,
         pad_token_id=wrapped.pad_token_id,
         eos_token_id=wrapped.eos_token_id,
         decoder_start_token_id=wrapped.pad_token_id,
