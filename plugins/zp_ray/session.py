@@ -30,8 +30,10 @@ _owned = False
 HOW_TO_START = (
     "Start a cluster with 'ray start --head --port 6379' on the head machine and "
     "'ray start --address HEAD_IP:6379' on each worker machine, then set executor.address "
-    "to 'HEAD_IP:6379' (or 'auto' on a cluster machine). Leave executor.address unset to "
-    "start a private local Ray instead."
+    "to 'HEAD_IP:6379' (or 'auto' on a cluster machine). If the cluster uses token "
+    "authentication, set RAY_AUTH_MODE=token and give this machine its token "
+    "('ray get-auth-token' on the head). Leave executor.address unset to start a private "
+    "local Ray instead."
 )
 
 
@@ -59,6 +61,23 @@ def _probe(address: str, timeout_s: float) -> None:
         raise ExecutorError(
             f"cannot connect to the Ray cluster at {address}: {error}. Is it running? {HOW_TO_START}"
         ) from None
+
+
+def _use_local_token_for_loopback(address: str) -> None:
+    """Send this machine's Ray auth token to a cluster on this machine, as Ray does for
+    ``address='auto'`` (it never does for an explicit address, so that a token does not
+    leak to another host). Ray 2.5x clusters started with ``ray start`` use token auth
+    once ``~/.ray/auth_token`` exists."""
+    host = address.removeprefix("ray://").rpartition(":")[0].strip("[]")
+    if host not in ("localhost", "::1") and not host.startswith("127."):
+        return
+    try:
+        from ray._private.authentication.authentication_token_setup import (
+            maybe_enable_token_auth_if_token_available,
+        )
+    except ImportError:  # a Ray without token auth
+        return
+    maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
 
 
 def acquire(
@@ -94,6 +113,7 @@ def acquire(
             target = address or os.environ["RAY_ADDRESS"]
             if target != "auto":
                 _probe(target, connect_timeout_s)
+                _use_local_token_for_loopback(target)
             kwargs["address"] = target
             del kwargs["include_dashboard"]  # a property of the cluster, not of this driver
             if num_cpus is not None or num_gpus is not None:

@@ -1,0 +1,119 @@
+"""A throw-away Ray cluster on loopback, for tests: ``ray start --head --block`` on free
+ports in its own temp folder, stopped by signalling that one process (never ``ray stop``,
+which would kill every Ray on the machine)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RAY = str(Path(sys.executable).with_name("ray"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def processes_under(folder: str) -> list[int]:
+    """Ids of live processes whose command line mentions ``folder`` (Ray puts its session
+    folder on every process it starts)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if folder in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+class LoopbackCluster:
+    """One head node with ``num_cpus`` logical CPUs, reachable at :attr:`address`."""
+
+    def __init__(self, num_cpus: int = 2) -> None:
+        self.num_cpus = num_cpus
+        # Short path: Ray's Unix sockets must fit in 107 characters.
+        self.temp_dir = tempfile.mkdtemp(prefix="zpray", dir="/tmp")
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout_s: float = 120.0) -> "LoopbackCluster":
+        ports = [free_port() for _ in range(8)]
+        # Workers get ports outside Ray's default range (10002-19999) and below the
+        # kernel's ephemeral range, so this cluster does not collide with others.
+        worker_low = 20000 + (self.port % 100) * 100
+        command = [
+            RAY, "start", "--head", "--block", "--disable-usage-stats",
+            "--node-ip-address", "127.0.0.1", "--port", str(self.port),
+            "--num-cpus", str(self.num_cpus), "--num-gpus", "0",
+            "--include-dashboard", "false", "--temp-dir", self.temp_dir,
+            "--object-store-memory", str(200 * 1024 * 1024),
+            "--node-manager-port", str(ports[0]), "--object-manager-port", str(ports[1]),
+            "--ray-client-server-port", str(ports[2]), "--dashboard-agent-listen-port", str(ports[3]),
+            "--dashboard-agent-grpc-port", str(ports[4]), "--runtime-env-agent-port", str(ports[5]),
+            "--metrics-export-port", str(ports[6]),
+            "--min-worker-port", str(worker_low), "--max-worker-port", str(worker_low + 99),
+        ]
+        env = dict(os.environ)
+        env.pop("PYTHONPATH", None)  # plugins must reach workers through the executor's runtime env
+        env.pop("RAY_ADDRESS", None)
+        env.setdefault("OMP_NUM_THREADS", "1")
+        self.log = open(Path(self.temp_dir) / "ray_start.log", "w")
+        self.process = subprocess.Popen(
+            command, stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd="/", start_new_session=True
+        )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"ray start exited with {self.process.returncode}: {self.read_log()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return self
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"ray start did not open port {self.port} in {timeout_s}s: {self.read_log()}")
+
+    def read_log(self) -> str:
+        return (Path(self.temp_dir) / "ray_start.log").read_text(errors="replace")[-3000:]
+
+    def stop(self, timeout_s: float = 60.0) -> list[int]:
+        """Stop the cluster; returns the ids of stragglers that had to be killed."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+        stragglers = kill_processes_under(self.temp_dir)
+        if getattr(self, "log", None):
+            self.log.close()
+        return stragglers
+
+
+def kill_processes_under(folder: str, grace_s: float = 5.0) -> list[int]:
+    """SIGKILL the processes :func:`processes_under` finds, after ``grace_s`` to exit alone."""
+    deadline = time.monotonic() + grace_s
+    while processes_under(folder) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    stragglers = processes_under(folder)
+    for pid in stragglers:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return stragglers

@@ -1,0 +1,78 @@
+"""Fixtures of the Ray tests: one loopback cluster per module, joined by address.
+
+Ray is heavy on 2 cores, so the modules share what they can: a cluster started with
+``ray start --head`` on free ports in a temp folder, and one driver connection.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from tests import toy_plugin
+from tests.ray.cluster import LoopbackCluster
+from zp_evolve.config import validate
+from zp_evolve.engine.gps import GeneticPromptSearch
+from zp_evolve.engine.rundir import RunDirectory
+from zp_evolve.plugins import load_plugins
+from zp_ray import session
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    """A head node on loopback (3 logical CPUs: two evaluation actors and some room)."""
+    cluster = LoopbackCluster(num_cpus=3).start()
+    try:
+        yield cluster
+    finally:
+        import ray
+
+        if ray.is_initialized():
+            ray.shutdown()
+        stragglers = cluster.stop()
+        assert not stragglers, f"Ray processes outlived the cluster: {stragglers}"
+
+
+@pytest.fixture(scope="module")
+def ray_session(ray_cluster):
+    """This process connected to :func:`ray_cluster`; executors reuse the connection."""
+    import ray
+
+    if not ray.is_initialized():
+        session._use_local_token_for_loopback(ray_cluster.address)
+        ray.init(address=ray_cluster.address, logging_level="WARNING", log_to_driver=False, namespace="zp_tests")
+    yield ray_cluster
+
+
+def make_search(
+    tmp_path: Path,
+    name: str,
+    executor: dict[str, Any],
+    *,
+    extra: tuple = (toy_plugin,),
+    edit: Callable[[dict], None] | None = None,
+    **search: Any,
+) -> GeneticPromptSearch:
+    """A toy search (tests/toy_plugin.py) writing to ``tmp_path/name``."""
+    raw = toy_plugin.toy_config(tmp_path, **search)
+    raw["executor"] = executor
+    if edit is not None:
+        edit(raw)
+    plugins = load_plugins(list(extra))
+    config = validate(raw, plugins)
+    return GeneticPromptSearch(
+        config, raw, RunDirectory(tmp_path / name), plugins, extra_plugins=list(extra), progress=False, echo=lambda s: None
+    )
+
+
+def read_events(run_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (Path(run_dir) / "events.jsonl").read_text().splitlines()]
+
+
+def scored_keys(run_dir: Path) -> Counter:
+    """How often each (generation, task, split, prompt) appears in events.jsonl."""
+    return Counter((e["generation"], e["task"], e["split"], e["prompt"]) for e in read_events(run_dir))
