@@ -39,10 +39,31 @@ def resolve_model_source(name: str, *, progress: bool = True) -> str:
         return str(path.resolve())
     if name in PACKAGED:
         return str(materialize(name, progress=progress))
+    if name in BUILT_HERE:
+        return _built_here(name)
     looks_local = name.startswith((".", "/", "~")) or "\\" in name or name.count("/") > 1
     if looks_local or not _HUB_ID.match(name):
         raise ModelError(f"model folder {name!r} does not exist. {_alternatives()}")
     return name
+
+
+#: Models built on this machine and installed under ``cache_root()/models/NAME``, with
+#: the command that builds each (nothing to download: they are trained here).
+BUILT_HERE = {
+    "zp-t5-small": "zp-evolve train experiments/train/zp_t5_small.yaml",
+}
+
+
+def _built_here(name: str) -> str:
+    from zp_evolve.downloads import cache_root
+
+    folder = cache_root() / "models" / name
+    if not (folder / "config.json").is_file():
+        raise ModelError(
+            f"model {name!r} is built locally and is not in {folder} yet. Build it with: {BUILT_HERE[name]} "
+            "(or pass another model folder as name)"
+        )
+    return str(folder)
 
 
 def _alternatives() -> str:

@@ -47,13 +47,13 @@ class TokenizerConfig(_Strict):
 
 
 class T5Shape(_Strict):
-    """The T5's size. Defaults: about 12M parameters (8k vocabulary), trainable on 2 CPU cores."""
+    """The T5's size. Defaults: about 11M parameters with the 8k vocabulary, trainable on 2 CPU cores."""
 
     d_model: int = Field(256, ge=16)
     layers: int = Field(3, ge=1, description="encoder layers, and as many decoder layers")
     heads: int = Field(4, ge=1)
     d_kv: int = Field(64, ge=8)
-    d_ff: int = Field(768, ge=16)
+    d_ff: int = Field(1024, ge=16)
     dropout: float = Field(0.0, ge=0, lt=1, description="T5 pretrains without dropout")
 
 
@@ -61,8 +61,8 @@ class PretrainOptim(OptimConfig):
     """AdamW defaults for pretraining from scratch (not the paper's fine-tuning ones)."""
 
     lr: float = Field(2e-3, gt=0)
-    batch_size: int = Field(32, ge=1, description="texts per optimiser step")
-    steps: int = Field(3000, ge=1)
+    batch_size: int = Field(16, ge=1, description="texts per optimiser step")
+    steps: int = Field(2000, ge=1)
     warmup_steps: int = Field(100, ge=0)
     schedule: Literal["constant", "linear"] = "linear"
     weight_decay: float = Field(0.01, ge=0)
@@ -74,12 +74,14 @@ class PretrainConfig(JobHeader):
     tokenizer: TokenizerConfig = Field(default_factory=TokenizerConfig)
     model: T5Shape = Field(default_factory=T5Shape)
     optim: PretrainOptim = Field(default_factory=PretrainOptim)
-    loss: LossConfig = Field(default_factory=lambda: LossConfig(mlm_tokens=96))
+    loss: LossConfig = Field(default_factory=lambda: LossConfig(mlm_tokens=64))
     checkpoint: CheckpointConfig = Field(default_factory=CheckpointConfig)
     log_every: int = Field(25, ge=1)
     max_source_tokens: int = Field(256, ge=8)
     max_target_tokens: int = Field(128, ge=2)
     install_as: Optional[str] = Field("zp-t5-small", description="install the result as a model alias (null: don't)")
+    device: str = Field("cpu", description="cpu or cuda")
+    threads: Optional[int] = Field(None, ge=1, description="torch CPU threads (default: torch's choice)")
 
 
 def corpus_texts(config: CorpusConfig, seed: int) -> list[str]:
@@ -124,6 +126,20 @@ def train_tokenizer(texts: Sequence[str], config: TokenizerConfig, *, seed: int 
     if len(sample) > config.max_sentences:
         sample = random.Random(seed).sample(sample, config.max_sentences)
     buffer = io.BytesIO()
+    try:
+        _train_spm(spm, sample, buffer, config)
+    except RuntimeError as error:
+        raise DataError(
+            f"sentencepiece could not train a {config.vocab_size}-piece tokenizer: {error}. "
+            "Raise tokenizer.vocab_size, or lower tokenizer.character_coverage (Chinese text needs a few thousand pieces)."
+        ) from error
+    proto = sentencepiece_model_pb2.ModelProto()
+    proto.ParseFromString(buffer.getvalue())
+    vocab = [(piece.piece, piece.score) for piece in proto.pieces]
+    return T5Tokenizer(vocab=vocab, extra_ids=100, _spm_precompiled_charsmap=proto.normalizer_spec.precompiled_charsmap)
+
+
+def _train_spm(spm: Any, sample: Sequence[str], buffer: io.BytesIO, config: TokenizerConfig) -> None:
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter(sample),
         model_writer=buffer,
@@ -138,10 +154,6 @@ def train_tokenizer(texts: Sequence[str], config: TokenizerConfig, *, seed: int 
         minloglevel=2,
         hard_vocab_limit=False,  # a small corpus may not support the full size
     )
-    proto = sentencepiece_model_pb2.ModelProto()
-    proto.ParseFromString(buffer.getvalue())
-    vocab = [(piece.piece, piece.score) for piece in proto.pieces]
-    return T5Tokenizer(vocab=vocab, extra_ids=100, _spm_precompiled_charsmap=proto.normalizer_spec.precompiled_charsmap)
 
 
 def build_t5(tokenizer: Any, shape: T5Shape, *, seed: int) -> Any:
@@ -165,7 +177,12 @@ def build_t5(tokenizer: Any, shape: T5Shape, *, seed: int) -> Any:
         decoder_start_token_id=tokenizer.pad_token_id,
     )
     torch.manual_seed(seed)
-    return T5ForConditionalGeneration(config)
+    model = T5ForConditionalGeneration(config)
+    # transformers draws an untied head with std 1, so logits start with std sqrt(d_model)
+    # and the first loss is many times log(vocab); d_model**-0.5 starts it near log(vocab).
+    with torch.no_grad():
+        model.lm_head.weight.normal_(0.0, shape.d_model**-0.5)
+    return model
 
 
 def installed_folder(alias: str) -> Path:

@@ -138,7 +138,7 @@ def run_pretrain(config: Any, data: dict[str, Any], out_dir: Path, *, resume: bo
     """Pretrain a T5 from scratch by span corruption (the ``pretrain`` job)."""
     from transformers import AutoTokenizer
 
-    from zp_hf.loading import load_seq2seq_lm
+    from zp_hf.loading import check_device, load_seq2seq_lm
     from zp_trainer.loop import Trainer
     from zp_trainer.model import Generalist
     from zp_trainer.pretrain import build_t5, corpus_texts, install, train_tokenizer
@@ -146,11 +146,12 @@ def run_pretrain(config: Any, data: dict[str, Any], out_dir: Path, *, resume: bo
     done = read_summary(out_dir) if resume else None
     if done is not None and done.get("job") == "pretrain":
         return done
+    _threads(config.threads)
     start_run_dir(out_dir, data, resume=resume)
     texts = corpus_texts(config.corpus, config.seed)
     resume_from = ckpt.latest(out_dir / "checkpoints") if resume else None
     if resume_from is not None:
-        model, tokenizer = load_seq2seq_lm(str(resume_from))
+        model, tokenizer = load_seq2seq_lm(str(resume_from), device=config.device)
     else:
         tokenizer_dir = out_dir / "tokenizer"
         if resume and tokenizer_dir.is_dir():  # killed before the first checkpoint: same tokenizer
@@ -158,7 +159,7 @@ def run_pretrain(config: Any, data: dict[str, Any], out_dir: Path, *, resume: bo
         else:
             tokenizer = train_tokenizer(texts, config.tokenizer, seed=config.seed)
             tokenizer.save_pretrained(tokenizer_dir)
-        model = build_t5(tokenizer, config.model, seed=config.seed)
+        model = build_t5(tokenizer, config.model, seed=config.seed).to(check_device(config.device))
     info = {
         "format": TRAINING_FORMAT,
         "job": "pretrain",
