@@ -1,7 +1,8 @@
-"""Fixtures of the Ray tests: one loopback cluster per module, joined by address.
+"""Fixtures of the Ray tests: one loopback cluster for the whole session, joined by address.
 
-Ray is heavy on 2 cores, so the modules share what they can: a cluster started with
-``ray start --head`` on free ports in a temp folder, and one driver connection.
+Ray is heavy on 2 cores, so the tests share what they can: a cluster started with
+``ray start --head`` on free ports in a temp folder (stopped at the end), and one
+driver connection, reopened by :func:`ray_session` when a test closed it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from zp_evolve.plugins import load_plugins
 from zp_ray import session
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def ray_cluster():
     """A head node on loopback (3 logical CPUs: two evaluation actors and some room)."""
     cluster = LoopbackCluster(num_cpus=3).start()
@@ -37,7 +38,7 @@ def ray_cluster():
         assert not stragglers, f"Ray processes outlived the cluster: {stragglers}"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def ray_session(ray_cluster):
     """This process connected to :func:`ray_cluster`; executors reuse the connection."""
     import ray
