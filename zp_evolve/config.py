@@ -134,6 +134,8 @@ def validate(
     except ValidationError as error:
         issues.extend(_schema_issues(error))
     issues.extend(_component_issues(data, plugins))
+    if config is not None and config.tasks.split is not None and not issues:
+        issues.extend(_resolve_split(config, plugins, file))
     if config is not None and check_tasks and not issues:
         issues.extend(_task_issues(config, plugins))
     if issues:
@@ -191,6 +193,26 @@ def _catalog(plugins: Plugins, providers: list[dict[str, Any]]) -> Any:
     if key not in _CATALOGS:
         _CATALOGS[key] = TaskCatalog(plugins, providers)
     return _CATALOGS[key]
+
+
+def _resolve_split(config: RunConfig, plugins: Plugins, file: str) -> list[ConfigIssue]:
+    """Turn ``tasks.split`` into task names (appended to ``tasks.names``)."""
+    from zp_evolve.catalog import TaskCatalog
+    from zp_evolve.splits import find_split_file, select_tasks
+
+    selection = config.tasks.split
+    assert selection is not None
+    try:
+        path = find_split_file(selection.file, relative_to=file or None)
+        catalog = TaskCatalog(plugins, config.tasks.providers)
+        chosen = select_tasks(
+            path, selection.use, catalog=catalog, seed=config.seed,
+            types=selection.types or None, languages=selection.languages or None, limit=selection.limit,
+        )
+    except ZpError as error:
+        return [ConfigIssue("tasks.split.file", str(error))]
+    config.tasks.names = list(config.tasks.names) + [n for n in chosen if n not in config.tasks.names]
+    return []
 
 
 def _task_issues(config: RunConfig, plugins: Plugins) -> list[ConfigIssue]:

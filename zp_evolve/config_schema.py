@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ComponentSpec = dict[str, Any]
 
@@ -33,9 +33,20 @@ class TestConfig(_Strict):
     max_examples: int = Field(200, ge=0, description="0 means the whole test split")
 
 
+class SplitSelection(_Strict):
+    """Tasks taken from a task-split file (``experiments/splits/*.yaml``); see :mod:`zp_evolve.splits`."""
+
+    file: str = Field(min_length=1, description="split file; relative to this config's folder or the working directory")
+    use: Literal["train", "test"] = Field("test", description="which side of the split")
+    types: list[str] = Field(default_factory=list, description="keep only these task types")
+    languages: list[str] = Field(default_factory=list, description="keep only these languages (en, zh)")
+    limit: Optional[int] = Field(None, ge=1, description="at most this many tasks (a seeded choice)")
+
+
 class TasksConfig(_Strict):
     providers: list[ComponentSpec] = Field(default_factory=lambda: [{"name": "packaged"}])
-    names: list[str] = Field(min_length=1)
+    names: list[str] = Field(default_factory=list, description="tasks by name; added to those of 'split'")
+    split: Optional[SplitSelection] = Field(None, description="tasks from a task-split file")
     prompts: dict[str, list[str]] = Field(
         default_factory=dict, description="replace a task's handcrafted prompts (G0)"
     )
@@ -49,6 +60,12 @@ class TasksConfig(_Strict):
         if duplicates:
             raise ValueError(f"task names repeat: {', '.join(duplicates)}")
         return names
+
+    @model_validator(mode="after")
+    def _some_tasks(self) -> "TasksConfig":
+        if not self.names and self.split is None:
+            raise ValueError("name the tasks: give names: [...] or split: {file: ..., use: test}")
+        return self
 
 
 class SearchConfig(_Strict):

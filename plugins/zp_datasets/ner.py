@@ -100,7 +100,7 @@ def bmes_spans(chars: Sequence[str], tags: Sequence[str]) -> list[tuple[str, str
 _WORD_TAG = re.compile(r"^(.+)/([A-Za-z]+)$")
 _SENTENCE_END = re.compile(r"(?<=[。！？])")
 #: People's Daily tags that mark names: person (surname and given name are two
-#: ``nr`` words, merged), place, organisation.
+#: ``nr`` words, merged; see :func:`_entities`), place, organisation.
 PEOPLES_DAILY_TYPES = {"nr": "PER", "ns": "LOC", "nt": "ORG"}
 
 
@@ -124,12 +124,18 @@ def _entities(words: Sequence[tuple[str, str]]) -> tuple[str, list[tuple[str, st
     text = "".join(word for word, _ in words)
     entities: list[tuple[str, str]] = []
     previous = ""
+    # A Chinese name is a surname word (1-2 characters) and a given-name word; lists of
+    # names follow each other without separators ("江/nr 泽民/nr 李/nr 鹏/nr"), so a
+    # person takes at most one more word, and only after a surname-sized one.
+    open_surname = False
     for word, tag in words:
         kind = PEOPLES_DAILY_TYPES.get(tag, "")
-        if kind == "PER" and previous == "PER":
+        if kind == "PER" and previous == "PER" and open_surname:
             entities[-1] = (kind, entities[-1][1] + word)
+            open_surname = False
         elif kind:
             entities.append((kind, word))
+            open_surname = kind == "PER" and len(word) <= 2
         previous = kind
     return text, entities
 
