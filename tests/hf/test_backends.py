@@ -1,0 +1,105 @@
+"""Backend options: the hybrid prompt's switches (E, V, D), generation, errors."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from zp_evolve.errors import ModelError
+from zp_evolve.plugins import load_plugins
+from zp_hf.backends import HFCausalBackend, HFSeq2SeqBackend
+from zp_hf.formatting import PredictItem, causal_context
+
+
+def _build(spec):
+    return load_plugins().build("backends", spec, path="model")
+
+
+def test_backends_build_from_yaml_specs(tiny_causal, tiny_t5):
+    assert isinstance(_build({"backend": "hf_causal", "name": tiny_causal}), HFCausalBackend)
+    assert isinstance(_build({"backend": "hf_seq2seq", "name": tiny_t5, "dtype": "bf16"}), HFSeq2SeqBackend)
+
+
+def test_verbalizer_switch_lists_the_options_and_changes_scores(tiny_causal, real_task):
+    task, examples = real_task("rotten_tomatoes", 4)
+    items = [PredictItem(task, task.prompts[0], example) for example in examples]
+    on, off = HFCausalBackend(tiny_causal), HFCausalBackend(tiny_causal, use_verbalizers=False)
+    with_v = [causal_context(q.prompt, q.language) for q in on.queries(items)]
+    without_v = [causal_context(q.prompt, q.language) for q in off.queries(items)]
+    assert all(text.startswith("Options: negative, positive. ") for text in with_v)
+    assert all("Options:" not in text for text in without_v)
+    assert on.predict(items) != off.predict(items)
+
+
+def test_description_switch_drops_the_template(tiny_causal, real_task):
+    task, examples = real_task("rotten_tomatoes", 4)
+    items = [PredictItem(task, task.prompts[0], example) for example in examples]
+    off = HFCausalBackend(tiny_causal, use_description=False, use_verbalizers=False)
+    for query, example in zip(off.queries(items), examples):
+        assert causal_context(query.prompt, query.language) == example.inputs["X"] + "\n"
+    assert off.predict(items) != HFCausalBackend(tiny_causal, use_verbalizers=False).predict(items)
+
+
+@pytest.mark.parametrize("kind", ["causal", "t5"])
+def test_soft_prompt_switch(kind, tiny_causal, tiny_t5, tmp_path, real_task):
+    from zp_hf.loading import load_causal_lm, load_seq2seq_lm
+    from zp_hf.soft_prompts import SoftPromptTable, save_checkpoint
+
+    folder, cls = (tiny_causal, HFCausalBackend) if kind == "causal" else (tiny_t5, HFSeq2SeqBackend)
+    model, tokenizer = (load_causal_lm if kind == "causal" else load_seq2seq_lm)(folder)
+    width = model.get_input_embeddings().embedding_dim
+    save_checkpoint(tmp_path, model, tokenizer, SoftPromptTable(["rotten_tomatoes"], 3, width, init_std=1.0))
+    task, examples = real_task("rotten_tomatoes", 4)
+    items = [PredictItem(task, task.prompts[0], example) for example in examples]
+    with_e = cls(str(tmp_path), soft_prompts=True).predict(items)
+    without_e = cls(str(tmp_path), soft_prompts=False).predict(items)
+    plain = cls(folder).predict(items)
+    assert without_e == plain  # same weights, E off
+    assert with_e != without_e
+    # An unseen task gets no E under policy "none", so it scores like the plain model.
+    other, other_examples = real_task("sarcasm", 3)
+    unseen = [PredictItem(other, other.prompts[0], example) for example in other_examples]
+    assert cls(str(tmp_path), unseen_soft_prompt="none").predict(unseen) == cls(folder).predict(unseen)
+    assert cls(str(tmp_path), unseen_soft_prompt="mean").predict(unseen) != cls(folder).predict(unseen)
+    with pytest.raises(ModelError, match="soft_prompts.safetensors"):
+        cls(folder, soft_prompts=True)
+
+
+def test_causal_generation_matches_hf_generate(tiny_causal, real_task):
+    backend = HFCausalBackend(tiny_causal, max_new_tokens=6, batch_size=3)
+    task, examples = real_task("ner_finance", 5)
+    assert task.kind == "generation"
+    items = [PredictItem(task, task.prompts[0], example) for example in examples]
+    texts = backend.predict(items)
+    for item, text in zip(items, texts):
+        context = causal_context(backend.queries([item])[0].prompt, task.language)
+        ids = backend.tokenizer(context, return_tensors="pt")["input_ids"]
+        with torch.inference_mode():
+            out = backend.model.generate(ids, max_new_tokens=6, do_sample=False, pad_token_id=backend.tokenizer.pad_token_id)
+        expected = backend.tokenizer.decode(out[0, ids.shape[1]:], skip_special_tokens=True).strip().split("\n", 1)[0].strip()
+        assert text == expected
+
+
+def test_t5_generation_strips_sentinels(tiny_t5, real_task):
+    backend = HFSeq2SeqBackend(tiny_t5, max_new_tokens=5, num_beams=2)
+    sentinel = backend.tokenizer.convert_tokens_to_ids("<extra_id_0>")
+    other = backend.tokenizer.convert_tokens_to_ids("<extra_id_1>")
+    word = backend.tokenizer("the", add_special_tokens=False)["input_ids"]
+    assert backend.decode([sentinel, *word, other, *word]) == "the"
+    task, examples = real_task("abstract2title", 3)
+    items = [PredictItem(task, task.prompts[0], example) for example in examples]
+    query = backend.queries(items[:1])[0]
+    source = backend.encode([query])[0].context
+    assert sentinel in source  # the blank became <extra_id_0>
+    texts = backend.predict(items)
+    assert all(isinstance(t, str) and "<extra_id" not in t and "</s>" not in t for t in texts)
+
+
+def test_int8_and_bf16_run_on_cpu(tiny_causal, real_task):
+    task, examples = real_task("rotten_tomatoes", 4)
+    items = [PredictItem(task, task.prompts[0], example) for example in examples]
+    for options in ({"quantize": "int8"}, {"dtype": "bf16"}):
+        predictions = HFCausalBackend(tiny_causal, **options).predict(items)
+        assert all(set(p) == {"rotten", "fresh"} and all(v < 0 for v in p.values()) for p in predictions)
+    with pytest.raises(ModelError, match="CPU"):
+        HFCausalBackend(tiny_causal, quantize="int8", device="cuda")
