@@ -134,23 +134,21 @@ class BackTranslation:
         chains = self.chains(language)
         if not chains:
             return [[] for _ in parents]
-        orders = [rng.sample(chains, len(chains)) for _ in parents]
+        tries = min(len(chains), self.attempts * self.children)
+        # Every parent's first ``tries`` chains go through in one batch: an Apertium call
+        # costs ~0.2 s to start and little per line, so extra lines are nearly free.
+        jobs = [(i, chain) for i in range(len(parents)) for chain in rng.sample(chains, len(chains))[:tries]]
         protected = [protect(p) for p in parents]
+        results = self.round_trip([protected[i].text for i, _ in jobs], [chain for _, chain in jobs], language, rng)
         kids: list[list[str]] = [[] for _ in parents]
         first_try: list[str | None] = [None] * len(parents)
-        tries = min(len(chains), self.attempts * self.children)
-        for attempt in range(tries):
-            todo = [i for i in range(len(parents)) if len(kids[i]) < self.children]
-            if not todo:
-                break
-            results = self.round_trip([protected[i].text for i in todo], [orders[i][attempt] for i in todo], language, rng)
-            for i, text in zip(todo, results):
-                child = protected[i].restore(text)
-                if first_try[i] is None:
-                    first_try[i] = child if child is not None else protected[i].restore_partial(text)
-                taken = {normalize(parents[i]), *map(normalize, kids[i])}
-                if child is not None and normalize(child) not in taken:
-                    kids[i].append(child)
+        for (i, _), text in zip(jobs, results):
+            child = protected[i].restore(text)
+            if first_try[i] is None:
+                first_try[i] = child if child is not None else protected[i].restore_partial(text)
+            taken = {normalize(parents[i]), *map(normalize, kids[i])}
+            if child is not None and normalize(child) not in taken and len(kids[i]) < self.children:
+                kids[i].append(child)
         # A parent BT could not change: hand back the first try, so the engine's
         # statistics count why (duplicate, lost_placeholder) instead of hiding it.
         return [k if k else [t] if t is not None else [] for k, t in zip(kids, first_try)]

@@ -12,15 +12,17 @@ import re
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
-from zp_evolve.prompts import PLACEHOLDER
+from zp_evolve.prompts import BLANK, PLACEHOLDER
 
 TokenKind = Literal["slot", "word", "punct", "space"]
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-# Order matters: placeholders first, then identifier-like words (so "_" alone is the
-# blank, exactly as zp_evolve.prompts.BLANK defines it), CJK characters, punctuation.
+# Order matters: slots first (zp_evolve.prompts' own patterns), then words, CJK characters, punctuation.
+_WORD_CHAR = r"A-Za-z0-9\u00c0-\u024f'-"
 _TOKEN = re.compile(
-    rf"(?P<slot>\[X\d*\])|(?P<space>\s+)|(?P<word>[A-Za-z0-9_'\u00c0-\u024f-]+|[{_CJK}])|(?P<punct>.)",
+    rf"(?P<slot>{PLACEHOLDER.pattern}|{BLANK.pattern})|(?P<space>\s+)"
+    # an underscore is part of a word only next to [A-Za-z0-9], exactly where BLANK says it is no blank
+    rf"|(?P<word>(?:[{_WORD_CHAR}]|(?<=[A-Za-z0-9])_|_(?=[A-Za-z0-9]))+|[{_CJK}])|(?P<punct>.)",
     re.DOTALL,
 )
 _CJK_CHAR = re.compile(f"[{_CJK}]")
@@ -51,11 +53,7 @@ def tokenize(template: str) -> list[Token]:
     """Tokens whose concatenation is exactly ``template``."""
     tokens = []
     for match in _TOKEN.finditer(template):
-        kind = match.lastgroup
-        text = match.group()
-        if kind == "word" and text == "_":
-            kind = "slot"
-        tokens.append(Token(text, kind))  # type: ignore[arg-type]
+        tokens.append(Token(match.group(), match.lastgroup))  # type: ignore[arg-type]
     return tokens
 
 
