@@ -46,16 +46,19 @@ _T: dict[Key, tuple[str, ...]] = {
         "Utterance: [X] Intent: _",
         'What does the speaker want? "[X]" Answer: _.',
         '"[X]" The user wants to _.',
+        "The intent of the utterance is _. Utterance: [X]",
     ),
     ("INTENT", "zh", 1): (
         "用户说：“[X]”。用户的意图是：_。",
         "“[X]”这句话的意图是什么？回答：_。",
         "话语：[X] 意图：_",
+        "这句话的意图是_。话语：[X]",
     ),
     ("TOPIC", "en", 1): (
         "Message: [X] Topic: _",
         'What is this chat message about? "[X]" Answer: _.',
         '"[X]" This message is about _.',
+        "This chat message is about _. Message: [X]",
     ),
     ("TOPIC", "zh", 1): (
         "消息：[X] 话题：_",
@@ -66,6 +69,7 @@ _T: dict[Key, tuple[str, ...]] = {
         "Message: [X] Category: _",
         'Is the following text message normal or spam? "[X]" Answer: _.',
         "[X] This message is _.",
+        "This is a _ message: [X]",
     ),
     ("SARC", "en", 1): (
         '"[X]" Is this sarcastic? Answer: _.',
@@ -113,43 +117,51 @@ _T: dict[Key, tuple[str, ...]] = {
         'Question: "[X1]" Answer: "[X2]". Does the answer fit the question? _.',
         "Q: [X1] A: [X2] Valid pair: _",
         'Can "[X2]" answer "[X1]"? Answer: _.',
+        'Answer: _. Is "[X2]" a valid answer to "[X1]"?',
     ),
     ("QAM", "zh", 2): (
         "问题：“[X1]”回答：“[X2]”。这个回答是否对应问题？_。",
         "问：[X1] 答：[X2] 匹配：_",
         "“[X2]”能回答“[X1]”吗？回答：_。",
+        "回答：_。“[X2]”是“[X1]”的有效回答吗？",
     ),
     # Reading comprehension (Table 12)
     ("MRC", "en", 2): (
         "Corpus: [X1] Question: [X2] Answer: _.",
         "[X1] Based on the text above, [X2] _",
         "Read the passage and answer the question. Passage: [X1] Question: [X2] The answer is _.",
+        "Answer: _. Corpus: [X1] Question: [X2]",
     ),
     ("MRC", "zh", 2): (
         "文章：[X1] 问题：[X2] 回答：_。",
         "[X1] 根据上文回答：[X2] 答案是_。",
         "阅读下面的文章并回答问题。文章：[X1] 问题：[X2] 回答：_",
+        "回答：_。文章：[X1] 问题：[X2]",
     ),
     ("QA", "en", 2): (
         "Passage: [X1] Question: [X2] Answer: _",
         "[X1] [X2] The correct option is _.",
         "Read the passage and choose the best answer. [X1] Question: [X2] Answer: _.",
+        "Answer: _. Passage: [X1] Question: [X2]",
     ),
     ("QA", "en", 1): (
         "Question: [X] Answer: _",
         "[X] The answer is _.",
         "Choose the correct answer. [X] Answer: _.",
+        "The answer is _. Question: [X]",
     ),
     # Winograd schema (Table 15): X1 the text, X2 the pronoun
     ("WSC", "en", 2): (
         "In the sentence: [X1], what does the pronoun [X2] refer to? Answer: _.",
         "[X1] Here, [X2] refers to _.",
         'Text: [X1] Pronoun: "[X2]" Referent: _',
+        'In "[X1]", the pronoun "[X2]" refers to _ in this sentence.',
     ),
     ("WSC", "zh", 2): (
         "对于句子：[X1] 代词：[X2] 指代的是什么？回答：_。",
         "[X1] 其中，[X2]指的是_。",
         "文本：[X1] 代词：“[X2]” 指代：_",
+        "在“[X1]”中，代词“[X2]”指的是_这个对象。",
     ),
     # Named entities (Table 16): X1 the text, X2 the entity type
     ("NER", "en", 2): (
@@ -167,11 +179,13 @@ _T: dict[Key, tuple[str, ...]] = {
         "[X], A summary of this {topic}: _.",
         "Text: [X] Summary: _",
         "Summarize the following {topic} in one sentence. [X] Summary: _",
+        "Summary: _. Full {topic}: [X]",
     ),
     ("SUMM", "zh", 1): (
         "[X]，这个{topic}的摘要为：_。",
         "文本：[X] 摘要：_",
         "用一句话概括下面的{topic}。[X] 概括：_",
+        "摘要：_。{topic}全文：[X]",
     ),
     ("KEYS", "en", 1): (
         "[X] The keywords of this text are _.",

