@@ -8,13 +8,14 @@ fixture, ``ray job submit``) is used as it is and never shut down here.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
 import sys
 import threading
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from zp_evolve.errors import ConfigError, ExecutorError
 
@@ -63,6 +64,19 @@ def _probe(address: str, timeout_s: float) -> None:
         ) from None
 
 
+@contextlib.contextmanager
+def _quiet_auth_notice() -> Iterator[None]:
+    """Ray 2.5x says at WARNING level that it turned token auth on: the safe default,
+    nothing to act on, and noise at the top of every run."""
+    notice = logging.getLogger("ray._private.authentication.authentication_token_setup")
+    level = notice.level
+    notice.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        notice.setLevel(level)
+
+
 def _use_local_token_for_loopback(address: str) -> None:
     """Send this machine's Ray auth token to a cluster on this machine, as Ray does for
     ``address='auto'`` (it never does for an explicit address, so that a token does not
@@ -109,37 +123,30 @@ def acquire(
             "namespace": "zp_evolve",
         }
         joining = address not in (None, "local") or (address is None and bool(os.environ.get("RAY_ADDRESS")))
-        if joining:
-            target = address or os.environ["RAY_ADDRESS"]
-            if target != "auto":
-                _probe(target, connect_timeout_s)
-                _use_local_token_for_loopback(target)
-            kwargs["address"] = target
-            del kwargs["include_dashboard"]  # a property of the cluster, not of this driver
-            if num_cpus is not None or num_gpus is not None:
-                log.warning("num_cpus/num_gpus are ignored when joining a cluster at %s", target)
-        else:
-            # Telemetry off for the laptop default, unless the user decided otherwise.
-            os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-            if address == "local":
-                kwargs["address"] = "local"
-            kwargs["num_cpus"] = num_cpus
-            kwargs["num_gpus"] = num_gpus
-        # Ray 2.5x turns on token auth for a new local Ray and says so at WARNING
-        # level: a safe default, not something to act on.
-        notice = logging.getLogger("ray._private.authentication.authentication_token_setup")
-        level = notice.level
-        if not joining:
-            notice.setLevel(logging.ERROR)
-        try:
-            ray.init(**kwargs)
-        except ConnectionError as error:
-            raise ExecutorError(f"cannot connect to a Ray cluster ({error}). {HOW_TO_START}") from None
-        except Exception as error:  # Ray raises RuntimeError/ValueError for bad set-ups
-            where = f"join the Ray cluster at {kwargs.get('address')}" if joining else "start a local Ray"
-            raise ExecutorError(f"could not {where}: {type(error).__name__}: {error}. {HOW_TO_START}") from error
-        finally:
-            notice.setLevel(level)
+        with _quiet_auth_notice():
+            if joining:
+                target = address or os.environ["RAY_ADDRESS"]
+                if target != "auto":
+                    _probe(target, connect_timeout_s)
+                    _use_local_token_for_loopback(target)
+                kwargs["address"] = target
+                del kwargs["include_dashboard"]  # a property of the cluster, not of this driver
+                if num_cpus is not None or num_gpus is not None:
+                    log.warning("num_cpus/num_gpus are ignored when joining a cluster at %s", target)
+            else:
+                # Telemetry off for the laptop default, unless the user decided otherwise.
+                os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+                if address == "local":
+                    kwargs["address"] = "local"
+                kwargs["num_cpus"] = num_cpus
+                kwargs["num_gpus"] = num_gpus
+            try:
+                ray.init(**kwargs)
+            except ConnectionError as error:
+                raise ExecutorError(f"cannot connect to a Ray cluster ({error}). {HOW_TO_START}") from None
+            except Exception as error:  # Ray raises RuntimeError/ValueError for bad set-ups
+                where = f"join the Ray cluster at {kwargs.get('address')}" if joining else "start a local Ray"
+                raise ExecutorError(f"could not {where}: {type(error).__name__}: {error}. {HOW_TO_START}") from error
         _owned = True
         _holders = 1
         if not joining:

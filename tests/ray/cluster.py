@@ -117,3 +117,48 @@ def kill_processes_under(folder: str, grace_s: float = 5.0) -> list[int]:
         except ProcessLookupError:
             pass
     return stragglers
+
+
+def _main(argv: list[str] | None = None) -> int:
+    """``python -m tests.ray.cluster start|stop|status [--state DIR]`` (used by .ci/ray_cluster.sh)."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description="a loopback Ray head node for CI")
+    parser.add_argument("action", choices=["start", "stop", "status"])
+    parser.add_argument("--state", default=os.environ.get("ZP_RAY_STATE", "/tmp/zp_ray_ci"),
+                        help="folder for the cluster's pid, address and temp dir")
+    parser.add_argument("--num-cpus", type=int, default=2)
+    args = parser.parse_args(argv)
+    state = Path(args.state)
+    info_path = state / "cluster.json"
+    info = json.loads(info_path.read_text()) if info_path.exists() else None
+    alive = bool(info) and Path(f"/proc/{info['pid']}").exists()
+    if args.action == "status":
+        print(f"running at {info['address']} (pid {info['pid']})" if alive else "not running")
+        return 0 if alive else 1
+    if args.action == "start":
+        if alive:
+            print(info["address"])
+            return 0
+        cluster = LoopbackCluster(num_cpus=args.num_cpus).start()
+        state.mkdir(parents=True, exist_ok=True)
+        info_path.write_text(json.dumps({"pid": cluster.process.pid, "address": cluster.address, "temp_dir": cluster.temp_dir}))
+        print(cluster.address)
+        return 0
+    if info is None:
+        print("not running")
+        return 0
+    if alive:
+        os.kill(info["pid"], signal.SIGTERM)
+        deadline = time.monotonic() + 60
+        while Path(f"/proc/{info['pid']}").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+    stragglers = kill_processes_under(info["temp_dir"])
+    info_path.unlink()
+    print(f"stopped{f' (killed stragglers {stragglers})' if stragglers else ''}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())
