@@ -209,16 +209,12 @@ class TrainingReport:
     sampled: int
     test_tasks: list[str] = field(default_factory=list)
     ngram: int = NGRAM
-    #: Of ``dropped``, those overlapping the task's own test split (near-duplicates
-    #: the hold-out could not group), not the held-out tasks.
-    dropped_own_test: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
             "task": self.task,
             "pool": self.pool,
             "dropped_by_decontamination": self.dropped,
-            "dropped_own_test": self.dropped_own_test,
             "sampled": self.sampled,
             "test_tasks": len(self.test_tasks),
             "ngram": self.ngram,
@@ -240,9 +236,13 @@ def training_examples(
     """The paper's training sample of one task, free of test contamination.
 
     The pool is every non-test split of the task; examples sharing a 30-gram with
-    any example of ``test_tasks`` (or the task's own test split) are dropped first,
-    then 128 per class / 256 for generation are drawn with the seed. The index of
-    the test tasks is built once per process and reused across calls.
+    any example of ``test_tasks`` are dropped first, then 128 per class / 256 for
+    generation are drawn with the seed. The index of the test tasks is built once
+    per process and reused across calls (or pass ``decontaminator``).
+
+    The task's own test part is not filtered against: the paper evaluates on held-out
+    tasks, and in reading-comprehension data many questions share one passage, so
+    such a filter would empty whole tasks.
     """
     if task_name in test_tasks:
         raise DataError(f"task {task_name!r} is a held-out test task; it cannot also be a training task")
@@ -255,15 +255,8 @@ def training_examples(
         decontaminator = _INDEX_CACHE[key]
     pool = catalog.eval_pool(task_name)
     kept = decontaminator.clean(pool)
-    after_test_tasks = len(kept)
-    if "test" in task.splits:
-        own_test = Decontaminator.from_examples(catalog.examples(task_name, "test"), decontaminator.n)
-        kept = own_test.clean(kept)
     sample = sample_train(task, kept, seed, rule)
     if not sample:
         raise DataError(f"task {task_name!r} has no training example left after decontamination")
-    report = TrainingReport(
-        task_name, len(pool), len(pool) - len(kept), len(sample), list(test_tasks), decontaminator.n,
-        dropped_own_test=after_test_tasks - len(kept),
-    )
+    report = TrainingReport(task_name, len(pool), len(pool) - len(kept), len(sample), list(test_tasks), decontaminator.n)
     return sample, report
