@@ -63,6 +63,14 @@ class CausalScorer:
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         self.body = model.base_model  # the transformer without its LM head
         self.head = model.get_output_embeddings()
+        # In bf16/fp16 the logits would be rounded to ~3 significant digits (0.125 at
+        # 20), enough to flip close labels; the head runs in fp32 at the few scored
+        # positions instead, from an fp32 copy of its weights.
+        self.head32: tuple[torch.Tensor, torch.Tensor | None] | None = None
+        weight = getattr(self.head, "weight", None)
+        if isinstance(weight, torch.Tensor) and weight.dtype in (torch.bfloat16, torch.float16):
+            bias = getattr(self.head, "bias", None)
+            self.head32 = (weight.detach().float(), None if bias is None else bias.detach().float())
         self.softcap = getattr(model.config, "final_logit_softcapping", None)
 
     # -- pieces ----------------------------------------------------------------
@@ -77,7 +85,10 @@ class CausalScorer:
 
     def log_probs(self, hidden: torch.Tensor) -> torch.Tensor:
         """Log-softmax of the LM head at the given hidden states, in fp32."""
-        logits = self.head(hidden).float()
+        if self.head32 is not None:
+            logits = torch.nn.functional.linear(hidden.float(), *self.head32)
+        else:
+            logits = self.head(hidden).float()
         if self.softcap:
             logits = torch.tanh(logits / self.softcap) * self.softcap
         return torch.log_softmax(logits, dim=-1)
