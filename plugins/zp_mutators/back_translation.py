@@ -142,12 +142,15 @@ class BackTranslation:
         results = self.round_trip([protected[i].text for i, _ in jobs], [chain for _, chain in jobs], language, rng)
         kids: list[list[str]] = [[] for _ in parents]
         first_try: list[str | None] = [None] * len(parents)
+        # the engine repeats a parent once per child slot: its entries share what was taken
+        used: dict[str, set[str]] = {normalize(p): {normalize(p)} for p in parents}
         for (i, _), text in zip(jobs, results):
             child = protected[i].restore(text)
             if first_try[i] is None:
                 first_try[i] = child if child is not None else protected[i].restore_partial(text)
-            taken = {normalize(parents[i]), *map(normalize, kids[i])}
+            taken = used[normalize(parents[i])]
             if child is not None and normalize(child) not in taken and len(kids[i]) < self.children:
+                taken.add(normalize(child))
                 kids[i].append(child)
         # A parent BT could not change: hand back the first try, so the engine's
         # statistics count why (duplicate, lost_placeholder) instead of hiding it.

@@ -39,12 +39,13 @@ class SentenceCrossover:
         """Children per parent; a parent with no compatible mate gets none."""
         pool = list(dict.fromkeys([*parents, *(task.prompts if task and self.use_task_prompts else ())]))
         out: list[list[str]] = []
+        used: dict[str, set[str]] = {}  # children already given to an earlier entry of the same parent
         for parent in parents:
             signature = slot_signature(parent)
             mates = [p for p in pool if normalize(p) != normalize(parent) and slot_signature(p) == signature
                      and is_chinese(p) == is_chinese(parent)]
             rng.shuffle(mates)  # the second parent is drawn with rng; the next ones only if it gives nothing new
-            forbidden = {normalize(p) for p in pool}
+            forbidden = {normalize(p) for p in pool} | used.setdefault(normalize(parent), set())
             options: list[str] = []
             for mate in mates:
                 fresh = sorted(set(_offspring(parent, mate)) - forbidden - set(options))
@@ -53,6 +54,7 @@ class SentenceCrossover:
                 if len(options) >= self.children:
                     break
             out.append(options[: self.children])
+            used[normalize(parent)].update(options[: self.children])
         return out
 
 

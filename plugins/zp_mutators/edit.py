@@ -70,9 +70,11 @@ class PhraseEdit:
         """One list of children per parent; a parent too short to edit gets fewer."""
         donors = donor_phrases([*parents, *(task.prompts if task else ())])
         out: list[list[str]] = []
+        # the engine repeats a parent once per child slot: its entries share what was taken
+        used: dict[str, set[str]] = {}
         for parent in parents:
             kids: list[str] = []
-            taken = {normalize(parent)}
+            taken = used.setdefault(normalize(parent), {normalize(parent)})
             for _ in range(self.children):
                 for _ in range(self.max_tries):
                     child = self.edit(parent, rng, donors)

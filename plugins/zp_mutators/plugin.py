@@ -11,6 +11,8 @@ from zp_evolve import hookimpl
 from zp_mutators.back_translation import BackTranslation
 from zp_mutators.crossover import SentenceCrossover
 from zp_mutators.edit import PhraseEdit
+from zp_mutators.paraphrase import PTMParaphrase
+from zp_mutators.t5_infill import T5Infill
 
 
 @hookimpl
@@ -18,3 +20,13 @@ def zp_register_mutators(register):
     register("back_translation", BackTranslation, description="BT: round trips through pivot languages (Apertium or Marian)")
     register("edit", PhraseEdit, description="GrIPS phrase edits: delete, swap, add (model-free)")
     register("crossover", SentenceCrossover, description="sentence-level one-point crossover with a second prompt of the task")
+    register("ptm_paraphrase", PTMParaphrase, description="PTMs: a causal LM paraphrases the prompt (DINO-style, few-shot)")
+    register("t5_infill", T5Infill, description="LM-BFF: T5 fills masked spans of the prompt (mode partial = LM-BFF†)")
+
+
+@hookimpl
+def zp_register_commands(register):
+    from zp_mutators import commands
+
+    register("mutate", commands.mutate_command, add_arguments=commands.mutate_arguments,
+             help="show the offspring mutators make of a task's prompts (with the engine's verdicts)")

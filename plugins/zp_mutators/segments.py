@@ -108,6 +108,23 @@ def phrases(tokens: Sequence[Token]) -> list[tuple[int, int]]:
     return out
 
 
+def stretches(tokens: Sequence[Token]) -> list[tuple[int, int]]:
+    """Maximal slot-free runs that hold a word, from their first word to their last non-space token."""
+    out: list[tuple[int, int]] = []
+    start = None
+    for index, token in enumerate([*tokens, Token("_", "slot")]):
+        if token.kind == "slot":
+            if start is not None:
+                end = index
+                while tokens[end - 1].kind == "space":
+                    end -= 1
+                out.append((start, end))
+            start = None
+        elif start is None and token.kind == "word":
+            start = index
+    return out
+
+
 def word_spans(tokens: Sequence[Token], span: tuple[int, int], max_words: int) -> list[tuple[int, int]]:
     """Sub-ranges of ``span`` holding 1..``max_words`` consecutive words (punctuation kept out)."""
     words = [i for i in range(*span) if tokens[i].kind == "word"]

@@ -25,7 +25,7 @@ from typing import Literal, Sequence
 from zp_evolve.errors import ConfigError
 from zp_evolve.prompts import BLANK, PLACEHOLDER, normalize
 from zp_mutators.models import seeded_torch, shared_model
-from zp_mutators.segments import Token, detokenize, is_chinese, phrases, tokenize, word_spans
+from zp_mutators.segments import Token, detokenize, is_chinese, phrases, stretches, tokenize, word_spans
 
 _SENTINEL = re.compile(r"<extra_id_(\d+)>")
 _JUNK = re.compile(r"</s>|<pad>|<unk>|<s>")
@@ -98,6 +98,8 @@ class T5Infill:
         """Children per parent; every round masks all parents still in need and fills them in one batch."""
         kids: list[list[str]] = [[] for _ in parents]
         last: list[str | None] = [None] * len(parents)
+        # the engine repeats a parent once per child slot: its entries share what was taken
+        used: dict[str, set[str]] = {normalize(p): {normalize(p)} for p in parents}
         for _ in range(self.attempts):
             todo = [(i, slot) for i in range(len(parents)) for slot in range(self.children - len(kids[i]))]
             if not todo:
@@ -111,7 +113,9 @@ class T5Infill:
                 i = todo[k][0]
                 child = assemble(pieces, spans)
                 last[i] = child
-                if normalize(child) not in {normalize(parents[i]), *map(normalize, kids[i])} and len(kids[i]) < self.children:
+                taken = used[normalize(parents[i])]
+                if normalize(child) not in taken and len(kids[i]) < self.children:
+                    taken.add(normalize(child))
                     kids[i].append(child)
         # hand back an unchanged try so the engine's statistics show the duplicate
         return [k if k else [t] if t is not None else [] for k, t in zip(kids, last)]
@@ -120,7 +124,7 @@ class T5Infill:
         """``(T5 input with sentinels, text pieces between them)``, or None if nothing can be masked."""
         tokens = tokenize(template)
         if self.mode == "full":
-            chosen = [(a, b) for a, b in _stretches(tokens)]
+            chosen = stretches(tokens)
         else:
             chosen = self._partial_spans(tokens, rng)
         if not chosen:
@@ -176,23 +180,6 @@ class T5Infill:
                 for text, source in zip(tokenizer.batch_decode(generated, skip_special_tokens=False), batch):
                     out.append(parse_fills(text, len(_SENTINEL.findall(source))))
         return out
-
-
-def _stretches(tokens: list[Token]) -> list[tuple[int, int]]:
-    """Maximal slot-free runs that hold a word (LM-BFF's full mode masks each as one span)."""
-    out: list[tuple[int, int]] = []
-    start = None
-    for index, token in enumerate([*tokens, Token("_", "slot")]):
-        if token.kind == "slot":
-            if start is not None:
-                end = index
-                while tokens[end - 1].kind == "space":  # the space before a slot stays
-                    end -= 1
-                out.append((start, end))
-            start = None
-        elif start is None and token.kind == "word":
-            start = index
-    return [(a, b) for a, b in out if any(t.kind == "word" for t in tokens[a:b])]
 
 
 def parse_fills(generated: str, count: int) -> list[str]:

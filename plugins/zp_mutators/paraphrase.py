@@ -1,0 +1,241 @@
+"""``ptm_paraphrase`` (PTMs): a pretrained LM rewords the prompt, the paper's third g_GPS.
+
+ZeroPrompt (Wu et al. 2022, Section 3.3), "inspired by DINO (Schick & Schütze
+2021, "Generating Datasets with Pretrained Language Models"), directly uses a
+large PTM to generate similar prompts". DINO asks a model in natural language for
+a text that "means the same thing" and samples with top-p; so does this operator,
+with few-shot examples (which raised the yield of the weak SmolLM2-135M several
+fold, docs/mutators.md) and a chat template when the model has one.
+
+Two units of rewriting:
+
+* ``prompt``: the whole template, its slots shown as they are and required back;
+* ``sentence``: one slot-free stretch of the template (drawn with ``rng``), the
+  rest kept: slots cannot be lost, which suits weak models;
+* ``auto`` (default): ``prompt`` first, then ``sentence`` for the parents that got
+  no valid child (one more batched round).
+
+Every sample is cleaned (chatter, quotes, numbering) and filtered (slots, copies,
+length; :mod:`zp_mutators.cleanup`); ``stats`` counts the verdicts.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Literal, Sequence
+
+from zp_evolve.errors import ConfigError
+from zp_evolve.prompts import normalize, placeholders
+from zp_mutators.cleanup import CandidateFilter, clean_generation
+from zp_mutators.models import seeded_torch, shared_model
+from zp_mutators.segments import is_chinese, stretches, tokenize
+
+Unit = Literal["prompt", "sentence", "auto"]
+
+PROMPT_INSTRUCTION = {
+    "en": (
+        "You rewrite prompt templates with new wording and the same meaning. Keep each placeholder such as "
+        "[X], [X1], [X2] and the answer blank _ exactly once. Reply with the rewritten template only."
+    ),
+    "zh": "请用不同的措辞改写提示模板，意思不变。[X]、[X1]、[X2] 等占位符和答案空位 _ 各保留一次。只回复改写后的模板。",
+}
+PROMPT_SHOTS = {
+    "en": (
+        ("Topic of this article: [X] Answer: _", "What is this article about? [X] Answer: _"),
+        ("Premise: [X1] Hypothesis: [X2] Is the hypothesis true? _", "Given that [X1], is it true that [X2]? _"),
+        ("[X] Overall, the product is _ .", "[X] In short, I found the product _ ."),
+    ),
+    "zh": (
+        ("文章：[X] 主题：_", "这篇文章讲的是什么？[X] 回答：_"),
+        ("前提：[X1] 假设：[X2] 假设成立吗？_", "已知[X1]，那么[X2]是真的吗？_"),
+        ("[X] 总的来说，这个产品_。", "[X] 简而言之，我觉得这个产品_。"),
+    ),
+}
+SENTENCE_INSTRUCTION = {
+    "en": "You paraphrase phrases taken from instructions: same meaning, different words. Do not answer. Reply with the paraphrase only.",
+    "zh": "请改写指令中的短语：意思相同，措辞不同。不要回答问题。只回复改写结果。",
+}
+SENTENCE_SHOTS = {
+    "en": (
+        ("Is this article about sports?", "Does this article talk about sports?"),
+        ("What is the topic of the following text?", "What is the following text about?"),
+        ("All in all, the product was", "Overall, the product was"),
+    ),
+    "zh": (
+        ("这篇文章是关于体育的吗？", "这篇文章讲的是体育吗？"),
+        ("下面这段文字的主题是什么？", "下面这段文字讲的是什么？"),
+        ("总的来说，这个产品", "整体而言，这个产品"),
+    ),
+}
+
+
+class PTMParaphrase:
+    """A causal LM paraphrases prompts (PTMs in the paper, DINO-style instructions).
+
+    Args:
+        model: a causal LM by packaged alias (``smollm2-135m-instruct``), local folder or hub id.
+        unit: ``prompt``, ``sentence`` or ``auto`` (see the module docs).
+        few_shot: worked examples shown before each request (0 to 3).
+        candidates: samples drawn per parent and round, before filtering.
+        temperature: sampling temperature.
+        top_p: nucleus mass.
+        max_new_tokens: cap on each sample's length.
+        min_ratio: drop samples with fewer content words than this share of the original's.
+        max_ratio: drop samples with more than this multiple of the original's.
+        chat: use the tokenizer's chat template (None: whenever it has one).
+        children: offspring per parent entry.
+        batch_size: sequences per generate() call.
+        dtype: model dtype.
+        device: ``cpu`` or ``cuda``.
+    """
+
+    def __init__(
+        self,
+        model: str = "smollm2-135m-instruct",
+        unit: Unit = "auto",
+        few_shot: int = 3,
+        candidates: int = 4,
+        temperature: float = 0.7,
+        top_p: float = 0.9,
+        max_new_tokens: int = 48,
+        min_ratio: float = 0.5,
+        max_ratio: float = 2.0,
+        chat: bool | None = None,
+        children: int = 1,
+        batch_size: int = 32,
+        dtype: Literal["fp32", "bf16", "fp16"] = "fp32",
+        device: str = "cpu",
+    ) -> None:
+        if unit not in ("prompt", "sentence", "auto"):
+            raise ConfigError(f"ptm_paraphrase: unit must be 'prompt', 'sentence' or 'auto', got {unit!r}")
+        if not 0 <= few_shot <= 3:
+            raise ConfigError(f"ptm_paraphrase: few_shot must be 0..3 (built-in examples), got {few_shot}")
+        if min(candidates, max_new_tokens, children, batch_size) < 1 or temperature <= 0 or not 0 < top_p <= 1:
+            raise ConfigError("ptm_paraphrase: candidates, max_new_tokens, children, batch_size >= 1; temperature > 0; top_p in (0, 1]")
+        self.model = model
+        self.unit = unit
+        self.few_shot = few_shot
+        self.candidates = candidates
+        self.temperature = temperature
+        self.top_p = top_p
+        self.max_new_tokens = max_new_tokens
+        self.chat = chat
+        self.children = children
+        self.batch_size = batch_size
+        self.dtype = dtype
+        self.device = device
+        self.filter = CandidateFilter(min_ratio, max_ratio)
+
+    @property
+    def stats(self) -> dict[str, object]:
+        """Verdicts on every sample so far: kept, or dropped by reason, and the yield."""
+        return self.filter.summary()
+
+    def mutate(self, parents: Sequence[str], *, rng: random.Random) -> list[list[str]]:
+        """Children per parent; each round is one batched sampling pass over all parents in need."""
+        kids: list[list[str]] = [[] for _ in parents]
+        # the engine repeats a parent once per child slot: its entries share what was taken
+        used: dict[str, set[str]] = {normalize(p): {normalize(p)} for p in parents}
+        units = ["prompt", "sentence"] if self.unit == "auto" else [self.unit]
+        for unit in units:
+            todo = [i for i in range(len(parents)) if len(kids[i]) < self.children]
+            if not todo:
+                break
+            found = self._prompt_round if unit == "prompt" else self._sentence_round
+            for i, options in zip(todo, found([parents[i] for i in todo], rng)):
+                taken = used[normalize(parents[i])]
+                fresh = list({normalize(o): o for o in reversed(options) if normalize(o) not in taken}.values())[::-1]
+                chosen = rng.sample(fresh, min(len(fresh), self.children - len(kids[i])))
+                taken.update(normalize(c) for c in chosen)
+                kids[i].extend(chosen)
+        return kids
+
+    def _prompt_round(self, parents: Sequence[str], rng: random.Random) -> list[list[str]]:
+        requests = [self._request(p, PROMPT_INSTRUCTION, PROMPT_SHOTS) for p in parents]
+        samples = self.generate(requests, rng)
+        out = []
+        for parent, group in zip(parents, samples):
+            required = tuple(dict.fromkeys(placeholders(parent)))
+            cleaned = [clean_generation(s) for s in group]
+            out.append([c for c in cleaned if self.filter.keep(c, parent, required)])
+        return out
+
+    def _sentence_round(self, parents: Sequence[str], rng: random.Random) -> list[list[str]]:
+        picks: list[tuple[str, str, str] | None] = []
+        for parent in parents:
+            tokens = tokenize(parent)
+            spans = stretches(tokens)
+            if not spans:
+                picks.append(None)
+                continue
+            # longer stretches carry more wording to vary: draw in proportion to length
+            start, end = rng.choices(spans, weights=[b - a for a, b in spans], k=1)[0]
+            text = lambda part: "".join(t.text for t in part)  # noqa: E731
+            picks.append((text(tokens[:start]), text(tokens[start:end]), text(tokens[end:])))
+        asked = [p for p in picks if p is not None]
+        samples = iter(self.generate([self._request(p[1], SENTENCE_INSTRUCTION, SENTENCE_SHOTS) for p in asked], rng))
+        out: list[list[str]] = []
+        for pick in picks:
+            if pick is None:
+                out.append([])
+                continue
+            before, original, after = pick
+            kept = []
+            for sample in next(samples):
+                cleaned = clean_generation(sample)
+                # the stretch is slot-free, so any slot in the sample would be one too many (required=None)
+                if self.filter.keep(cleaned, original):
+                    kept.append(" ".join(f"{before}{cleaned}{after}".split()))  # the stretch kept no edge spaces
+            out.append(kept)
+        return out
+
+    def _request(self, text: str, instructions: dict[str, str], shots: dict[str, tuple[tuple[str, str], ...]]) -> str:
+        """The model input for rewording ``text``: chat turns with examples, or a plain few-shot page."""
+        language = "zh" if is_chinese(text) else "en"
+        examples = shots[language][: self.few_shot]
+        _, tokenizer = self._model()
+        use_chat = self.chat if self.chat is not None else bool(getattr(tokenizer, "chat_template", None))
+        if use_chat:
+            messages = [{"role": "system", "content": instructions[language]}]
+            for before, after in examples:
+                messages += [{"role": "user", "content": before}, {"role": "assistant", "content": after}]
+            messages.append({"role": "user", "content": text})
+            return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        page = [instructions[language], ""]
+        for before, after in examples:
+            page += [f"Original: {before}", f"Rewritten: {after}", ""]
+        page += [f"Original: {text}", "Rewritten:"]
+        return "\n".join(page)
+
+    def _model(self) -> tuple[Any, Any]:
+        return shared_model("causal", self.model, dtype=self.dtype, device=self.device)
+
+    def generate(self, requests: Sequence[str], rng: random.Random) -> list[list[str]]:
+        """``candidates`` samples per request, batched, stopping at the first newline."""
+        import torch
+
+        model, tokenizer = self._model()
+        order = sorted(range(len(requests)), key=lambda i: len(requests[i]))  # similar lengths pad less
+        per_batch = max(1, self.batch_size // self.candidates)
+        tokenizer.padding_side = "left"  # decoder-only models continue from the right end
+        results: dict[int, list[str]] = {}
+        with torch.inference_mode(), seeded_torch(rng):
+            for start in range(0, len(order), per_batch):
+                chunk = order[start : start + per_batch]
+                encoded = tokenizer([requests[i] for i in chunk], return_tensors="pt", padding=True).to(model.device)
+                generated = model.generate(
+                    **encoded,
+                    do_sample=True,
+                    temperature=self.temperature,
+                    top_p=self.top_p,
+                    top_k=0,
+                    max_new_tokens=self.max_new_tokens,
+                    num_return_sequences=self.candidates,
+                    pad_token_id=tokenizer.pad_token_id,
+                    stop_strings=["\n"],
+                    tokenizer=tokenizer,
+                )
+                texts = tokenizer.batch_decode(generated[:, encoded["input_ids"].shape[1] :], skip_special_tokens=True)
+                for k, i in enumerate(chunk):
+                    results[i] = texts[k * self.candidates : (k + 1) * self.candidates]
+        return [results[i] for i in range(len(requests))]
