@@ -122,7 +122,7 @@ class CausalScorer:
         hidden, past, full_mask = self._forward(ids, mask, prompts, use_cache=bool(multi))
         rows = torch.arange(len(items), device=self.device)
         first = self.log_probs(hidden[rows, lengths - 1])
-        scores = [[float(first[b, cand[0]]) for cand in item.candidates] for b, item in enumerate(items)]
+        scores = first_token_scores(first, items)
         for begin in range(0, len(multi), self.batch_size):
             self._continue(items, multi[begin : begin + self.batch_size], past, full_mask, lengths, scores)
         return [
@@ -179,6 +179,19 @@ class CausalScorer:
                 for index, row in zip(batch, generated.tolist()):
                     out[index] = row
         return out
+
+
+def first_token_scores(logp: torch.Tensor, items: Sequence[TokenItem]) -> list[list[float]]:
+    """``logp[b, first token of candidate c]`` for every item b and candidate c, in one gather
+    (one device-to-host copy, not one per candidate)."""
+    rows = [b for b, item in enumerate(items) for _ in item.candidates]
+    cols = [cand[0] for item in items for cand in item.candidates]
+    flat = logp[torch.tensor(rows, device=logp.device), torch.tensor(cols, device=logp.device)].tolist()
+    out, cursor = [], 0
+    for item in items:
+        out.append(flat[cursor : cursor + len(item.candidates)])
+        cursor += len(item.candidates)
+    return out
 
 
 def _left_pack(embeds: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

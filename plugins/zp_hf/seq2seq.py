@@ -19,6 +19,7 @@ import torch
 from transformers.modeling_outputs import BaseModelOutput
 
 from zp_hf.batching import TokenItem, batches, finish, pad_right
+from zp_hf.causal import first_token_scores
 from zp_hf.soft_prompts import SoftPromptTable, UnseenPolicy, prepend
 
 
@@ -101,13 +102,10 @@ class Seq2SeqScorer:
     def _score_batch(self, items: Sequence[TokenItem]) -> list[list[float]]:
         hidden, mask = self.encode(items)
         prefix = self.decoder_prefix
-        scores = [[0.0] * len(item.candidates) for item in items]
         # One short decoder pass per example gives every candidate's first answer token.
         decoder_ids = torch.tensor([prefix] * len(items), device=self.device)
         first = self._decode_logp(hidden, mask, decoder_ids, None)[:, -1]
-        for b, item in enumerate(items):
-            for c, cand in enumerate(item.candidates):
-                scores[b][c] = float(first[b, cand[0]])
+        scores = first_token_scores(first, items)
         multi = [(b, c) for b, item in enumerate(items) for c, cand in enumerate(item.candidates) if len(cand) > 1]
         for begin in range(0, len(multi), self.batch_size):
             pairs = multi[begin : begin + self.batch_size]
@@ -115,12 +113,17 @@ class Seq2SeqScorer:
             feeds = [prefix + items[b].candidates[c][:-1] for b, c in pairs]
             ids, dmask = pad_right(feeds, self.pad_id, self.device)
             logp = self._decode_logp(hidden.index_select(0, select), mask.index_select(0, select), ids, dmask)
-            for row, (b, c) in enumerate(pairs):
-                cand = items[b].candidates[c]
-                # Position len(prefix)-1+j predicts answer token j; token 0 is already scored.
-                steps = torch.arange(1, len(cand), device=self.device) + len(prefix) - 1
-                targets = torch.tensor(cand[1:], device=self.device)
-                scores[b][c] += float(logp[row, steps, targets].sum())
+            # Position len(prefix)-1+j predicts answer token j; token 0 is already scored.
+            rows = [row for row, (b, c) in enumerate(pairs) for _ in items[b].candidates[c][1:]]
+            steps = [len(prefix) - 1 + j for b, c in pairs for j in range(1, len(items[b].candidates[c]))]
+            targets = [t for b, c in pairs for t in items[b].candidates[c][1:]]
+            index = lambda values: torch.tensor(values, device=logp.device)  # noqa: E731
+            picked = logp[index(rows), index(steps), index(targets)].tolist()
+            cursor = 0
+            for b, c in pairs:
+                count = len(items[b].candidates[c]) - 1
+                scores[b][c] += float(sum(picked[cursor : cursor + count]))
+                cursor += count
         return [
             finish(row, [len(c) for c in item.candidates], self.length_normalize) for row, item in zip(scores, items)
         ]

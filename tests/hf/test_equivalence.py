@@ -86,7 +86,7 @@ def test_multiple_choice_fast_equals_naive(kind, tiny_causal, tiny_t5, real_task
 
 
 def test_single_token_answers_take_one_forward_per_batch(tiny_causal, real_task):
-    backend = HFCausalBackend(tiny_causal, batch_size=64)
+    backend = HFCausalBackend(tiny_causal, batch_size=64, max_batch_tokens=1 << 20)
     task, examples = real_task("rotten_tomatoes", 8)
     task = dataclasses.replace(task, verbalizers=single_token_words(backend.tokenizer, lead_space=True, count=2))
     calls = []
