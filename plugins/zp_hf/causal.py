@@ -172,7 +172,7 @@ class CausalScorer:
                     # Left padding then E would put E after the padding; E first keeps every row's
                     # soft prompt adjacent to its text, with the padding masked out in front.
                     embeds = self.model.get_input_embeddings()(ids)
-                    embeds = torch.cat([embeds[:, :0], prompts.to(embeds.dtype), embeds], dim=1)
+                    embeds = torch.cat([prompts.to(embeds.dtype), embeds], dim=1)
                     embeds, mask = _left_pack(embeds, torch.cat([mask.new_ones(len(chunk), prompts.shape[1]), mask], 1))
                     options["attention_mask"] = mask
                     generated = self.model.generate(inputs_embeds=embeds, **options)

@@ -63,8 +63,17 @@ class NaiveCausalScorer(_NaiveBase):
 class NaiveSeq2SeqScorer(_NaiveBase):
     """``log p(answer | source)`` from one encoder-decoder forward per candidate."""
 
-    def __init__(self, model: Any, *, sentinel_id: int | None, **options: Any) -> None:
-        super().__init__(model, **options)
+    def __init__(
+        self,
+        model: Any,
+        *,
+        sentinel_id: int | None,
+        soft_prompts: SoftPromptTable | None = None,
+        unseen: UnseenPolicy = "random",
+        seed: int = 0,
+        length_normalize: bool = False,
+    ) -> None:
+        super().__init__(model, soft_prompts=soft_prompts, unseen=unseen, seed=seed, length_normalize=length_normalize)
         start = model.config.decoder_start_token_id
         self.prefix = [start if start is not None else 0] + ([sentinel_id] if sentinel_id is not None else [])
 

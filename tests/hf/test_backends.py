@@ -103,3 +103,19 @@ def test_int8_and_bf16_run_on_cpu(tiny_causal, real_task):
         assert all(set(p) == {"rotten", "fresh"} and all(v < 0 for v in p.values()) for p in predictions)
     with pytest.raises(ModelError, match="CPU"):
         HFCausalBackend(tiny_causal, quantize="int8", device="cuda")
+
+
+def test_generation_with_soft_prompts_is_batch_independent(tiny_causal, tmp_path, real_task):
+    from zp_hf.loading import load_causal_lm
+    from zp_hf.soft_prompts import SoftPromptTable, save_checkpoint
+
+    model, tokenizer = load_causal_lm(tiny_causal)
+    width = model.get_input_embeddings().embedding_dim
+    save_checkpoint(tmp_path, model, tokenizer, SoftPromptTable(["ner_finance"], 3, width, init_std=1.0))
+    task, examples = real_task("ner_finance", 5)
+    items = [PredictItem(task, task.prompts[0], example) for example in examples]
+    one = HFCausalBackend(str(tmp_path), batch_size=1, max_new_tokens=5)
+    many = HFCausalBackend(str(tmp_path), batch_size=5, max_new_tokens=5)
+    alone = one.predict(items)
+    assert alone == many.predict(items)  # left padding goes in front of E, not between E and the text
+    assert alone != HFCausalBackend(tiny_causal, max_new_tokens=5).predict(items)
