@@ -9,7 +9,6 @@ training tasks' inputs, under the same filter.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -52,23 +51,22 @@ class TrainingData:
         }
 
 
-def split_names(selection: TaskSelection, side: str) -> list[str]:
-    """Task names of one side of the selection's split file."""
-    from zp_evolve import splits
+def split_names(selection: TaskSelection, side: str, catalog: TaskCatalog, seed: int) -> list[str]:
+    """Task names of one side of the selection's split file (patterns expanded, seeded limit)."""
+    from zp_evolve.splits import find_split_file, select_tasks as split_select
 
-    assert selection.split is not None
-    use = selection.split.use or side
-    return list(splits.split_task_names(selection.split.file, use, types=selection.split.types or None))
+    split = selection.split
+    if split is None:
+        return []
+    return split_select(
+        find_split_file(split.file), split.use or side, catalog=catalog, seed=seed, types=split.types or None, limit=split.limit
+    )
 
 
 def select_tasks(catalog: TaskCatalog, selection: TaskSelection, *, side: str, seed: int) -> list[Task]:
     """The tasks a selection names, filtered by type and language, at most ``limit``."""
     names = list(selection.names)
-    if selection.split is not None:
-        from_split = split_names(selection, side)
-        if selection.split.limit is not None and len(from_split) > selection.split.limit:
-            from_split = sorted(task_rng(seed, "split", "limit").sample(sorted(from_split), selection.split.limit))
-        names += [n for n in from_split if n not in names]
+    names += [n for n in split_names(selection, side, catalog, seed) if n not in names]
     unknown = [n for n in names if n not in catalog]
     if unknown:
         raise DataError("; ".join(catalog.unknown_message(n) for n in unknown))
@@ -90,60 +88,57 @@ def test_task_names(catalog: TaskCatalog, config: TrainTasks, seed: int) -> list
     if config.test_tasks is not None:
         return [t.name for t in select_tasks(catalog, config.test_tasks, side="test", seed=seed)]
     if config.split is not None:
-        return [n for n in split_names(config, "test") if n in catalog]
+        from zp_evolve.splits import find_split_file, split_task_names
+
+        return split_task_names(find_split_file(config.split.file), "test", catalog=catalog)
     return []
-
-
-def _decontaminator(catalog: TaskCatalog, test_tasks: Sequence[str], seed: int) -> Any:
-    from zp_evolve.decontamination import Decontaminator
-
-    return Decontaminator.from_tasks(catalog, test_tasks, seed=seed)
 
 
 def build_training_data(
     catalog: TaskCatalog, config: TrainTasks, *, seed: int, with_mlm: bool = True
 ) -> TrainingData:
     """Sample, decontaminate and collect the training mixture and the MLM texts."""
+    from zp_evolve.decontamination import Decontaminator, training_examples
+
     tasks = select_tasks(catalog, config, side="train", seed=seed)
     tests = test_task_names(catalog, config, seed) if config.decontaminate else []
     overlap = sorted({t.name for t in tasks} & set(tests))
     if overlap:
         raise DataError(f"task(s) {overlap} are both training and held-out test tasks; fix the task selection")
-    cleaner = _decontaminator(catalog, tests, seed) if tests else None
     rule = TrainRule(per_class=config.per_class, per_generation_task=config.per_generation_task)
+    index = Decontaminator.from_tasks(catalog, tests, seed=seed) if config.decontaminate else None
     training: list[TrainingTask] = []
     texts: list[str] = []
     mlm_dropped = 0
     for task in tasks:
-        pool = catalog.eval_pool(task.name)
-        dropped = 0
-        if cleaner is not None:
-            kept = cleaner.clean(pool)
-            dropped_pool = len(pool) - len(kept)
-            pool = kept
+        if index is not None:
+            examples, report = training_examples(catalog, task.name, seed, tests, rule=rule, decontaminator=index)
+            dropped = report.dropped
         else:
-            dropped_pool = 0
-        examples = sample_train(task, pool, seed, rule)
-        # Report what the filter removed from what would have been sampled.
-        dropped = dropped_pool
-        if not examples:
-            raise DataError(f"training task {task.name!r} has no training examples left after decontamination")
+            examples, dropped = sample_train(task, catalog.eval_pool(task.name), seed, rule), 0
+            if not examples:
+                raise DataError(f"training task {task.name!r} has no training examples")
         training.append(TrainingTask(task=task, examples=tuple(examples), dropped=dropped))
         if with_mlm:
-            texts.extend(_texts(task, pool, seed))
+            candidates = _texts(task, catalog.eval_pool(task.name), seed)
+            kept = _clean_texts(index, candidates) if index is not None else candidates
+            mlm_dropped += len(candidates) - len(kept)
+            texts.extend(kept)
     return TrainingData(tasks=training, mlm_texts=_unique(texts), test_tasks=tests, mlm_dropped=mlm_dropped)
 
 
 def _texts(task: Task, pool: Sequence[Example], seed: int) -> list[str]:
     rng = task_rng(seed, task.name, "mlm")
     chosen = rng.sample(list(pool), min(MLM_TEXTS_PER_TASK, len(pool)))
-    return [str(v).strip() for e in chosen for v in e.inputs.values() if str(v).strip()]
+    return _unique([str(v).strip() for e in chosen for v in e.inputs.values() if str(v).strip()])
+
+
+def _clean_texts(index: Any, texts: Sequence[str]) -> list[str]:
+    """Unlabelled texts that share no 30-gram with a held-out test example."""
+    flags = index.contaminated([Example(inputs={"X": text}, target="") for text in texts])
+    return [text for text, bad in zip(texts, flags) if not bad]
 
 
 def _unique(texts: Sequence[str]) -> list[str]:
     seen: set[str] = set()
     return [t for t in texts if not (t in seen or seen.add(t))]
-
-
-def close_names(name: str, names: Sequence[str]) -> list[str]:
-    return difflib.get_close_matches(name, list(names), n=3, cutoff=0.6)

@@ -149,7 +149,7 @@ def run_eval(
     from zp_evolve.catalog import TaskCatalog
     from zp_evolve.plugins import load_plugins
     from zp_evolve.sampling import sample_test
-    from zp_trainer.data import select_tasks, split_names
+    from zp_trainer.data import select_tasks
 
     header = header or section
     out_dir = Path(out_dir)
@@ -163,7 +163,10 @@ def run_eval(
     if seen_types is None and training is not None:
         seen_types = list(training.get("types", []))
     if seen_types is None and section.tasks.split is not None:
-        seen_types = sorted({catalog.get(n).type for n in split_names(section.tasks, "train") if n in catalog})
+        from zp_evolve.splits import find_split_file, split_task_names
+
+        trained = split_task_names(find_split_file(section.tasks.split.file), "train", catalog=catalog)
+        seen_types = sorted({catalog.get(n).type for n in trained})
     seen = set(seen_types or [])
     mode = section.soft_prompts.mode
     spec = _with_training_defaults(backend_spec, training)

@@ -81,6 +81,7 @@ class Trainer:
     ) -> None:
         import torch
 
+        torch.manual_seed(seed)  # dropout; restore() replaces it with a checkpoint's state
         self.config = config
         self.generalist = generalist
         self.tasks = list(tasks)
