@@ -103,6 +103,8 @@ class Decontaminator:
         n = self.n
         lengths = np.fromiter((len(x) for x in id_lists), dtype=np.int64, count=len(id_lists))
         total = int(lengths.sum())
+        if total < n:  # no text is long enough (e.g. only brackets, which have no word tokens)
+            return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64)
         ids = np.fromiter(itertools.chain.from_iterable(id_lists), dtype=np.int64, count=total).view(np.uint64)
         powers = np.full(total + n, _BASE, dtype=np.uint64)
         powers[0] = 1
@@ -151,7 +153,7 @@ class Decontaminator:
                         fresh.append(ids)
                 if index < len(example.inputs):
                     inputs.extend(ids)
-            if len(inputs) < self.n:
+            if 0 < len(inputs) < self.n:  # a text without word tokens (only brackets) matches nothing
                 self._short.add(tuple(inputs))
         chunks = [self._grams] + [hashes for hashes, _, _ in self._batches(fresh)]
         grams = np.concatenate(chunks)
@@ -177,7 +179,7 @@ class Decontaminator:
                     inputs.extend(ids)
                 id_lists.append(ids)
                 owners.append(position)
-            flags.append(len(inputs) < self.n and tuple(inputs) in self._short)
+            flags.append(0 < len(inputs) < self.n and tuple(inputs) in self._short)
         if not self._grams.size:
             return flags
         text_owner = np.asarray(owners, dtype=np.int64)
@@ -255,8 +257,13 @@ def training_examples(
         decontaminator = _INDEX_CACHE[key]
     pool = catalog.eval_pool(task_name)
     kept = decontaminator.clean(pool)
+    if not kept:
+        raise DataError(
+            f"task {task_name!r}: all {len(pool)} training examples share a 30-gram with the test tasks; "
+            "move it to the test side of the split, or hold out fewer tasks that share its texts"
+        )
     sample = sample_train(task, kept, seed, rule)
     if not sample:
-        raise DataError(f"task {task_name!r} has no training example left after decontamination")
+        raise DataError(f"task {task_name!r} gave no training sample (labels {list(task.labels)})")
     report = TrainingReport(task_name, len(pool), len(pool) - len(kept), len(sample), list(test_tasks), decontaminator.n)
     return sample, report

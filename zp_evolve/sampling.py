@@ -2,7 +2,8 @@
 
 - Dev sets (section 4.3.2): 32 examples when a task has at most 5 labels or is a
   generation task, otherwise 8 per label.
-- Training sets (section 3.2): 128 examples per class, 256 per generation task.
+- Training sets (section 3.2): 128 examples per class, 256 per generation task
+  (and per multiple-choice task, whose options vary by example).
 
 Every draw is deterministic for a seed and a task name, and never takes an
 example from the test split.
@@ -73,7 +74,8 @@ def sample_train(
     excluded = {id(e) for e in exclude} | {_key(e) for e in exclude}
     candidates = [e for e in pool if _key(e) not in excluded]
     rng = task_rng(seed, task.name, "train")
-    if task.kind == "generation":
+    # Multiple-choice tasks have options per example, not classes: sample them as a whole.
+    if task.kind == "generation" or not task.labels:
         return rng.sample(candidates, min(rule.per_generation_task, len(candidates)))
     return sample_per_label(task, candidates, rule.per_class, rng)
 

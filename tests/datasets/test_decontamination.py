@@ -77,3 +77,8 @@ def test_training_examples_report_and_cache(catalog):
     assert report.dropped == 0  # SMS shares nothing with BBC news
     with pytest.raises(DataError, match="held-out test task"):
         training_examples(catalog, "bbc_news", seed=1, test_tasks=["bbc_news"])
+
+
+def test_texts_without_word_tokens_match_nothing():
+    index = Decontaminator.from_examples([Example({"X": "( [ { } ] )"}, "Valid")])
+    assert index.contaminated([Example({"X": "( ( ) )"}, "Valid"), Example({"X": "[ ]"}, "Invalid")]) == [False, False]

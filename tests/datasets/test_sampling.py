@@ -111,3 +111,14 @@ def test_holdout_of_a_tiny_task_keeps_a_test_part():
     assert len(holdout_part(rows, "test", salt="t")) == 6
     with pytest.raises(ValueError):
         holdout_part(rows, "dev", salt="t")
+
+
+def test_multiple_choice_tasks_sample_256_like_generation():
+    from zp_datasets.packaged import PackagedProvider
+
+    require_source("evals")
+    provider = PackagedProvider(include=["logiqa"])
+    task = provider.task("logiqa")
+    train = sample_train(task, provider.examples("logiqa", "train"), seed=0)
+    assert len(train) == 256 and all(e.target in e.candidates for e in train)
+    assert len(sample_dev(task, provider.examples("logiqa", "train"), seed=0)) == 32
