@@ -5,7 +5,7 @@ infilling mutator (LM-BFF) and the seq2seq demos need one. This job builds it fr
 the texts of the packaged tasks (English and Chinese; never their test splits):
 
 1. a sentencepiece unigram tokenizer in T5's layout (``<pad>`` 0, ``</s>`` 1, ``<unk>`` 2,
-   sentinels ``<extra_id_0..99>`` last), wrapped as a transformers ``T5Tokenizer``;
+   sentinels ``<extra_id_0..99>`` after the pieces), wrapped as a transformers ``T5Tokenizer``;
 2. a T5 (gated-GELU, untied head, as T5 v1.1) of a CPU-friendly size;
 3. span corruption (noise 15%, mean span 3) with the same loop, checkpoints and resume
    as multitask training (:class:`zp_trainer.loop.Trainer` with no supervised tasks);

