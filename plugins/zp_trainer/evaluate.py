@@ -26,27 +26,32 @@ from zp_trainer.unseen import PER_SAMPLE, TaskClassifier, combine
 RESULTS_FILE = "tasks.jsonl"
 
 
-def checkpoint_backend(checkpoint: str, kind: str, prompt: Any, options: Mapping[str, Any]) -> dict[str, Any]:
-    """The backend entry that scores a checkpoint exactly as it was trained (E, V, D)."""
+def checkpoint_backend(checkpoint: str, kind: str, config: Any, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The backend entry that scores a checkpoint exactly as it was trained (E, V, D, input cut)."""
     spec: dict[str, Any] = {
         "backend": "hf_seq2seq" if kind == "seq2seq" else "hf_causal",
         "name": str(checkpoint),
-        "use_verbalizers": prompt.verbalizers,
-        "use_description": prompt.description,
-        "soft_prompts": prompt.soft_prompt,
+        "use_verbalizers": config.prompt.verbalizers,
+        "use_description": config.prompt.description,
+        "soft_prompts": config.prompt.soft_prompt,
+        "max_input_chars": config.max_input_chars,
     }
     spec.update(options)
     return spec
 
 
 def _with_training_defaults(spec: dict[str, Any], training: Mapping[str, Any] | None) -> dict[str, Any]:
-    """A checkpoint is scored with the V and D switches it was trained with, unless the config says."""
+    """A checkpoint is scored with the V and D switches and the input cut it was trained with,
+    unless the config says otherwise."""
     spec = dict(spec)
     prompt = (training or {}).get("prompt") or {}
     if "verbalizers" in prompt:
         spec.setdefault("use_verbalizers", prompt["verbalizers"])
     if "description" in prompt:
         spec.setdefault("use_description", prompt["description"])
+    trained_cut = ((training or {}).get("config") or {}).get("max_input_chars")
+    if isinstance(trained_cut, int):
+        spec.setdefault("max_input_chars", trained_cut)
     return spec
 
 

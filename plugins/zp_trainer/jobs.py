@@ -126,16 +126,17 @@ class TrainEvalJob(_Job):
 
     def run(self, data: dict[str, Any], out_dir: Path, *, resume: bool = False) -> dict[str, Any]:
         from zp_trainer.evaluate import checkpoint_backend, run_eval
-        from zp_trainer.runs import read_summary, run_train
+        from zp_trainer.runs import read_summary, run_train, start_run_dir
 
         out_dir = Path(out_dir)
         config = self.validate(data, file=str(out_dir / "config.yaml") if resume else "")
+        start_run_dir(out_dir, data, resume=resume)  # before training, so a killed run resumes
         done = read_summary(out_dir) if resume else None
         if done is not None and "mean" in done:
             return done
         train_dir = out_dir / "train"
         trained = run_train(config, data, train_dir, resume=resume, progress=self.progress)
-        backend = checkpoint_backend(trained["checkpoint"], trained["kind"], config.prompt, config.eval.backend_options)
+        backend = checkpoint_backend(trained["checkpoint"], trained["kind"], config, config.eval.backend_options)
         summary = run_eval(config.eval, backend, data, out_dir, resume=resume, progress=self.progress, header=config, job="train_eval")
         summary["train"] = {k: trained.get(k) for k in ("checkpoint", "steps", "final_loss", "examples_per_s", "tasks", "types")}
         from zp_trainer.runs import write_summary
