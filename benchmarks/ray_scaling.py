@@ -113,6 +113,7 @@ def main() -> int:
               f"{row['prompts_per_s']:7.3f} prompts/s  {row['examples_per_s']:7.1f} examples/s  same={row['same_as_serial']}",
               flush=True)
 
+    load_before = os.getloadavg()[0]
     print(f"{len(timed)} prompts x {args.dev} dev examples ({examples} forward items), model {args.model}, {cores} cores")
     serial = _timed(SerialExecutor(), factory(1), warm, timed)
     record("serial", 1, 1, serial, None)
@@ -131,7 +132,9 @@ def main() -> int:
     print(json.dumps({
         "benchmark": "ray_scaling", "model": args.model, "tasks": args.tasks, "prompts": len(timed),
         "dev_examples": args.dev, "machine": f"{platform.machine()} {cores} cores, {platform.system()}",
-        "python": platform.python_version(), "rows": rows,
+        "python": platform.python_version(),
+        # Other work on the machine slows every row; compare rows of one run only.
+        "load_avg_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)], "rows": rows,
     }))
     return 0 if all(row["same_as_serial"] for row in rows) else 1
 

@@ -213,12 +213,17 @@ class RayExecutor:
                     queue.appendleft(chunk)
                     idle.append(slot)
                     continue
+                if len(values) != len(chunk.indices):
+                    raise ExecutorError(
+                        f"{_describe(chunk, requests)}: the worker returned {len(values)} results for "
+                        f"{len(chunk.indices)} requests; the fitness must return one value per job"
+                    )
                 for index, result in zip(chunk.indices, values):
                     results[index] = result
                     if on_result is not None:
                         on_result(index, result)
                 idle.append(slot)
-        return [r for r in results if r is not None]
+        return [r for r in results if r is not None]  # every slot is filled: chunks cover all requests
 
     def plan(self, requests: Sequence[EvalRequest]) -> list[Chunk]:
         """Cut ``requests`` into chunks of balanced cost (examples x prompt length)."""
