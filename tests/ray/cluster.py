@@ -5,6 +5,7 @@ which would kill every Ray on the machine)."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -102,6 +103,7 @@ class LoopbackCluster:
         stragglers = kill_processes_under(self.temp_dir)
         if getattr(self, "log", None):
             self.log.close()
+        shutil.rmtree(self.temp_dir, ignore_errors=True)
         return stragglers
 
 
@@ -155,6 +157,7 @@ def _main(argv: list[str] | None = None) -> int:
         while Path(f"/proc/{info['pid']}").exists() and time.monotonic() < deadline:
             time.sleep(0.2)
     stragglers = kill_processes_under(info["temp_dir"])
+    shutil.rmtree(info["temp_dir"], ignore_errors=True)
     info_path.unlink()
     print(f"stopped{f' (killed stragglers {stragglers})' if stragglers else ''}")
     return 0

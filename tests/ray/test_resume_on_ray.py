@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -66,6 +67,7 @@ def test_run_killed_mid_generation_on_local_ray_resumes_to_identical_summary(tmp
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming" in resumed.stdout
     assert not kill_processes_under(ray_tmp, grace_s=15), "the resumed run left Ray processes behind"
+    shutil.rmtree(ray_tmp, ignore_errors=True)
 
     assert json.loads((run_dir / "summary.json").read_text()) == expected
     after = read_events(run_dir)
