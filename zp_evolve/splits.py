@@ -14,8 +14,9 @@ training tasks and the held-out test tasks::
       NLI: ["*"]                                     # a whole type held out (Figure 7)
 
 A pattern stands for every catalog task of that type whose name matches it, so
-patterns need the task catalog; plain names do not. A task may appear on one side
-only. Run configs select tasks with ``tasks: {split: {file: ..., use: test, types:
+patterns need the task catalog; plain names do not. An entry ``"!pattern"`` removes
+what the entries before it matched (``["bb_foo__*", "!bb_foo__*dates*"]``). A task
+may appear on one side only. Run configs select tasks with ``tasks: {split: {file: ..., use: test, types:
 [...], limit: N}}``.
 """
 
@@ -80,7 +81,10 @@ def read_split_file(path: str | Path) -> SplitFile:
             sides[side][str(task_type).upper()] = tuple(names)
     if not any(sides["test"].values()) and not any(sides["train"].values()):
         raise DataError(f"split file {path}: both 'train' and 'test' are empty")
-    plain = {side: {n for names in sides[side].values() for n in names if not is_pattern(n)} for side in SIDES}
+    plain = {
+        side: {n for names in sides[side].values() for n in names if not is_pattern(n) and not n.startswith("!")}
+        for side in SIDES
+    }
     both = sorted(plain["train"] & plain["test"])
     if both:
         raise DataError(f"split file {path}: task(s) {both} are on both sides; a task is either trained on or held out")
@@ -123,6 +127,12 @@ def _resolve(split: SplitFile, side: str, known: Optional[dict[str, str]]) -> di
     out: dict[str, str] = {}
     for task_type, names in split.sides[side].items():
         for name in names:
+            if name.startswith("!"):  # drop what earlier entries of this type matched
+                if known is None and is_pattern(name[1:]):
+                    raise DataError(f"split file {split.path}: pattern {name!r} needs the task catalog to expand")
+                for matched in [n for n, kind in out.items() if kind == task_type and fnmatch.fnmatchcase(n, name[1:])]:
+                    del out[matched]
+                continue
             if is_pattern(name):
                 if known is None:
                     raise DataError(f"split file {split.path}: pattern {name!r} needs the task catalog to expand")

