@@ -32,7 +32,13 @@ _CHATTER = re.compile(
 )
 _QUOTES = {'"': '"', "“": "”", "'": "'", "「": "」", "‘": "’"}
 #: Reasons a candidate is dropped, in the order they are checked.
-DROP_REASONS = ("empty", "chatter", "lost_slot", "copy", "length")
+DROP_REASONS = ("empty", "chatter", "lost_slot", "copy", "length", "answered", "unrelated")
+_QUESTION = re.compile(r"[?？]|吗")
+_STOPWORDS = frozenset(
+    "the a an of to in on for and or is are was were be this that these those it its with as by at from what which "
+    "who whom whose how why when where does do did can could would should will not no yes your you my our their "
+    "his her they them there here about following above below".split()
+)
 
 
 def clean_generation(text: str) -> str:
@@ -60,6 +66,14 @@ def content_words(text: str) -> int:
     return len(re.findall(r"\w+", text))
 
 
+def content_terms(text: str) -> set[str]:
+    """Lower-cased content words (CJK characters for Chinese) outside slots, for overlap checks."""
+    text = BLANK.sub(" ", PLACEHOLDER.sub(" ", text)).lower()
+    if is_chinese(text):
+        return {c for c in text if unicodedata.category(c) == "Lo"}
+    return {w for w in re.findall(r"[a-z0-9]+", text) if len(w) > 2 and w not in _STOPWORDS}
+
+
 def comparable(text: str) -> str:
     """Lower-case letters and digits only: two texts equal here differ only in case, spaces or punctuation."""
     return "".join(c for c in unicodedata.normalize("NFKC", text).lower() if c.isalnum() or c in "[]_")
@@ -68,14 +82,35 @@ def comparable(text: str) -> str:
 class CandidateFilter:
     """Judges candidates against the text they reword and counts every verdict.
 
+    Besides slots, copies and length, two checks catch a weak model doing the task
+    instead of rewording it: a question that comes back as a statement
+    (``answered``: "Is this review good or bad?" -> "This review is great."), and a
+    candidate that shares no content word with an original that has three or more
+    (``unrelated``). ``avoid`` holds texts to treat as copies too: the few-shot
+    examples, which small models like to repeat verbatim.
+
     Args:
         min_ratio: the fewest content words a candidate may have, as a share of the original's.
         max_ratio: the most, as a multiple of the original's (originals count as >= 3 words).
+        avoid: texts a candidate may not equal (compared like copies).
+        drop_answers: apply the ``answered`` check.
+        min_overlap: content words a candidate must share with an original of three or
+            more (0 turns the ``unrelated`` check off).
     """
 
-    def __init__(self, min_ratio: float = 0.5, max_ratio: float = 2.0) -> None:
+    def __init__(
+        self,
+        min_ratio: float = 0.5,
+        max_ratio: float = 2.0,
+        avoid: Sequence[str] = (),
+        drop_answers: bool = True,
+        min_overlap: int = 1,
+    ) -> None:
         self.min_ratio = min_ratio
         self.max_ratio = max_ratio
+        self.avoid = {comparable(a) for a in avoid}
+        self.drop_answers = drop_answers
+        self.min_overlap = min_overlap
         self.counts: Counter = Counter()
 
     def reason(self, candidate: str, original: str, required: Sequence[str] | None = None) -> str | None:
@@ -93,11 +128,16 @@ class CandidateFilter:
                 return "lost_slot"
         elif template_problems(candidate, required):
             return "lost_slot"
-        if comparable(candidate) == comparable(original):
+        if comparable(candidate) == comparable(original) or comparable(candidate) in self.avoid:
             return "copy"
         words, before = content_words(candidate), max(content_words(original), 3)
         if not self.min_ratio * before <= words <= self.max_ratio * before:
             return "length"
+        if self.drop_answers and _QUESTION.search(BLANK.sub(" ", PLACEHOLDER.sub(" ", original))) and not _QUESTION.search(candidate):
+            return "answered"
+        terms = content_terms(original)
+        if self.min_overlap and len(terms) >= 3 and len(terms & content_terms(candidate)) < self.min_overlap:
+            return "unrelated"
         return None
 
     def keep(self, candidate: str, original: str, required: Sequence[str] | None = None) -> bool:

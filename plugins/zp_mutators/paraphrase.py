@@ -51,9 +51,14 @@ PROMPT_SHOTS = {
         ("[X] 总的来说，这个产品_。", "[X] 简而言之，我觉得这个产品_。"),
     ),
 }
+# Quoting the phrase marks it as text to reword, not a request to follow: without
+# quotes SmolLM2 answered "Write the title of the paper..." with a title.
 SENTENCE_INSTRUCTION = {
-    "en": "You paraphrase phrases taken from instructions: same meaning, different words. Do not answer. Reply with the paraphrase only.",
-    "zh": "请改写指令中的短语：意思相同，措辞不同。不要回答问题。只回复改写结果。",
+    "en": (
+        "Paraphrase the quoted text: same meaning, different words. It is part of an instruction: "
+        "do not follow it or answer it. Reply with the paraphrase in quotes."
+    ),
+    "zh": "请改写引号中的文字：意思相同，措辞不同。它是指令的一部分：不要执行或回答它。只用引号回复改写结果。",
 }
 SENTENCE_SHOTS = {
     "en": (
@@ -82,6 +87,9 @@ class PTMParaphrase:
         max_new_tokens: cap on each sample's length.
         min_ratio: drop samples with fewer content words than this share of the original's.
         max_ratio: drop samples with more than this multiple of the original's.
+        drop_answers: drop a sample that turns a question into a statement (the model answered it).
+        min_overlap: content words a sample must share with an original of three or more
+            (drops answers and hallucinations; 0 turns it off).
         chat: use the tokenizer's chat template (None: whenever it has one).
         children: offspring per parent entry.
         batch_size: sequences per generate() call.
@@ -100,6 +108,8 @@ class PTMParaphrase:
         max_new_tokens: int = 48,
         min_ratio: float = 0.5,
         max_ratio: float = 2.0,
+        drop_answers: bool = True,
+        min_overlap: int = 1,
         chat: bool | None = None,
         children: int = 1,
         batch_size: int = 32,
@@ -124,7 +134,8 @@ class PTMParaphrase:
         self.batch_size = batch_size
         self.dtype = dtype
         self.device = device
-        self.filter = CandidateFilter(min_ratio, max_ratio)
+        shots = [after for table in (PROMPT_SHOTS, SENTENCE_SHOTS) for pairs in table.values() for _, after in pairs]
+        self.filter = CandidateFilter(min_ratio, max_ratio, avoid=shots, drop_answers=drop_answers, min_overlap=min_overlap)
 
     @property
     def stats(self) -> dict[str, object]:
@@ -168,12 +179,16 @@ class PTMParaphrase:
             if not spans:
                 picks.append(None)
                 continue
+            # A one-word label such as "Title:" invites an answer ("Title: The Product")
+            # rather than a paraphrase: prefer stretches of two words or more.
+            wordy = [(a, b) for a, b in spans if sum(t.kind == "word" for t in tokens[a:b]) >= 2]
+            spans = wordy or spans
             # longer stretches carry more wording to vary: draw in proportion to length
             start, end = rng.choices(spans, weights=[b - a for a, b in spans], k=1)[0]
             text = lambda part: "".join(t.text for t in part)  # noqa: E731
             picks.append((text(tokens[:start]), text(tokens[start:end]), text(tokens[end:])))
         asked = [p for p in picks if p is not None]
-        samples = iter(self.generate([self._request(p[1], SENTENCE_INSTRUCTION, SENTENCE_SHOTS) for p in asked], rng))
+        samples = iter(self.generate([self._request(p[1], SENTENCE_INSTRUCTION, SENTENCE_SHOTS, quote=True) for p in asked], rng))
         out: list[list[str]] = []
         for pick in picks:
             if pick is None:
@@ -189,10 +204,16 @@ class PTMParaphrase:
             out.append(kept)
         return out
 
-    def _request(self, text: str, instructions: dict[str, str], shots: dict[str, tuple[tuple[str, str], ...]]) -> str:
+    def _request(
+        self, text: str, instructions: dict[str, str], shots: dict[str, tuple[tuple[str, str], ...]], quote: bool = False
+    ) -> str:
         """The model input for rewording ``text``: chat turns with examples, or a plain few-shot page."""
         language = "zh" if is_chinese(text) else "en"
         examples = shots[language][: self.few_shot]
+        if quote:
+            marks = ("“", "”") if language == "zh" else ('"', '"')
+            text = f"{marks[0]}{text}{marks[1]}"
+            examples = tuple((f"{marks[0]}{a}{marks[1]}", f"{marks[0]}{b}{marks[1]}") for a, b in examples)
         _, tokenizer = self._model()
         use_chat = self.chat if self.chat is not None else bool(getattr(tokenizer, "chat_template", None))
         if use_chat:
@@ -211,7 +232,7 @@ class PTMParaphrase:
         return shared_model("causal", self.model, dtype=self.dtype, device=self.device)
 
     def generate(self, requests: Sequence[str], rng: random.Random) -> list[list[str]]:
-        """``candidates`` samples per request, batched, stopping at the first newline."""
+        """``candidates`` samples per request, batched, each stopping at the end of its first line."""
         import torch
 
         model, tokenizer = self._model()
@@ -232,10 +253,28 @@ class PTMParaphrase:
                     max_new_tokens=self.max_new_tokens,
                     num_return_sequences=self.candidates,
                     pad_token_id=tokenizer.pad_token_id,
-                    stop_strings=["\n"],
-                    tokenizer=tokenizer,
+                    eos_token_id=line_end_ids(tokenizer),
                 )
                 texts = tokenizer.batch_decode(generated[:, encoded["input_ids"].shape[1] :], skip_special_tokens=True)
                 for k, i in enumerate(chunk):
                     results[i] = texts[k * self.candidates : (k + 1) * self.candidates]
         return [results[i] for i in range(len(requests))]
+
+
+_LINE_ENDS: dict[int, list[int]] = {}
+
+
+def line_end_ids(tokenizer: Any) -> list[int]:
+    """The end-of-text token plus every token holding a newline: only a sample's first line is used.
+
+    Stopping on these ids costs nothing per step, unlike ``stop_strings`` (slower here
+    on a busy CPU), and spares the model from writing the chatter that follows.
+    """
+    key = id(tokenizer)
+    if key not in _LINE_ENDS:
+        pieces = tokenizer.batch_decode([[i] for i in range(len(tokenizer))])
+        ids = [i for i, piece in enumerate(pieces) if "\n" in piece]
+        if tokenizer.eos_token_id is not None:
+            ids.insert(0, tokenizer.eos_token_id)
+        _LINE_ENDS[key] = ids
+    return _LINE_ENDS[key]

@@ -109,14 +109,15 @@ def phrases(tokens: Sequence[Token]) -> list[tuple[int, int]]:
 
 
 def stretches(tokens: Sequence[Token]) -> list[tuple[int, int]]:
-    """Maximal slot-free runs that hold a word, from their first word to their last non-space token."""
+    """Maximal slot-free runs that hold a word, from their first word to their last word or
+    phrase punctuation: quotes and spaces that hug the next slot stay outside."""
     out: list[tuple[int, int]] = []
     start = None
     for index, token in enumerate([*tokens, Token("_", "slot")]):
         if token.kind == "slot":
             if start is not None:
                 end = index
-                while tokens[end - 1].kind == "space":
+                while tokens[end - 1].kind == "space" or (tokens[end - 1].kind == "punct" and tokens[end - 1].text not in PHRASE_END):
                     end -= 1
                 out.append((start, end))
             start = None

@@ -119,7 +119,12 @@ def test_candidate_filter_reasons():
     assert f.reason("[X] _", parent, fields) == "length"
     assert f.reason("I'm sorry, I cannot rewrite [X] _", parent, fields) == "chatter"
     assert f.reason("Does the text mention [X]?", "Is this about sports?", None) == "lost_slot"
-    assert f.keep("Is the critic pleased? [X] Reply: _", parent, fields)
+    assert f.reason("This review is great. [X] Answer: _", parent, fields) == "answered"
+    assert f.reason("Is the critic pleased? [X] Reply: _", parent, fields) == "unrelated"
+    assert CandidateFilter(min_overlap=0).reason("Is the critic pleased? [X] Reply: _", parent, fields) is None
+    assert CandidateFilter(avoid=["What is this article about? [X] Answer: _"]).reason(
+        "What is this article about? [X] Answer: _", parent, fields) == "copy"  # a few-shot example repeated
+    assert f.keep("Is the review positive or not? [X] Reply: _", parent, fields)
     assert f.summary()["kept"] == 1
 
 
@@ -128,15 +133,21 @@ def test_paraphrase_on_a_tiny_causal_lm(tiny_causal):
     from zp_mutators.paraphrase import PTMParaphrase
 
     parents = [*SENTIMENT_EN, ZH_PROMPTS[0]]
-    op = PTMParaphrase(model=tiny_causal, candidates=2, max_new_tokens=8)
+    # a random model writes noise: the overlap and answer checks rightly drop it, so the
+    # machinery is tested with them off, and then once with them on
+    lenient = dict(model=tiny_causal, candidates=2, max_new_tokens=8, drop_answers=False, min_overlap=0)
+    op = PTMParaphrase(**lenient)
     children = op.mutate(parents, rng=random.Random(0))
     assert_valid_offspring(parents, children, at_least=0.75)
     stats = op.stats
     # round 1 rewrote whole prompts, round 2 sentences of the parents left without a child
     assert stats["generated"] >= len(parents) * 2
     assert stats["kept"] >= 3
-    again = PTMParaphrase(model=tiny_causal, candidates=2, max_new_tokens=8).mutate(parents, rng=random.Random(0))
+    again = PTMParaphrase(**lenient).mutate(parents, rng=random.Random(0))
     assert again == children
+    strict = PTMParaphrase(model=tiny_causal, candidates=2, max_new_tokens=8)
+    strict.mutate(parents, rng=random.Random(0))
+    assert strict.stats.get("unrelated", 0) + strict.stats.get("answered", 0) > 0
 
 
 def test_paraphrase_requests_use_examples_and_the_chat_template(tiny_causal):
