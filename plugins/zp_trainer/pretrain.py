@@ -47,7 +47,7 @@ class TokenizerConfig(_Strict):
 
 
 class T5Shape(_Strict):
-    """The T5's size. Defaults: about 11M parameters with the 8k vocabulary, trainable on 2 CPU cores."""
+    """The T5's size. Defaults: 9.2M parameters with the 8k vocabulary, trainable on 2 CPU cores."""
 
     d_model: int = Field(256, ge=16)
     layers: int = Field(3, ge=1, description="encoder layers, and as many decoder layers")
