@@ -14,7 +14,7 @@ import unicodedata
 from collections import Counter
 from typing import Sequence
 
-from zp_evolve.prompts import BLANK, PLACEHOLDER, template_problems
+from zp_evolve.prompts import BLANK, PLACEHOLDER, placeholders, template_problems
 from zp_mutators.segments import is_chinese
 
 _PREFIX = re.compile(
@@ -126,8 +126,8 @@ class CandidateFilter:
         if required is None:
             if PLACEHOLDER.search(candidate) or BLANK.search(candidate):
                 return "lost_slot"
-        elif template_problems(candidate, required):
-            return "lost_slot"
+        elif template_problems(candidate, required) or sorted(placeholders(candidate)) != sorted(required):
+            return "lost_slot"  # template_problems() allows a repeated placeholder; the engine does not
         if comparable(candidate) == comparable(original) or comparable(candidate) in self.avoid:
             return "copy"
         words, before = content_words(candidate), max(content_words(original), 3)

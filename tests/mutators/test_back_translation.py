@@ -112,3 +112,31 @@ def test_options_are_checked():
         BackTranslation(pivots=["spa"], round_trips=2)
     with pytest.raises(ConfigError, match="engine"):
         BackTranslation(engine="google")  # type: ignore[arg-type]
+
+
+def test_marian_engine_runs_local_opus_mt_folders(tmp_path):
+    """The real Marian code path on tiny random models: batched, seeded sampling, one child per parent.
+
+    A random model cannot keep the slots' nonce words, so its children are the
+    partial restorations that the engine then rejects (lost_placeholder) — the point
+    here is that the engine loads opus-mt folders and runs end to end.
+    """
+    import warnings
+
+    import torch
+
+    from tests.mutators.tiny_marian import build_tiny_marian
+
+    torch.set_num_threads(1)
+    for source, target in (("en", "es"), ("es", "en")):
+        build_tiny_marian(tmp_path / f"opus-mt-{source}-{target}", source, target)
+    template = str(tmp_path / "opus-mt-{src}-{tgt}")
+    parents = list(EN_PROMPTS[:4])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # MarianTokenizer recommends sacremoses
+        op = BackTranslation(engine="marian", pivots=["spa"], model_template=template, sampling=True, attempts=1)
+        children = op.mutate(parents, rng=random.Random(0))
+        again = BackTranslation(engine="marian", pivots=["spa"], model_template=template, sampling=True, attempts=1)
+        assert again.mutate(parents, rng=random.Random(0)) == children
+    assert [len(kids) for kids in children] == [1] * len(parents)
+    assert all(isinstance(kid, str) and kid for kids in children for kid in kids)

@@ -116,6 +116,7 @@ def test_candidate_filter_reasons():
     assert f.reason("Is the review positive or negative? [X] Answer: _", parent, fields) is None
     assert f.reason("is this review good or bad ? [X] answer: _", parent, fields) == "copy"
     assert f.reason("Is this review good? Answer: _", parent, fields) == "lost_slot"
+    assert f.reason("Is [X] good? [X] Answer: _", parent, fields) == "lost_slot"
     assert f.reason("[X] _", parent, fields) == "length"
     assert f.reason("I'm sorry, I cannot rewrite [X] _", parent, fields) == "chatter"
     assert f.reason("Does the text mention [X]?", "Is this about sports?", None) == "lost_slot"
