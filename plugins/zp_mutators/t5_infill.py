@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import random
 import re
+from collections import Counter
 from typing import Literal, Sequence
 
 from zp_evolve.errors import ConfigError
@@ -29,6 +30,7 @@ from zp_mutators.segments import Token, detokenize, is_chinese, phrases, stretch
 
 _SENTINEL = re.compile(r"<extra_id_(\d+)>")
 _JUNK = re.compile(r"</s>|<pad>|<unk>|<s>")
+_WORDY = re.compile(r"[^\W\d_]{2,}|[\u3400-\u9fff]")  # two letters in a row, or a CJK character
 
 
 class T5Infill:
@@ -46,7 +48,8 @@ class T5Infill:
         num_beams: beam width for ``beam``.
         max_new_tokens: longest generated fill sequence.
         children: offspring per parent entry.
-        attempts: rounds of fresh masks for parents whose child came back unchanged.
+        attempts: rounds of fresh masks for parents still without a child.
+        require_words: drop children with a fill that holds no word (letters or CJK), only punctuation.
         batch_size: prompts per generate() call.
         dtype: model dtype (``fp32``, ``bf16``, ``fp16``).
         device: ``cpu`` or ``cuda``.
@@ -66,6 +69,7 @@ class T5Infill:
         max_new_tokens: int = 32,
         children: int = 1,
         attempts: int = 3,
+        require_words: bool = True,
         batch_size: int = 32,
         dtype: Literal["fp32", "bf16", "fp16"] = "fp32",
         device: str = "cpu",
@@ -90,6 +94,8 @@ class T5Infill:
         self.max_new_tokens = max_new_tokens
         self.children = children
         self.attempts = attempts
+        self.require_words = require_words
+        self.counts: Counter = Counter()
         self.batch_size = batch_size
         self.dtype = dtype
         self.device = device
@@ -112,13 +118,24 @@ class T5Infill:
             for (k, (_, pieces)), spans in zip(ready, fills):
                 i = todo[k][0]
                 child = assemble(pieces, spans)
-                last[i] = child
                 taken = used[normalize(parents[i])]
-                if normalize(child) not in taken and len(kids[i]) < self.children:
+                if normalize(child) in taken:
+                    self.counts["copy"] += 1
+                    last[i] = child
+                elif self.require_words and not all(_WORDY.search(fill) for fill in spans):
+                    self.counts["no_words"] += 1  # a weak T5 often fills a span with bare punctuation
+                elif len(kids[i]) < self.children:
+                    self.counts["kept"] += 1
                     taken.add(normalize(child))
                     kids[i].append(child)
-        # hand back an unchanged try so the engine's statistics show the duplicate
+        # a parent left without a child gets its last copy back, so the engine's statistics
+        # count the duplicate instead of hiding it (fills without words are not handed out)
         return [k if k else [t] if t is not None else [] for k, t in zip(kids, last)]
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Verdicts on every filled mask so far: kept, copy (of the parent or a sibling), no_words."""
+        return dict(sorted(self.counts.items()))
 
     def mask(self, template: str, rng: random.Random) -> tuple[str, list[str]] | None:
         """``(T5 input with sentinels, text pieces between them)``, or None if nothing can be masked."""
@@ -198,7 +215,7 @@ def parse_fills(generated: str, count: int) -> list[str]:
 def clean_fill(fill: str) -> str:
     """A fill without slots of its own (they would duplicate the template's)."""
     fill = PLACEHOLDER.sub(" ", fill)
-    fill = BLANK.sub(" ", fill)
+    fill = BLANK.sub(" ", re.sub(r"_{2,}", " ", fill))  # runs of underscores read as blanks
     return " ".join(fill.split())
 
 
