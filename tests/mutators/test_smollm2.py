@@ -31,12 +31,14 @@ def test_smollm2_paraphrases_real_sentiment_prompts(smollm2, packaged_tasks):
 
     task = packaged_tasks["rotten_tomatoes"]
     parents = list(task.prompts)
-    op = PTMParaphrase(model=smollm2, candidates=4)
+    op = PTMParaphrase(model=smollm2, candidates=6)
     children = op.mutate(parents, rng=random.Random(0))
     accepted = [kid for parent, kids in zip(parents, children) for kid in kids if engine_verdict(kid, parent) is None]
-    # every child that comes back is valid (the filter dropped the rest) and most parents get one
+    # every child that comes back is valid (the filter dropped the rest); SmolLM2-135M served
+    # 15 of 21 packaged prompts in benchmarks/paraphrase_yield.py, so ask for half here
     assert len(accepted) == sum(len(kids) for kids in children)
-    assert len(accepted) >= len(parents) - 1, (children, op.stats)
+    assert len(accepted) >= len(parents) // 2, (children, op.stats)
     assert op.stats["kept"] >= len(accepted)
-    again = PTMParaphrase(model=smollm2, candidates=4).mutate(parents, rng=random.Random(0))
+    assert op.stats["generated"] >= 6 * len(parents)
+    again = PTMParaphrase(model=smollm2, candidates=6).mutate(parents, rng=random.Random(0))
     assert again == children
