@@ -208,7 +208,7 @@ def run_eval(
         with open(results_path, "a", encoding="utf-8") as stream:
             stream.write(json.dumps(row, ensure_ascii=False) + "\n")
     summary = _summary(job, header.name, name, rows, spec, mode, seen_types)
-    write_tables(rows, out_dir, title=f"{header.name}: zero-shot on {len(rows)} held-out tasks ({name})")
+    write_tables(rows, out_dir, title=f"{header.name}: zero-shot on {len(rows)} tasks ({name})")
     return write_summary(out_dir, summary)
 
 

@@ -179,3 +179,58 @@ def test_minus_e_checkpoint_has_no_soft_prompts_and_minus_v_is_recorded(tiny_t5,
     training = json.loads((checkpoint / "training.json").read_text())
     assert training["prompt"]["soft_prompt"] is False and training["prompt"]["verbalizers"] is False
     assert summary["steps"] == 2
+
+
+def _answer_logprob(generalist, item):
+    """log P(answer | prompt) as the trainer computes it: its loss tokens, less the end token."""
+    import torch
+
+    from zp_trainer.batches import IGNORE, BatchBuilder
+
+    batch = BatchBuilder(generalist.tokenizer, generalist.kind, max_source_tokens=512, max_target_tokens=64).supervised([item])
+    captured = {}
+
+    def keep_logits(module, args, output):
+        captured["logits"] = output.logits
+
+    handle = generalist.model.register_forward_hook(keep_logits)
+    try:
+        with torch.no_grad():
+            generalist.loss(batch)
+    finally:
+        handle.remove()
+    logp = torch.log_softmax(captured["logits"][0].float(), dim=-1)
+    labels = batch.labels[0]
+    answer = [i for i in range(len(labels)) if labels[i] != IGNORE][:-1]  # drop the end token
+    if generalist.kind == "seq2seq":
+        return sum(float(logp[i, labels[i]]) for i in answer[1:])  # the sentinel is given, not scored
+    shift = logp.shape[0] - len(labels)  # the soft prompt's positions come first
+    return sum(float(logp[i + shift - 1, labels[i]]) for i in answer)
+
+
+@pytest.mark.parametrize("kind", ["t5", "causal"])
+def test_the_trainer_learns_exactly_what_the_backend_scores(kind, trained_t5, tiny_causal, catalog, tmp_path):
+    """Same text, same E, same tokens: the backend's score of the gold answer is the trainer's log-likelihood."""
+    from zp_evolve.plugins import load_plugins
+    from zp_hf.formatting import PredictItem
+    from zp_trainer.items import build_item
+    from zp_trainer.model import Generalist
+
+    if kind == "t5":
+        folder = str(trained_t5 / "checkpoint")
+    else:
+        folder = str(Generalist.load(tiny_causal, tasks=TRAIN_TASKS, soft_prompt_length=4, init_std=5.0).save(tmp_path / "c"))
+    generalist = Generalist.load(folder, tasks=TRAIN_TASKS)
+    backend = load_plugins().build(
+        "backends", {"backend": "hf_seq2seq" if kind == "t5" else "hf_causal", "name": folder, "max_input_chars": 300}
+    )
+    checked = 0
+    for name in ("chatterbot_topics_en", "thucnews"):
+        task = catalog.get(name)
+        for template in task.prompts:  # cloze and prefix prompts
+            example = catalog.eval_pool(name)[7]
+            item = build_item(task, example, random.Random(0), template=template, max_input_chars=300)
+            scores = backend.predict([PredictItem(task, template, example)])[0]
+            assert _answer_logprob(generalist, item) == pytest.approx(scores[example.target], abs=1e-3)
+            checked += 1
+    assert checked >= 6
