@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from zp_evolve.config_schema import RunConfig
 from zp_evolve.errors import ConfigError, ConfigIssue, ZpError
@@ -88,14 +88,18 @@ def _path_text(path: Sequence[Any]) -> str:
     return ".".join(str(p) for p in path)
 
 
-def _schema_issues(error: ValidationError) -> list[ConfigIssue]:
+def schema_issues(error: ValidationError, model: type[BaseModel] = RunConfig) -> list[ConfigIssue]:
+    """Pydantic errors as config issues; an unknown key lists the keys ``model`` allows there.
+
+    Public so that plugin jobs with their own schema (e.g. the trainer's) report alike.
+    """
     issues = []
     for item in error.errors():
         loc = [p for p in item["loc"]]
         message = item["msg"]
         if item["type"] == "extra_forbidden":
             parent = loc[:-1]
-            allowed = _allowed_keys(parent)
+            allowed = allowed_keys(parent, model)
             message = f"unknown key {loc[-1]!r}" + (f". Allowed: {', '.join(allowed)}" if allowed else "")
         elif item["type"] == "missing":
             message = "required key is missing"
@@ -105,14 +109,18 @@ def _schema_issues(error: ValidationError) -> list[ConfigIssue]:
     return issues
 
 
-def _allowed_keys(path: Sequence[Any]) -> list[str]:
-    model: Any = RunConfig
+def allowed_keys(path: Sequence[Any], model: type[BaseModel] = RunConfig) -> list[str]:
+    """The keys ``model`` allows at ``path`` (through optional sub-models too)."""
+    current: Any = model
     for part in path:
-        field = getattr(model, "model_fields", {}).get(part) if isinstance(part, str) else None
+        field = getattr(current, "model_fields", {}).get(part) if isinstance(part, str) else None
         if field is None:
             return []
-        model = field.annotation
-    return list(getattr(model, "model_fields", {}))
+        current = field.annotation
+        for argument in getattr(current, "__args__", None) or ():  # Optional[SubModel]
+            if hasattr(argument, "model_fields"):
+                current = argument
+    return list(getattr(current, "model_fields", {}))
 
 
 def validate(
@@ -132,25 +140,27 @@ def validate(
     try:
         config = RunConfig.model_validate(data)
     except ValidationError as error:
-        issues.extend(_schema_issues(error))
+        issues.extend(schema_issues(error))
     issues.extend(_component_issues(data, plugins))
     if config is not None and config.tasks.split is not None and not issues:
         issues.extend(_resolve_split(config, plugins, file))
     if config is not None and check_tasks and not issues:
         issues.extend(_task_issues(config, plugins))
     if issues:
-        raise ConfigError([_locate(issue, file, lines) for issue in issues])
+        raise ConfigError([locate(issue, file, lines) for issue in issues])
     assert config is not None  # no issues means the schema validated
     return config
 
 
-def _locate(issue: ConfigIssue, file: str, lines: Mapping[tuple, int]) -> ConfigIssue:
+def locate(issue: ConfigIssue, file: str, lines: Mapping[tuple, int]) -> ConfigIssue:
+    """The issue with ``file`` and the line of its key path (or the nearest parent's),
+    unless it already names them."""
     path = tuple(int(p) if p.isdigit() else p for p in issue.path.split(".")) if issue.path else ()
     line = lines.get(path)
     while line is None and path:
         path = path[:-1]
         line = lines.get(path)
-    return ConfigIssue(issue.path, issue.message, file=file, line=line)
+    return ConfigIssue(issue.path, issue.message, file=issue.file or file, line=issue.line or line)
 
 
 def _component_issues(data: Mapping[str, Any], plugins: Plugins) -> list[ConfigIssue]:
