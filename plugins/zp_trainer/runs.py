@@ -17,9 +17,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from zp_evolve.engine.rundir import atomic_write
+from zp_evolve.engine.rundir import RunDirectory
+from zp_evolve.errors import RunError
 from zp_trainer import checkpoint as ckpt
 
 FINAL = "checkpoint"
@@ -27,13 +26,17 @@ TRAINING_FORMAT = "zp_evolve.trainer/1"
 
 
 def start_run_dir(out_dir: Path, data: dict[str, Any], *, resume: bool) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if not (resume and (out_dir / "config.yaml").is_file()):
-        atomic_write(out_dir / "config.yaml", yaml.safe_dump(data, sort_keys=False, allow_unicode=True).encode("utf-8"))
+    """Write ``config.yaml`` (kept as is on resume); refuse to start afresh over another run."""
+    run = RunDirectory(out_dir)
+    if resume and run.config_path.is_file():
+        return
+    if run.summary_path.is_file() or (out_dir / "checkpoints").is_dir():
+        raise RunError(f"{out_dir} already holds a run. Continue it with 'zp-evolve resume {out_dir}' or choose another --run-dir.")
+    run.create(data)
 
 
 def write_summary(out_dir: Path, summary: dict[str, Any]) -> dict[str, Any]:
-    atomic_write(out_dir / "summary.json", json.dumps(summary, indent=2, ensure_ascii=False).encode("utf-8"))
+    RunDirectory(out_dir).write_summary(summary)
     return summary
 
 
