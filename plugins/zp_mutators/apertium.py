@@ -79,14 +79,16 @@ class ApertiumTranslator:
         return True
 
     def translate(self, lines: Sequence[str], source: str, target: str) -> list[str]:
-        """Translate every line in one call; a line must not contain a newline."""
+        """Translate every line in one call; each line is translated as if alone."""
         if not lines:
             return []
         mode = self.mode(source, target)
         flat = [" ".join(line.split()) for line in lines]
-        output = self._call(["-u", "-f", "txt", mode], "\n".join(flat) + "\n").rstrip("\n").split("\n")
+        # A blank line is a paragraph break, which Apertium's tagger and chunker do not
+        # cross; with single newlines a line's ending changed the next line's translation.
+        output = [line for line in self._call(["-u", "-f", "txt", mode], "\n\n".join(flat) + "\n").split("\n") if line.strip()]
         if len(output) != len(flat):
-            # Apertium joined or split lines (rare); translate one line per call instead.
+            # a line came back empty or split (rare): translate one line per call instead
             output = [self._call(["-u", "-f", "txt", mode], line + "\n").strip().replace("\n", " ") for line in flat]
         return [" ".join(line.split()) for line in output]
 

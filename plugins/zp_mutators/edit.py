@@ -97,7 +97,7 @@ class PhraseEdit:
                 result = _swap(tokens, rng)
             else:
                 chinese = is_chinese(parent)
-                fitting = [d for d in donors if d not in parent and is_chinese(d) == chinese]
+                fitting = [d for d in donors if normalize(d) not in normalize(parent) and is_chinese(d) == chinese]
                 result = _add(tokens, rng, fitting, joiner="" if chinese else " ")
             if result is not None:
                 tokens, applied = result, applied + 1

@@ -48,6 +48,14 @@ def test_apertium_translates_a_batch_in_one_call_and_keeps_line_order():
 
 
 @needs_apertium
+def test_a_batch_translates_each_line_as_if_alone():
+    # with plain newlines, "... follows. [X] Title: _" changed how the next line was tagged
+    lines = [protect(p).text for p in ("Write the title of the paper whose abstract follows. [X] Title: _", "[X] Answer type: _")]
+    translator = ApertiumTranslator()
+    assert translator.translate(lines, "eng", "spa") == [translator.translate([line], "eng", "spa")[0] for line in lines]
+
+
+@needs_apertium
 @pytest.mark.parametrize("pivot", ["spa", "cat", "glg", "epo"])
 def test_slots_survive_every_pivot(pivot):
     parents = list(EN_PROMPTS)
