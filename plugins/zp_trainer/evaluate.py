@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from zp_evolve.errors import ConfigError, ConfigIssue, ModelError
-from zp_trainer.checkpoint import read_training
+from zp_trainer.checkpoint import read_jsonl, read_training
 from zp_trainer.runs import start_run_dir, write_summary
-from zp_trainer.tables import write_tables
+from zp_trainer.tables import means, write_tables
 from zp_trainer.unseen import PER_SAMPLE, TaskClassifier, combine
 
 RESULTS_FILE = "tasks.jsonl"
@@ -53,18 +53,6 @@ def _with_training_defaults(spec: dict[str, Any], training: Mapping[str, Any] | 
     if isinstance(trained_cut, int):
         spec.setdefault("max_input_chars", trained_cut)
     return spec
-
-
-def _read_done(path: Path) -> dict[str, dict[str, Any]]:
-    done: dict[str, dict[str, Any]] = {}
-    if path.is_file():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                row = json.loads(line)
-            except ValueError:
-                continue  # cut short by a kill
-            done[row["task"]] = row
-    return done
 
 
 def _classifier_examples(catalog: Any, tasks: Sequence[str], per_task: int, seed: int) -> dict[str, list[Any]]:
@@ -180,7 +168,7 @@ def run_eval(
     backend = plugins.build("backends", spec, path="model")
     planner = SoftPromptPlanner(backend, mode, training, catalog, section.soft_prompts, header.seed)
     results_path = out_dir / RESULTS_FILE
-    done = _read_done(results_path) if resume else {}
+    done = {row["task"]: row for row in read_jsonl(results_path)} if resume else {}
     if not resume:
         results_path.unlink(missing_ok=True)
     rows = []
@@ -212,10 +200,6 @@ def run_eval(
     return write_summary(out_dir, summary)
 
 
-def _mean(values: Sequence[float]) -> float | None:
-    return sum(values) / len(values) if values else None
-
-
 def _summary(job: str, name: str, model: str, rows: Sequence[Mapping[str, Any]], spec: Mapping[str, Any], mode: str, seen_types: Any) -> dict[str, Any]:
     tasks = {
         row["task"]: {
@@ -225,13 +209,14 @@ def _summary(job: str, name: str, model: str, rows: Sequence[Mapping[str, Any]],
         }
         for row in rows
     }
+    summary = means(rows)
     return {
         "job": job,
         "name": name,
         "model": model,
-        "mean": _mean([row["score"] for row in rows]),
-        "seen_mean": _mean([row["score"] for row in rows if row["seen_type"]]),
-        "unseen_mean": _mean([row["score"] for row in rows if not row["seen_type"]]),
+        "mean": summary["All"],
+        "seen_mean": summary["Seen"],
+        "unseen_mean": summary["Unseen"],
         "tasks": tasks,
         "soft_prompt_mode": mode,
         "seen_types": list(seen_types or []),

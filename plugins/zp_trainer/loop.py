@@ -203,7 +203,7 @@ class Trainer:
         from tqdm.auto import tqdm
 
         metrics_path = self.out_dir / METRICS_FILE
-        records = _read_records(metrics_path, up_to=self.step) if resume else []
+        records = [r for r in ckpt.read_jsonl(metrics_path) if r.get("step", 0) <= self.step] if resume else []
         _write_records(metrics_path, records)
         total_steps = self.config.optim.steps
         target = total_steps if stop_after is None else min(total_steps, self.step + stop_after)
@@ -249,20 +249,6 @@ class Trainer:
             "lr": self.optimizer.param_groups[0]["lr"],
             "examples_per_s": window.examples / window.seconds if window.seconds else 0.0,
         }
-
-
-def _read_records(path: Path, *, up_to: int) -> list[dict[str, Any]]:
-    if not path.is_file():
-        return []
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue  # a line cut short by a kill
-        if record.get("step", 0) <= up_to:
-            records.append(record)
-    return records
 
 
 def _write_records(path: Path, records: list[dict[str, Any]]) -> None:
