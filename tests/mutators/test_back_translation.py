@@ -136,12 +136,12 @@ def test_marian_engine_runs_local_opus_mt_folders(tmp_path):
     from tests.mutators.tiny_marian import build_tiny_marian
 
     torch.set_num_threads(1)
-    for source, target in (("en", "es"), ("es", "en")):
-        build_tiny_marian(tmp_path / f"opus-mt-{source}-{target}", source, target)
     template = str(tmp_path / "opus-mt-{src}-{tgt}")
     parents = list(EN_PROMPTS[:4])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # MarianTokenizer recommends sacremoses
+        for source, target in (("en", "es"), ("es", "en")):
+            build_tiny_marian(tmp_path / f"opus-mt-{source}-{target}", source, target)
         op = BackTranslation(engine="marian", pivots=["spa"], model_template=template, sampling=True, attempts=1)
         children = op.mutate(parents, rng=random.Random(0))
         again = BackTranslation(engine="marian", pivots=["spa"], model_template=template, sampling=True, attempts=1)
