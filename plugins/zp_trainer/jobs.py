@@ -78,15 +78,7 @@ class PretrainJob(_Job):
         self.model = PretrainConfig
 
     def issues(self, plugins: Any, data: Mapping[str, Any]) -> list[ConfigIssue]:
-        corpus = data.get("corpus")
-        if not isinstance(corpus, Mapping):
-            return []
-        return [
-            issue
-            for index, spec in enumerate(corpus.get("providers") or [])
-            if isinstance(spec, dict)
-            for issue in plugins.check_spec("tasks", spec, f"corpus.providers.{index}")
-        ]
+        return task_issues(plugins, data.get("corpus"), "corpus")  # its task providers
 
     def run(self, data: dict[str, Any], out_dir: Path, *, resume: bool = False) -> dict[str, Any]:
         from zp_trainer.runs import run_pretrain

@@ -22,7 +22,6 @@ from typing import Any, Sequence
 from zp_evolve.errors import ModelError
 from zp_evolve.tasks import Example
 
-MODES = ("none", "weighted_all", "weighted_sample", "top1", "random")
 PER_SAMPLE = ("weighted_sample", "top1")
 
 
