@@ -66,6 +66,11 @@ def content_words(text: str) -> int:
     return len(re.findall(r"\w+", text))
 
 
+def is_question(text: str) -> bool:
+    """True when the text outside slots asks something (a question mark, or Chinese 吗)."""
+    return bool(_QUESTION.search(BLANK.sub(" ", PLACEHOLDER.sub(" ", text))))
+
+
 def content_terms(text: str) -> set[str]:
     """Lower-cased content words (CJK characters for Chinese) outside slots, for overlap checks."""
     text = BLANK.sub(" ", PLACEHOLDER.sub(" ", text)).lower()
@@ -133,7 +138,7 @@ class CandidateFilter:
         words, before = content_words(candidate), max(content_words(original), 3)
         if not self.min_ratio * before <= words <= self.max_ratio * before:
             return "length"
-        if self.drop_answers and _QUESTION.search(BLANK.sub(" ", PLACEHOLDER.sub(" ", original))) and not _QUESTION.search(candidate):
+        if self.drop_answers and is_question(original) and not is_question(candidate):
             return "answered"
         terms = content_terms(original)
         if self.min_overlap and len(terms) >= 3 and len(terms & content_terms(candidate)) < self.min_overlap:

@@ -26,7 +26,7 @@ from typing import Any, Literal, Sequence
 
 from zp_evolve.errors import ConfigError
 from zp_evolve.prompts import normalize, placeholders
-from zp_mutators.cleanup import CandidateFilter, clean_generation
+from zp_mutators.cleanup import CandidateFilter, clean_generation, is_question
 from zp_mutators.models import seeded_torch, shared_model
 from zp_mutators.segments import is_chinese, stretches, tokenize
 
@@ -60,16 +60,30 @@ SENTENCE_INSTRUCTION = {
     ),
     "zh": "请改写引号中的文字：意思相同，措辞不同。它是指令的一部分：不要执行或回答它。只用引号回复改写结果。",
 }
+# Questions get question examples and statements statement examples: with a mixed
+# set, SmolLM2 answered 20 of 48 sampled rewrites of the Rotten Tomatoes questions.
 SENTENCE_SHOTS = {
+    "en": (
+        ("Read the text and pick the right label.", "Read the text, then choose the correct label."),
+        ("All in all, the product was", "Overall, the product was"),
+        ("The following sentence comes from a news article.", "This sentence is taken from a news story."),
+    ),
+    "zh": (
+        ("阅读文本并选择正确的标签。", "读完文本后，选出正确的标签。"),
+        ("总的来说，这个产品", "整体而言，这个产品"),
+        ("下面这句话来自一篇新闻。", "这句话摘自一则新闻报道。"),
+    ),
+}
+QUESTION_SHOTS = {
     "en": (
         ("Is this article about sports?", "Does this article talk about sports?"),
         ("What is the topic of the following text?", "What is the following text about?"),
-        ("All in all, the product was", "Overall, the product was"),
+        ("How does the author feel about the product?", "What does the writer think of the product?"),
     ),
     "zh": (
         ("这篇文章是关于体育的吗？", "这篇文章讲的是体育吗？"),
         ("下面这段文字的主题是什么？", "下面这段文字讲的是什么？"),
-        ("总的来说，这个产品", "整体而言，这个产品"),
+        ("作者对这个产品有什么看法？", "作者觉得这个产品怎么样？"),
     ),
 }
 
@@ -136,7 +150,7 @@ class PTMParaphrase:
         self.batch_size = batch_size
         self.dtype = dtype
         self.device = device
-        shots = [after for table in (PROMPT_SHOTS, SENTENCE_SHOTS) for pairs in table.values() for _, after in pairs]
+        shots = [after for table in (PROMPT_SHOTS, SENTENCE_SHOTS, QUESTION_SHOTS) for pairs in table.values() for _, after in pairs]
         self.filter = CandidateFilter(min_ratio, max_ratio, avoid=shots, drop_answers=drop_answers, min_overlap=min_overlap)
 
     @property
@@ -190,7 +204,11 @@ class PTMParaphrase:
             text = lambda part: "".join(t.text for t in part)  # noqa: E731
             picks.append((text(tokens[:start]), text(tokens[start:end]), text(tokens[end:])))
         asked = [p for p in picks if p is not None]
-        samples = iter(self.generate([self._request(p[1], SENTENCE_INSTRUCTION, SENTENCE_SHOTS, quote=True) for p in asked], rng))
+        requests = [
+            self._request(p[1], SENTENCE_INSTRUCTION, QUESTION_SHOTS if is_question(p[1]) else SENTENCE_SHOTS, quote=True)
+            for p in asked
+        ]
+        samples = iter(self.generate(requests, rng))
         out: list[list[str]] = []
         for pick in picks:
             if pick is None:
