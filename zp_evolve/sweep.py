@@ -14,7 +14,9 @@ skips cells already done (``summary.json`` present) and resumes unfinished ones:
       seed: [0, 1, 2]            # a list: values of the key path named by the axis
     report: {rows: method}
 
-Strings ``${setup.NAME}`` in cells become the setup job's output folder.
+Strings ``${setup.NAME}`` in cells become the setup job's output folder, and
+``${sweep}`` the sweep's own folder. ``base`` and
+setup jobs may be ``{include: OTHER.yaml, **overrides}`` (relative to the sweep file).
 Everything lands in ``OUTPUT_DIR/NAME/``: ``setup/NAME/``, ``cells/CELL/``, and the
 sweep report.
 """
@@ -64,6 +66,29 @@ def deep_merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, 
     return merged
 
 
+def resolve_includes(data: Mapping[str, Any], folder: Path) -> dict[str, Any]:
+    """Replace ``{include: FILE, **overrides}`` in ``base`` and ``setup`` entries by FILE's
+    config with the overrides merged in; FILE is relative to the sweep file's folder."""
+
+    def load(entry: Any, where: str) -> Any:
+        if not isinstance(entry, Mapping) or "include" not in entry:
+            return entry
+        path = folder / str(entry["include"])
+        if not path.is_file():
+            raise ConfigError([ConfigIssue(f"{where}.include", f"file not found: {path}")])
+        included = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(included, dict):
+            raise ConfigError([ConfigIssue(f"{where}.include", f"{path} does not hold a mapping")])
+        return deep_merge(included, {k: v for k, v in entry.items() if k != "include"})
+
+    resolved = dict(data)
+    if "base" in resolved:
+        resolved["base"] = load(resolved["base"], "base")
+    if isinstance(resolved.get("setup"), Mapping):
+        resolved["setup"] = {name: load(job, f"setup.{name}") for name, job in resolved["setup"].items()}
+    return resolved
+
+
 def _axis_values(name: str, spec: Any) -> list[tuple[str, dict[str, Any]]]:
     """(label, overrides) pairs of one axis."""
     if isinstance(spec, Mapping):
@@ -106,7 +131,7 @@ def expand(data: Mapping[str, Any], root: Path) -> tuple[dict[str, dict[str, Any
                 if match.group(1) not in setup_dirs:
                     raise ConfigError([ConfigIssue(where, f"${{setup.{match.group(1)}}} names no setup job; setup jobs: {sorted(setup_dirs) or 'none'}")])
                 return str(setup_dirs[match.group(1)])
-            return SETUP_REFERENCE.sub(replace, value)
+            return SETUP_REFERENCE.sub(replace, value).replace("${sweep}", str(root))
         if isinstance(value, Mapping):
             return {k: resolve(v, f"{where}.{k}") for k, v in value.items()}
         if isinstance(value, list):
@@ -139,6 +164,7 @@ def validate_sweep(file: str, data: Mapping[str, Any], lines: Mapping[tuple, int
     """
     from zp_evolve.jobs import job_for
 
+    data = resolve_includes(data, Path(file).parent)
     setups, cells = expand(data, sweep_dir(data))
     issues: list[ConfigIssue] = []
     entries = [(f"setup.{n}", c) for n, c in setups.items()] + [(f"cell {c.id}", c.data) for c in cells]
@@ -170,6 +196,7 @@ def run_sweep(
 
     root = sweep_dir(data, out_dir)
     cells = validate_sweep(file, data, lines, plugins)
+    data = resolve_includes(data, Path(file).parent)  # sweep.yaml keeps the resolved form
     setups, _ = expand(data, root)
     root.mkdir(parents=True, exist_ok=True)
     (root / "sweep.yaml").write_text(yaml.safe_dump(dict(data), sort_keys=False, allow_unicode=True), encoding="utf-8")

@@ -80,6 +80,9 @@ class PretrainConfig(JobHeader):
     max_source_tokens: int = Field(256, ge=8)
     max_target_tokens: int = Field(128, ge=2)
     install_as: Optional[str] = Field("zp-t5-small", description="install the result as a model alias (null: don't)")
+    reuse_installed: bool = Field(
+        False, description="skip training when install_as already holds a model pretrained with this same configuration"
+    )
     device: str = Field("cpu", description="cpu or cuda")
     threads: Optional[int] = Field(None, ge=1, description="torch CPU threads (default: torch's choice)")
 
@@ -189,6 +192,30 @@ def installed_folder(alias: str) -> Path:
     from zp_evolve.downloads import cache_root
 
     return cache_root() / "models" / alias
+
+
+#: Keys that do not change what a pretraining run learns.
+_NOT_LEARNED = ("name", "description", "output_dir", "install_as", "reuse_installed", "threads", "device", "log_every", "checkpoint")
+
+
+def fingerprint(data: dict[str, Any]) -> str:
+    """A hash of what a pretraining config learns from (not where it writes or logs)."""
+    import hashlib
+    import json
+
+    kept = {k: v for k, v in data.items() if k not in _NOT_LEARNED}
+    return hashlib.sha256(json.dumps(kept, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:16]
+
+
+def installed_with(alias: str, print_: str) -> Path | None:
+    """The installed folder of ``alias`` if it was pretrained with fingerprint ``print_``."""
+    import json
+
+    marker = installed_folder(alias) / INSTALLED_MARKER
+    if not marker.is_file():
+        return None
+    info = json.loads(marker.read_text(encoding="utf-8"))
+    return marker.parent if info.get("fingerprint") == print_ else None
 
 
 def install(checkpoint: Path, alias: str, *, info: dict[str, Any]) -> Path:

@@ -144,13 +144,18 @@ def run_pretrain(config: Any, data: dict[str, Any], out_dir: Path, *, resume: bo
     from zp_hf.loading import check_device, load_seq2seq_lm
     from zp_trainer.loop import Trainer
     from zp_trainer.model import Generalist
-    from zp_trainer.pretrain import build_t5, corpus_texts, install, train_tokenizer
+    from zp_trainer.pretrain import build_t5, corpus_texts, fingerprint, install, installed_with, train_tokenizer
 
     done = read_summary(out_dir) if resume else None
     if done is not None and done.get("job") == "pretrain":
         return done
     _threads(config.threads)
     start_run_dir(out_dir, data, resume=resume)
+    learned = fingerprint(data)
+    if config.install_as and config.reuse_installed:
+        reused = installed_with(config.install_as, learned)
+        if reused is not None:  # e.g. a second sweep that needs the same T5
+            return write_summary(out_dir, {"job": "pretrain", "name": config.name, "installed": str(reused), "reused": True})
     texts = corpus_texts(config.corpus, config.seed)
     resume_from = ckpt.latest(out_dir / "checkpoints") if resume else None
     if resume_from is not None:
@@ -181,6 +186,7 @@ def run_pretrain(config: Any, data: dict[str, Any], out_dir: Path, *, resume: bo
         return {**summary, "steps": trainer.step, "stopped": True}
     summary = _finish(trainer, result, out_dir, info, summary, title=f"{config.name}: T5 span corruption from scratch")
     if config.install_as:
-        summary["installed"] = str(install(out_dir / FINAL, config.install_as, info={"run": str(out_dir), "steps": trainer.step}))
+        info = {"run": str(out_dir), "steps": trainer.step, "fingerprint": learned}
+        summary["installed"] = str(install(out_dir / FINAL, config.install_as, info=info))
         write_summary(out_dir, summary)
     return summary

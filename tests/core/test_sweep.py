@@ -47,8 +47,10 @@ def test_setup_references_resolve_to_setup_folders(tmp_path):
     data = _sweep(tmp_path)
     data["setup"] = {"gen": {"job": "gps"}}
     data["base"]["cache"] = {"dir": "${setup.gen}/cache"}
+    data["base"]["output_dir"] = "${sweep}/elsewhere"
     setups, cells = expand(data, tmp_path / "root")
     assert cells[0].data["cache"]["dir"] == str(tmp_path / "root" / "setup" / "gen" / "cache")
+    assert cells[0].data["output_dir"] == str(tmp_path / "root" / "elsewhere")
     data["base"]["cache"] = {"dir": "${setup.nope}"}
     try:
         expand(data, tmp_path / "root")
@@ -112,3 +114,19 @@ def test_sweep_validation_names_the_cell(tmp_path, cli):
     path.write_text(yaml.safe_dump(data))
     result = cli("validate", str(path), plugins="tests.toy_plugin")
     assert "cell method-append__seed-0: mutators.0.name: unknown mutator 'append_wrod'" in result.stderr
+
+
+def test_includes_merge_overrides_relative_to_the_sweep_file(tmp_path):
+    from zp_evolve.sweep import resolve_includes
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "job.yaml").write_text(yaml.safe_dump({"job": "gps", "search": {"top_k": 3, "generations": 2}}))
+    data = {"name": "s", "base": {"include": "sub/job.yaml", "search": {"top_k": 5}}, "setup": {"a": {"include": "sub/job.yaml"}}}
+    resolved = resolve_includes(data, tmp_path)
+    assert resolved["base"] == {"job": "gps", "search": {"top_k": 5, "generations": 2}}
+    assert resolved["setup"]["a"]["search"]["top_k"] == 3
+    try:
+        resolve_includes({"base": {"include": "missing.yaml"}}, tmp_path)
+        raise AssertionError("expected a ConfigError")
+    except Exception as error:  # noqa: BLE001 - checking the message
+        assert "base.include: file not found" in str(error)

@@ -45,3 +45,13 @@ def test_pretrain_a_tiny_t5_from_the_packaged_corpora_and_load_it_by_alias(data_
     folder = install(tmp_path / "run" / "checkpoint", "zp-t5-small", info={"steps": 16})
     assert resolve_model_source("zp-t5-small") == str(folder)
     assert not (folder / "optimizer.safetensors").exists()
+
+    # A second sweep that needs the same T5 reuses the installed one instead of retraining.
+    from zp_trainer.pretrain import fingerprint
+
+    same = {**data, "name": "t5-again", "install_as": "zp-t5-small", "reuse_installed": True}
+    install(tmp_path / "run" / "checkpoint", "zp-t5-small", info={"steps": 16, "fingerprint": fingerprint(same)})
+    reused = PretrainJob(progress=False).run(same, tmp_path / "again")
+    assert reused["reused"] is True and reused["installed"] == str(folder)
+    other = {**same, "optim": {**data["optim"], "steps": 17}}  # learns something else: no reuse
+    assert fingerprint(other) != fingerprint(same)
