@@ -12,16 +12,11 @@ This module imports torch only when a backend is built.
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Literal, Sequence
 
 from zp_evolve.errors import ModelError
 from zp_hf import formatting
 from zp_hf.formatting import PredictItem, Query
-
-log = logging.getLogger(__name__)
-
-Prediction = "dict[str, float] | str"
 
 
 class HFBackend:
@@ -48,6 +43,7 @@ class HFBackend:
         num_beams: int = 1,
         max_input_chars: int = 2000,
         compile: bool = False,
+        share_prefix: bool = True,
         seed: int = 0,
     ) -> None:
         import torch
@@ -70,6 +66,7 @@ class HFBackend:
         self.max_new_tokens = max_new_tokens
         self.num_beams = num_beams
         self.max_input_chars = max_input_chars
+        self.share_prefix = share_prefix
         self.source = resolve_model_source(name)
         self.model, self.tokenizer = self._load(self.source, dtype, device)
         if quantize == "int8":
@@ -176,7 +173,10 @@ class HFCausalBackend(HFBackend):
             return NaiveCausalScorer(self.model, **common)
         from zp_hf.causal import CausalScorer
 
-        return CausalScorer(self.model, self.tokenizer, batch_size=batch_size, max_batch_tokens=max_batch_tokens, **common)
+        return CausalScorer(
+            self.model, self.tokenizer, batch_size=batch_size, max_batch_tokens=max_batch_tokens,
+            share_prefix=self.share_prefix, **common,
+        )  # fmt: skip
 
     def encode(self, queries: Sequence[Query]) -> list[Any]:
         from zp_hf.batching import TokenItem
@@ -197,7 +197,7 @@ class HFCausalBackend(HFBackend):
                 candidates.append(answers[text])
             longest = max((len(c) for c in candidates), default=self.max_new_tokens)
             keep = max(limit - longest, 1)
-            items.append(TokenItem(query.task, list(ids[-keep:]), candidates))
+            items.append(TokenItem(query.task, list(ids[-keep:]), candidates, f"{query.task}\n{query.template}"))
         return items
 
     def _context_limit(self) -> int:

@@ -15,6 +15,7 @@ class TokenItem:
     task: str
     context: list[int]
     candidates: list[list[int]] = field(default_factory=list)
+    group: str = ""  # rows of one (task, prompt) share this, so their common prefix can be shared
 
 
 def batches(
@@ -35,6 +36,19 @@ def batches(
         batch.append(index)
     if batch:
         yield batch
+
+
+def common_prefix(rows: Sequence[Sequence[int]]) -> int:
+    """Length of the longest token prefix all ``rows`` share, leaving each row at least one token."""
+    if not rows:
+        return 0
+    limit = min(len(r) for r in rows) - 1
+    first = rows[0]
+    for n in range(max(limit, 0)):
+        token = first[n]
+        if any(r[n] != token for r in rows):
+            return n
+    return max(limit, 0)
 
 
 def pad_right(rows: Sequence[Sequence[int]], pad_id: int, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:

@@ -9,6 +9,9 @@ full forward per (example, candidate) computes (:mod:`zp_hf.naive`), but:
   so single-token labels cost one forward per example;
 * the LM head runs only at those scored positions (not at every position: for
   SmolLM2 the head is a 49k x 576 matrix, a quarter of the model's FLOPs per token);
+* rows of one (task, prompt) are batched together and their common leading tokens
+  (V and the template's text before the input) run once; every row continues from a
+  copy of that KV cache;
 * multi-token candidates reuse the context's KV cache: only their tokens run again,
   with positions continuing after each row's real length (the padding in the middle
   is masked out);
@@ -22,8 +25,12 @@ from typing import Any, Sequence
 import torch
 from transformers import DynamicCache
 
-from zp_hf.batching import TokenItem, batches, finish, pad_left, pad_right
+from zp_hf.batching import TokenItem, batches, common_prefix, finish, pad_left, pad_right
 from zp_hf.soft_prompts import SoftPromptTable, UnseenPolicy, prepend
+
+
+#: Shorter common prefixes are not worth a separate forward.
+MIN_SHARED_TOKENS = 4
 
 
 class CausalScorer:
@@ -37,6 +44,8 @@ class CausalScorer:
         batch_size: rows per forward.
         max_batch_tokens: bound on rows x padded length per forward.
         length_normalize: average (not sum) the answer's token log-probabilities.
+        share_prefix: run a batch's common leading tokens (one prompt's text before its
+            input) once and reuse their KV cache for every row.
     """
 
     def __init__(
@@ -50,9 +59,11 @@ class CausalScorer:
         batch_size: int = 32,
         max_batch_tokens: int = 8192,
         length_normalize: bool = False,
+        share_prefix: bool = True,
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
+        self.share_prefix = share_prefix
         self.table = soft_prompts
         self.unseen = unseen
         self.seed = seed
@@ -106,7 +117,8 @@ class CausalScorer:
         """Per item, one log-likelihood per candidate (summed, or averaged if normalising)."""
         results: list[list[float]] = [[] for _ in items]
         lengths = [len(item.context) for item in items]
-        groups = [self.prompt_group(item.task) for item in items]
+        # Rows of one (task, prompt) batch together, so their common prefix is shared.
+        groups = [(self.prompt_group(item.task), item.group if self.share_prefix else "") for item in items]
         with torch.inference_mode():
             for batch in batches(lengths, groups, batch_size=self.batch_size, max_batch_tokens=self.max_batch_tokens):
                 for index, scores in zip(batch, self._score_batch([items[i] for i in batch])):
@@ -114,20 +126,45 @@ class CausalScorer:
         return results
 
     def _score_batch(self, items: Sequence[TokenItem]) -> list[list[float]]:
-        ids, mask = pad_right([item.context for item in items], self.pad_id, self.device)
         prompts = self.prompts_for([item.task for item in items])
         offset = 0 if prompts is None else prompts.shape[1]
-        lengths = mask.sum(dim=1) + offset  # real length of each row, soft prompt included
         multi = [(b, c) for b, item in enumerate(items) for c, cand in enumerate(item.candidates) if len(cand) > 1]
-        hidden, past, full_mask = self._forward(ids, mask, prompts, use_cache=bool(multi))
+        shared = self._shared_prefix(items, prompts)
+        if shared:
+            hidden, past, full_mask, last = self._forward_shared(items, prompts, shared)
+        else:
+            ids, mask = pad_right([item.context for item in items], self.pad_id, self.device)
+            hidden, past, full_mask = self._forward(ids, mask, prompts, use_cache=bool(multi))
+            last = mask.sum(dim=1) + offset - 1
+        lengths = full_mask.sum(dim=1)  # real length of each row: soft prompt, shared prefix, own tokens
         rows = torch.arange(len(items), device=self.device)
-        first = self.log_probs(hidden[rows, lengths - 1])
-        scores = first_token_scores(first, items)
+        scores = first_token_scores(self.log_probs(hidden[rows, last]), items)
         for begin in range(0, len(multi), self.batch_size):
             self._continue(items, multi[begin : begin + self.batch_size], past, full_mask, lengths, scores)
         return [
             finish(row, [len(c) for c in item.candidates], self.length_normalize) for row, item in zip(scores, items)
         ]
+
+    def _shared_prefix(self, items: Sequence[TokenItem], prompts: torch.Tensor | None) -> int:
+        """Tokens every row of the batch starts with (one prompt's text before its input), or 0."""
+        if not self.share_prefix or len(items) < 2:
+            return 0
+        if prompts is not None and len({item.task for item in items}) > 1:
+            return 0  # different soft prompts in front: nothing is shared
+        shared = common_prefix([item.context for item in items])
+        return shared if shared >= MIN_SHARED_TOKENS else 0
+
+    def _forward_shared(self, items: Sequence[TokenItem], prompts: torch.Tensor | None, shared: int):
+        """Run the common prefix once, then every row's own tokens on a copy of its KV cache."""
+        head = torch.tensor([items[0].context[:shared]], device=self.device)
+        _, cache, head_mask = self._forward(head, torch.ones_like(head), None if prompts is None else prompts[:1], True)
+        cache.batch_repeat_interleave(len(items))
+        ids, mask = pad_right([item.context[shared:] for item in items], self.pad_id, self.device)
+        before = head_mask.shape[1]  # soft prompt + shared tokens
+        attention = torch.cat([mask.new_ones(len(items), before), mask], dim=1)
+        positions = (before + torch.arange(ids.shape[1], device=self.device)).unsqueeze(0).expand(len(items), -1)
+        out = self.body(input_ids=ids, attention_mask=attention, position_ids=positions, cache=cache, use_cache=True)
+        return out.last_hidden_state, out.cache, attention, mask.sum(dim=1) - 1
 
     def _continue(self, items, pairs, past, full_mask, lengths, scores) -> None:
         """Score tokens 2..k of multi-token candidates, reusing the contexts' KV cache."""

@@ -61,6 +61,7 @@ class Query:
     prompt: AssembledPrompt
     keys: tuple[str, ...] = ()
     candidates: tuple[str, ...] = ()
+    template: str = ""  # the prompt template, so rows of one prompt can be batched together
 
     @property
     def is_generation(self) -> bool:
@@ -90,7 +91,7 @@ def make_query(item: PredictItem, *, use_verbalizers: bool = True, use_descripti
     if max_input_chars > 0:
         inputs = {name: text[:max_input_chars] for name, text in inputs.items()}
     prompt = assemble(template, inputs, candidates=candidates, language=task.language, use_verbalizers=use_verbalizers)
-    return Query(task=task.name, language=task.language, prompt=prompt, keys=keys, candidates=candidates)
+    return Query(task=task.name, language=task.language, prompt=prompt, keys=keys, candidates=candidates, template=template)
 
 
 def _no_space(language: str) -> bool:

@@ -86,13 +86,31 @@ def test_multiple_choice_fast_equals_naive(kind, tiny_causal, tiny_t5, real_task
 
 
 def test_single_token_answers_take_one_forward_per_batch(tiny_causal, real_task):
-    backend = HFCausalBackend(tiny_causal, batch_size=64, max_batch_tokens=1 << 20)
     task, examples = real_task("rotten_tomatoes", 8)
-    task = dataclasses.replace(task, verbalizers=single_token_words(backend.tokenizer, lead_space=True, count=2))
-    calls = []
-    backend.model.base_model.register_forward_hook(lambda module, args, output: calls.append(1))
-    backend.predict(_items(task, examples))
-    assert len(calls) == 1  # 8 examples x 4 prompts x 2 labels in a single forward
+    items = None
+    counts = {}
+    for share in (False, True):
+        backend = HFCausalBackend(tiny_causal, batch_size=64, max_batch_tokens=1 << 20, share_prefix=share)
+        task = dataclasses.replace(task, verbalizers=single_token_words(backend.tokenizer, lead_space=True, count=2))
+        items = _items(task, examples)
+        calls = []
+        backend.model.base_model.register_forward_hook(lambda module, args, output: calls.append(1))
+        backend.predict(items)
+        counts[share] = len(calls)
+    assert counts[False] == 1  # 8 examples x 4 prompts x 2 labels in a single forward
+    # Sharing: per prompt, one forward of the common prefix and one of the rest.
+    assert len(task.prompts) + 1 < counts[True] <= 2 * (len(task.prompts) + 1)
+
+
+def test_shared_prefix_equals_unshared(tiny_causal, real_task):
+    task, examples = real_task("trec_coarse", 8)
+    items = _items(task, examples)
+    backend = HFCausalBackend(tiny_causal, batch_size=4)
+    encoded = backend.encode(backend.queries(items[:8]))
+    from zp_hf.batching import common_prefix
+
+    assert common_prefix([e.context for e in encoded]) >= 4  # V + template text before [X]
+    _assert_same(backend.predict(items), HFCausalBackend(tiny_causal, batch_size=4, share_prefix=False).predict(items))
 
 
 def test_results_do_not_depend_on_batching(tiny_causal, real_task):
