@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 TORCH_SPEC=${TORCH_SPEC:-torch==2.13.0}
-APERTIUM_PACKAGES="apertium apertium-eng-spa apertium-eng-cat apertium-eng-glg apertium-epo-eng"
+APERTIUM_PACKAGES="apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-eo-en"
 
 step() { printf '\n== %s\n' "$*"; }
 
