@@ -31,8 +31,8 @@ class HFBackend:
         device: Literal["cpu", "cuda"] = "cpu",
         quantize: Literal["none", "int8"] = "none",
         threads: int | None = None,
-        batch_size: int = 8,
-        max_batch_tokens: int = 4096,
+        batch_size: int = 16,
+        max_batch_tokens: int = 8192,
         length_normalize: bool = False,
         use_verbalizers: bool = True,
         use_description: bool = True,
@@ -44,6 +44,7 @@ class HFBackend:
         max_input_chars: int = 2000,
         compile: bool = False,
         share_prefix: bool = True,
+        unpad: bool = True,
         seed: int = 0,
     ) -> None:
         import torch
@@ -67,6 +68,7 @@ class HFBackend:
         self.num_beams = num_beams
         self.max_input_chars = max_input_chars
         self.share_prefix = share_prefix
+        self.unpad = unpad
         self.source = resolve_model_source(name)
         self.model, self.tokenizer = self._load(self.source, dtype, device)
         if quantize == "int8":
@@ -74,7 +76,10 @@ class HFBackend:
         self.soft_prompts = self._soft_prompts(soft_prompts, device, dtype)
         common = dict(soft_prompts=self.soft_prompts, unseen=unseen_soft_prompt, seed=seed, length_normalize=length_normalize)
         self.scorer = self._scorer(scoring, common, batch_size=batch_size, max_batch_tokens=max_batch_tokens)
-        self.generator = self._scorer("fast", common, batch_size=batch_size, max_batch_tokens=max_batch_tokens)
+        self.generator = (
+            self.scorer if scoring == "fast"
+            else self._scorer("fast", common, batch_size=batch_size, max_batch_tokens=max_batch_tokens)
+        )  # fmt: skip
         if compile:
             self._compile()
 
@@ -175,7 +180,7 @@ class HFCausalBackend(HFBackend):
 
         return CausalScorer(
             self.model, self.tokenizer, batch_size=batch_size, max_batch_tokens=max_batch_tokens,
-            share_prefix=self.share_prefix, **common,
+            share_prefix=self.share_prefix, unpad=self.unpad, **common,
         )  # fmt: skip
 
     def encode(self, queries: Sequence[Query]) -> list[Any]:
@@ -238,7 +243,7 @@ class HFSeq2SeqBackend(HFBackend):
 
         return Seq2SeqScorer(
             self.model, self.tokenizer, sentinel_id=self.sentinel_id, batch_size=batch_size,
-            max_batch_tokens=max_batch_tokens, **common,
+            max_batch_tokens=max_batch_tokens, unpad=self.unpad, **common,
         )  # fmt: skip
 
     def encode(self, queries: Sequence[Query]) -> list[Any]:

@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clock", default="wall", choices=["wall", "cpu"],
                         help="wall: elapsed time (needs a quiet machine); cpu: this process's CPU time, "
                              "robust to other load on a shared machine (use with --threads 1)")
-    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--skip-t5", action="store_true", help="only SmolLM2")
     parser.add_argument("--gps-memory", action="store_true", help="also run a short GPS and report its peak RSS")

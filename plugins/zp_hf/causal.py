@@ -20,6 +20,7 @@ full forward per (example, candidate) computes (:mod:`zp_hf.naive`), but:
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Sequence
 
 import torch
@@ -27,6 +28,7 @@ from transformers import DynamicCache
 
 from zp_hf.batching import TokenItem, batches, common_prefix, finish, pad_left, pad_right
 from zp_hf.soft_prompts import SoftPromptTable, UnseenPolicy, prepend
+from zp_hf.unpad import Unpadder
 
 
 #: Shorter common prefixes are not worth a separate forward.
@@ -46,6 +48,7 @@ class CausalScorer:
         length_normalize: average (not sum) the answer's token log-probabilities.
         share_prefix: run a batch's common leading tokens (one prompt's text before its
             input) once and reuse their KV cache for every row.
+        unpad: run the Linear layers on real tokens only (:mod:`zp_hf.unpad`).
     """
 
     def __init__(
@@ -60,6 +63,7 @@ class CausalScorer:
         max_batch_tokens: int = 8192,
         length_normalize: bool = False,
         share_prefix: bool = True,
+        unpad: bool = True,
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
@@ -83,6 +87,7 @@ class CausalScorer:
             bias = getattr(self.head, "bias", None)
             self.head32 = (weight.detach().float(), None if bias is None else bias.detach().float())
         self.softcap = getattr(model.config, "final_logit_softcapping", None)
+        self.unpadder = Unpadder.install(self.body, skip=self.head) if unpad else None
 
     # -- pieces ----------------------------------------------------------------
     def prompts_for(self, tasks: Sequence[str]) -> torch.Tensor | None:
@@ -104,12 +109,17 @@ class CausalScorer:
             logits = torch.tanh(logits / self.softcap) * self.softcap
         return torch.log_softmax(logits, dim=-1)
 
+    def _unpadded(self, mask: torch.Tensor) -> Any:
+        return self.unpadder.active(mask) if self.unpadder is not None else contextlib.nullcontext()
+
     def _forward(self, ids: torch.Tensor, mask: torch.Tensor, prompts: torch.Tensor | None, use_cache: bool):
         if prompts is None:
-            out = self.body(input_ids=ids, attention_mask=mask, use_cache=use_cache)
+            with self._unpadded(mask):
+                out = self.body(input_ids=ids, attention_mask=mask, use_cache=use_cache)
             return out.last_hidden_state, out.cache, mask
         embeds, mask = prepend(self.model.get_input_embeddings()(ids), mask, prompts)
-        out = self.body(inputs_embeds=embeds, attention_mask=mask, use_cache=use_cache)
+        with self._unpadded(mask):
+            out = self.body(inputs_embeds=embeds, attention_mask=mask, use_cache=use_cache)
         return out.last_hidden_state, out.cache, mask
 
     # -- scoring ---------------------------------------------------------------
@@ -163,7 +173,8 @@ class CausalScorer:
         before = head_mask.shape[1]  # soft prompt + shared tokens
         attention = torch.cat([mask.new_ones(len(items), before), mask], dim=1)
         positions = (before + torch.arange(ids.shape[1], device=self.device)).unsqueeze(0).expand(len(items), -1)
-        out = self.body(input_ids=ids, attention_mask=attention, position_ids=positions, cache=cache, use_cache=True)
+        with self._unpadded(mask):
+            out = self.body(input_ids=ids, attention_mask=attention, position_ids=positions, cache=cache, use_cache=True)
         return out.last_hidden_state, out.cache, attention, mask.sum(dim=1) - 1
 
     def _continue(self, items, pairs, past, full_mask, lengths, scores) -> None:
@@ -177,7 +188,8 @@ class CausalScorer:
         ids, cont_mask = pad_right(feeds, self.pad_id, self.device)
         attention = torch.cat([full_mask[select], cont_mask], dim=1)
         positions = lengths[select].unsqueeze(1) + torch.arange(ids.shape[1], device=self.device).unsqueeze(0)
-        out = self.body(input_ids=ids, attention_mask=attention, position_ids=positions, cache=cache, use_cache=True)
+        with self._unpadded(cont_mask):
+            out = self.body(input_ids=ids, attention_mask=attention, position_ids=positions, cache=cache, use_cache=True)
         real = cont_mask.bool()
         logp = self.log_probs(out.last_hidden_state[real])  # (real positions, vocab)
         targets = torch.tensor([t for b, c in pairs for t in items[b].candidates[c][1:]], device=self.device)

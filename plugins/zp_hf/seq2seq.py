@@ -13,6 +13,7 @@ the naive loop (one full encoder + decoder pass per (example, candidate)):
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Sequence
 
 import torch
@@ -21,6 +22,7 @@ from transformers.modeling_outputs import BaseModelOutput
 from zp_hf.batching import TokenItem, batches, finish, pad_right
 from zp_hf.causal import first_token_scores
 from zp_hf.soft_prompts import SoftPromptTable, UnseenPolicy, prepend
+from zp_hf.unpad import Unpadder
 
 
 class Seq2SeqScorer:
@@ -32,8 +34,8 @@ class Seq2SeqScorer:
         model: an ``AutoModelForSeq2SeqLM`` in eval mode.
         tokenizer: its tokenizer.
         sentinel_id: the id decoded before the answer (T5's ``<extra_id_0>``), or ``None``.
-        soft_prompts, unseen, seed, batch_size, max_batch_tokens, length_normalize: as in
-            :class:`zp_hf.causal.CausalScorer`.
+        soft_prompts, unseen, seed, batch_size, max_batch_tokens, length_normalize, unpad: as in
+            :class:`zp_hf.causal.CausalScorer` (unpadding applies to the encoder).
     """
 
     def __init__(
@@ -48,6 +50,7 @@ class Seq2SeqScorer:
         batch_size: int = 32,
         max_batch_tokens: int = 8192,
         length_normalize: bool = False,
+        unpad: bool = True,
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
@@ -63,6 +66,8 @@ class Seq2SeqScorer:
         self.start_id = model.config.decoder_start_token_id
         if self.start_id is None:
             self.start_id = self.pad_id
+        self.encoder = model.get_encoder()
+        self.unpadder = Unpadder.install(self.encoder) if unpad else None
 
     @property
     def decoder_prefix(self) -> list[int]:
@@ -79,7 +84,9 @@ class Seq2SeqScorer:
         if self.table is not None:
             prompts = self.table.batch([item.task for item in items], unseen=self.unseen, seed=self.seed)
         embeds, mask = prepend(self.model.get_input_embeddings()(ids), mask, prompts)
-        hidden = self.model.get_encoder()(inputs_embeds=embeds, attention_mask=mask).last_hidden_state
+        # Only the encoder's Linear layers are unpadded: all of them see (batch, source, features).
+        with self.unpadder.active(mask) if self.unpadder is not None else contextlib.nullcontext():
+            hidden = self.encoder(inputs_embeds=embeds, attention_mask=mask).last_hidden_state
         return hidden, mask
 
     def _decode_logp(self, hidden, mask, decoder_ids, decoder_mask) -> torch.Tensor:

@@ -119,3 +119,28 @@ def test_results_do_not_depend_on_batching(tiny_causal, real_task):
     one = HFCausalBackend(tiny_causal, batch_size=1).predict(items)
     many = HFCausalBackend(tiny_causal, batch_size=7, max_batch_tokens=400).predict(items)
     _assert_same(one, many)
+
+
+@pytest.mark.parametrize("kind", ["causal", "t5"])
+def test_unpadded_linear_layers_change_nothing(kind, tiny_causal, tiny_t5, real_task):
+    folder = _folder(kind, tiny_causal, tiny_t5)
+    task, examples = real_task("trec_coarse", 8)
+    items = _items(task, examples)
+    on = BACKENDS[kind](folder, batch_size=7)
+    assert on.scorer.unpadder is not None and on.scorer.unpadder.patched > 0
+    _assert_same(on.predict(items), BACKENDS[kind](folder, batch_size=7, unpad=False).predict(items))
+
+
+def test_unpadder_skips_tensors_of_another_layout():
+    import torch
+
+    from zp_hf.unpad import Unpadder
+
+    layer = torch.nn.Linear(3, 2)
+    unpadder = Unpadder.install(torch.nn.Sequential(layer))
+    mask = torch.tensor([[1, 1, 0], [1, 0, 0]])
+    x, other = torch.randn(2, 3, 3), torch.randn(2, 4, 3)
+    with torch.inference_mode(), unpadder.active(mask):
+        y, z = layer(x), layer(other)
+    assert torch.equal(y[0, 2], torch.zeros(2)) and torch.allclose(y[0, :2], torch.nn.functional.linear(x[0, :2], layer.weight, layer.bias))
+    assert torch.allclose(z, torch.nn.functional.linear(other, layer.weight, layer.bias))  # rows differ: untouched
