@@ -21,6 +21,9 @@ import torch
 import torch.nn.functional as F
 
 
+_GATED_MLP = ("gate_proj", "up_proj", "down_proj", "act_fn")
+
+
 class Unpadder:
     """Installs the padding-free forward on the Linear layers of ``body`` (not the LM head)."""
 
@@ -32,6 +35,10 @@ class Unpadder:
             if type(module) is torch.nn.Linear and module is not skip:
                 module.forward = self._forward_for(module)  # type: ignore[method-assign]
                 self.patched += 1
+            elif all(hasattr(module, name) for name in _GATED_MLP):
+                # A whole gated MLP (Llama family) runs on the real tokens at once: one
+                # gather and one scatter instead of three, and its activation skips padding.
+                module.forward = self._wrap(module.forward)  # type: ignore[method-assign]
 
     @classmethod
     def install(cls, body: torch.nn.Module, *, skip: torch.nn.Module | None = None) -> "Unpadder":
@@ -44,12 +51,17 @@ class Unpadder:
         return unpadder
 
     def _forward_for(self, linear: torch.nn.Linear) -> Any:
+        return self._wrap(lambda x: F.linear(x, linear.weight, linear.bias))
+
+    def _wrap(self, function: Any) -> Any:
+        """``function`` (position-wise) applied to the real tokens only, while active."""
+
         def forward(x: torch.Tensor) -> torch.Tensor:
             index = self._index
             if index is None or x.dim() != 3 or x.shape[0] * x.shape[1] != self._rows:
-                return F.linear(x, linear.weight, linear.bias)
+                return function(x)  # inactive, or a tensor of another layout: untouched
             flat = x.reshape(self._rows, x.shape[-1])
-            real = F.linear(flat.index_select(0, index), linear.weight, linear.bias)
+            real = function(flat.index_select(0, index))
             out = real.new_zeros(self._rows, real.shape[-1])
             out.index_copy_(0, index, real)
             return out.view(x.shape[0], x.shape[1], real.shape[-1])
