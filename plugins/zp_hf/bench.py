@@ -226,7 +226,7 @@ def compare(name: str, backend_name: str, items: Sequence[Any], peak: dict[str, 
         )  # fmt: skip
         print(f"  {variant:<8} {row['examples_per_s']:>10.2f} {row['speedup']:>8.2f}x {flop_columns} {row['agreement']:>10.2%}")
     del backends
-    print("  (GFLOP/s: FLOPs executed, padding included, counted by torch; * of the bf16 peak; "
+    print("  (GFLOP/s: FLOPs executed, counted by torch; * of the bf16 peak; "
           "agreement: same argmax as naive)\n")  # fmt: skip
     return {"variants": results, "fast_mode": "bf16"}
 
