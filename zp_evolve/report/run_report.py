@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from zp_evolve.engine.rundir import RunDirectory
+from zp_evolve.report.plotting import finish, new_axes
 from zp_evolve.report.tables import markdown_table
 
 
@@ -21,31 +22,17 @@ def plot_fitness(history: list[list[dict[str, Any]]], path: Path) -> Path | None
     """Best and mean dev fitness per generation, one line pair per task."""
     if not history:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     series: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
     for records in history:
         for r in records:
             series[r["task"]].append((r["gen"], r["best"], r["mean"]))
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = new_axes()
     for index, (task, points) in enumerate(sorted(series.items())):
         color = f"C{index % 10}"
         gens = [p[0] for p in points]
         ax.plot(gens, [p[1] for p in points], "-o", color=color, label=f"{task} best")
         ax.plot(gens, [p[2] for p in points], "--", color=color, alpha=0.6, label=f"{task} mean")
-    ax.set_xlabel("generation")
-    ax.set_ylabel("dev fitness")
-    ax.set_title("GPS: fitness per generation")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return finish(fig, ax, path, xlabel="generation", ylabel="dev fitness", title="GPS: fitness per generation", legend={"fontsize": 7, "ncol": 2})
 
 
 def plot_operators(events: list[dict[str, Any]], path: Path) -> Path | None:
@@ -53,34 +40,20 @@ def plot_operators(events: list[dict[str, Any]], path: Path) -> Path | None:
     dev = [e for e in events if e["split"] == "dev" and isinstance(e["generation"], int) and e["error"] is None]
     if not dev:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     cells: dict[tuple[str, int, str], list[float]] = defaultdict(list)
     for e in dev:
         cells[(e["operator"], e["generation"], e["task"])].append(e["fitness"])
     per_op: dict[str, dict[int, list[tuple[float, float]]]] = defaultdict(lambda: defaultdict(list))
     for (op, gen, _task), values in cells.items():
         per_op[op][gen].append((max(values), sum(values) / len(values)))
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = new_axes()
     for index, (op, gens) in enumerate(sorted(per_op.items())):
         xs = sorted(gens)
         best = [sum(b for b, _ in gens[g]) / len(gens[g]) for g in xs]
         mean = [sum(m for _, m in gens[g]) / len(gens[g]) for g in xs]
         ax.plot(xs, best, "-o", color=f"C{index % 10}", label=f"{op} best")
         ax.plot(xs, mean, "--", color=f"C{index % 10}", alpha=0.6, label=f"{op} mean")
-    ax.set_xlabel("generation")
-    ax.set_ylabel("dev fitness (mean over tasks)")
-    ax.set_title("Offspring fitness per operator")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return finish(fig, ax, path, xlabel="generation", ylabel="dev fitness (mean over tasks)", title="Offspring fitness per operator", legend={"fontsize": 7, "ncol": 2})
 
 
 def render_run_report(run_dir: RunDirectory, plots: dict[str, Path | None]) -> str:

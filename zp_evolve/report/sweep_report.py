@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from zp_evolve.report.plotting import finish, new_axes
 from zp_evolve.report.aggregate import SEED_AXIS, CellResult, cell_text, group_rows, load_cells, mean_std, row_axis
 from zp_evolve.report.tables import csv_table, markdown_table
 
@@ -67,15 +68,6 @@ def per_task_table(cells: list[CellResult], axis: str | None) -> tuple[list[str]
     return headers, body
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def plot_generations(cells: list[CellResult], axis: str | None, path: Path) -> Path | None:
     """Best-so-far dev fitness per generation, mean over tasks and seeds, one line per method."""
     curves: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
@@ -95,20 +87,11 @@ def plot_generations(cells: list[CellResult], axis: str | None, path: Path) -> P
             curves[cell.values.get(axis, cell.id) if axis else cell.id][g].append(statistics.fmean(best.values()))
     if not curves:
         return None
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = new_axes()
     for index, (label, points) in enumerate(sorted(curves.items())):
         xs = sorted(points)
         ax.plot(xs, [statistics.fmean(points[x]) for x in xs], "-o", color=f"C{index % 10}", label=label)
-    ax.set_xlabel("generation")
-    ax.set_ylabel("best dev fitness so far (mean over tasks, seeds)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return finish(fig, ax, path, xlabel="generation", ylabel="best dev fitness so far (mean over tasks, seeds)")
 
 
 def plot_dev_vs_test(cells: list[CellResult], axis: str | None, path: Path) -> Path | None:
@@ -121,22 +104,13 @@ def plot_dev_vs_test(cells: list[CellResult], axis: str | None, path: Path) -> P
                     points[cell.values.get(axis, cell.id) if axis else cell.id].append((entry["dev"], entry["test"]))
     if not points:
         return None
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(5, 5))
+    fig, ax = new_axes(5, 5)
     every = [v for pts in points.values() for p in pts for v in p]
     low, high = min(every), max(every)
     ax.plot([low, high], [low, high], ":", color="grey", label="dev = test")
     for index, (label, pts) in enumerate(sorted(points.items())):
         ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=14, alpha=0.7, color=f"C{index % 10}", label=label)
-    ax.set_xlabel("dev score (fitness)")
-    ax.set_ylabel("test score")
-    ax.set_title("Final top-K prompts: dev vs test")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return finish(fig, ax, path, xlabel="dev score (fitness)", ylabel="test score", title="Final top-K prompts: dev vs test", legend={"fontsize": 7}, grid=False)
 
 
 def plot_scaling(cells: list[CellResult], x_axis: str, series_axis: str | None, path: Path) -> Path | None:
@@ -152,22 +126,13 @@ def plot_scaling(cells: list[CellResult], x_axis: str, series_axis: str | None, 
             lines[cell.values.get(series_axis, "all") if series_axis else "all"][x].append(statistics.fmean(scores.values()))
     if not lines:
         return None
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = new_axes(6, 4)
     for index, (label, points) in enumerate(sorted(lines.items())):
         xs = sorted(points)
         means = [statistics.fmean(points[x]) * 100 for x in xs]
         stds = [(statistics.pstdev(points[x]) if len(points[x]) > 1 else 0.0) * 100 for x in xs]
         ax.errorbar(xs, means, yerr=stds, fmt="-o", capsize=3, color=f"C{index % 10}", label=str(label))
-    ax.set_xlabel(x_axis)
-    ax.set_ylabel("zero-shot test score (mean over tasks)")
-    ax.grid(alpha=0.3)
-    ax.legend(title=series_axis or None, fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return finish(fig, ax, path, xlabel=x_axis, ylabel="zero-shot test score (mean over tasks)", legend={"title": series_axis or None, "fontsize": 8})
 
 
 def write_sweep_report(root: Path) -> Path:

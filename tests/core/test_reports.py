@@ -1,0 +1,40 @@
+"""Sweep tables for zero-shot evaluation cells (Tables 4/5) and the scaling plot (Figure 5)."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from zp_evolve.report.aggregate import load_cells
+from zp_evolve.report.sweep_report import eval_table, write_sweep_report
+
+
+def _eval_summary(scores: dict[str, tuple[float, bool]]) -> dict:
+    return {"job": "eval", "tasks": {t: {"type": "X", "metric": "auc", "score": s, "seen_type": seen} for t, (s, seen) in scores.items()}}
+
+
+def test_eval_table_splits_all_seen_unseen_and_plots_scaling(tmp_path):
+    root = tmp_path / "sweep"
+    sweep = {"name": "s", "base": {"job": "eval"}, "grid": {"n_tasks": ["2", "8"], "seed": [0, 1]}, "report": {"rows": "n_tasks", "x": "n_tasks"}}
+    root.mkdir()
+    (root / "sweep.yaml").write_text(yaml.safe_dump(sweep))
+    scores = {
+        ("2", 0): {"a": (0.5, True), "b": (0.7, False)},
+        ("2", 1): {"a": (0.6, True), "b": (0.8, False)},
+        ("8", 0): {"a": (0.9, True), "b": (0.7, False)},
+        ("8", 1): {"a": (0.7, True), "b": (0.9, False)},
+    }
+    for (n, seed), task_scores in scores.items():
+        cell = root / "cells" / f"n_tasks-{n}__seed-{seed}"
+        cell.mkdir(parents=True)
+        (cell / "summary.json").write_text(json.dumps(_eval_summary(task_scores)))
+    cells = load_cells(root)
+    headers, rows = eval_table(cells, "n_tasks")
+    assert headers == ["variant", "All", "Seen", "Unseen", "seeds"]
+    assert rows[0] == ["2", "65.00 (5.00)", "55.00 (5.00)", "75.00 (5.00)", 2]
+    assert rows[1] == ["8", "80.00 (0.00)", "80.00 (10.00)", "80.00 (10.00)", 2]
+    report = write_sweep_report(root).read_text()
+    assert "Table 4/5 style" in report and "| 2 | 65.00 (5.00) |" in report
+    assert (root / "plots" / "scaling.png").stat().st_size > 1000
+    assert (root / "table_eval.csv").read_text().splitlines()[1].startswith("2,65.00 (5.00)")
