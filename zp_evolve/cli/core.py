@@ -11,10 +11,10 @@ from zp_evolve.errors import ConfigError, RunError
 
 
 def run_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("config", help="experiment YAML file")
+    parser.add_argument("config", help="experiment YAML file (job: gps by default; a file with grid: is a sweep)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
                         help="override a config value, e.g. --set search.generations=2 (repeatable)")
-    parser.add_argument("--run-dir", help="where to write the run (default: OUTPUT_DIR/NAME-TIMESTAMP)")
+    parser.add_argument("--run-dir", help="where to write the run (default: OUTPUT_DIR/NAME-TIMESTAMP; sweeps: OUTPUT_DIR/NAME)")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
 

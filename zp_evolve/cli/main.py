@@ -22,18 +22,22 @@ def _core_commands() -> list[tuple[str, Handler, Callable[[argparse.ArgumentPars
     from zp_evolve.cli import core
 
     return [
-        ("run", core.run_command, core.run_arguments, "run a Genetic Prompt Search from a YAML config"),
+        ("run", core.run_command, core.run_arguments, "run an experiment YAML: a search, a training job or a sweep"),
         ("resume", core.resume_command, core.resume_arguments, "continue a stopped or killed run"),
         ("validate", core.validate_command, core.validate_arguments, "check configs without loading models"),
         ("plugins", core.plugins_command, core.plugins_arguments, "list every component and its plugin"),
-        ("report", core.report_command, core.report_arguments, "write report.md and plots for run directories"),
+        ("report", core.report_command, core.report_arguments, "write report.md, tables and plots for runs and sweeps"),
     ]
 
 
 def build_parser(plugins=None) -> argparse.ArgumentParser:
     from zp_evolve import __version__
 
-    parser = argparse.ArgumentParser(prog="zp-evolve", description="Genetic Prompt Search (ZeroPrompt) and friends.")
+    parser = argparse.ArgumentParser(
+        prog="zp-evolve",
+        description="Genetic Prompt Search and multitask prompted training (ZeroPrompt).",
+        epilog="Start with: zp-evolve run experiments/quickstart.yaml. Every command has --help.",
+    )
     parser.add_argument("--version", action="version", version=f"zp-evolve {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -48,7 +52,8 @@ def build_parser(plugins=None) -> argparse.ArgumentParser:
         target = sub
         if len(words) == 2:
             if words[0] not in groups:
-                group_parser = sub.add_parser(words[0], help=f"{words[0]} commands")
+                group_parser = sub.add_parser(words[0], help=f"{words[0]} commands: " + ", ".join(
+                    c[0].split()[1] for c in commands if c[0].split()[0] == words[0] and len(c[0].split()) == 2))
                 groups[words[0]] = group_parser.add_subparsers(dest=f"{words[0]}_command", metavar="COMMAND", required=True)
             target = groups[words[0]]
         elif len(words) != 1:
