@@ -130,3 +130,20 @@ def test_includes_merge_overrides_relative_to_the_sweep_file(tmp_path):
         raise AssertionError("expected a ConfigError")
     except Exception as error:  # noqa: BLE001 - checking the message
         assert "base.include: file not found" in str(error)
+
+
+def test_report_combines_separate_runs_by_name_and_seed(tmp_path, cli):
+    for name, seed, generations in [("manual", 0, 0), ("manual", 1, 0), ("gps", 0, 2), ("gps", 1, 2)]:
+        raw = toy_plugin.toy_config(tmp_path, generations=generations)
+        raw.update(name=name, seed=seed)
+        path = tmp_path / f"{name}{seed}.yaml"
+        path.write_text(yaml.safe_dump(raw))
+        assert cli("run", str(path), "--run-dir", str(tmp_path / f"{name}{seed}"), "--no-progress", plugins="tests.toy_plugin").returncode == 0
+    dirs = [str(tmp_path / d) for d in ("manual0", "manual1", "gps0", "gps1")]
+    result = cli("report", *dirs, "--out", str(tmp_path / "combined"), plugins="tests.toy_plugin")
+    assert result.returncode == 0, result.stderr
+    report = (tmp_path / "combined" / "report.md").read_text()
+    assert "rows: `run`; seeds: 0, 1" in report
+    assert "| manual |" in report and "| gps |" in report and "↑" in report
+    missing = cli("report", str(tmp_path / "nothing"))
+    assert missing.returncode == 2 and "neither a run directory" in missing.stderr

@@ -158,17 +158,27 @@ def plugins_command(args: argparse.Namespace) -> int:
 
 def report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dirs", nargs="+", help="run directories or sweep folders")
+    parser.add_argument("--out", help="also write one combined, paper-style report of the given runs into this folder")
 
 
 def report_command(args: argparse.Namespace) -> int:
     from zp_evolve.report.run_report import write_run_report
-    from zp_evolve.report.sweep_report import write_sweep_report
+    from zp_evolve.report.sweep_report import write_combined_report, write_sweep_report
 
+    runs = []
     for path in map(Path, args.run_dirs):
         if (path / "sweep.yaml").is_file():
             print(f"report: {write_sweep_report(path)}")
         elif (path / "checkpoint.pkl").is_file():
             print(f"report: {write_run_report(path)}")
+            runs.append(path)
+        elif (path / "summary.json").is_file():
+            runs.append(path)  # a trainer run: it writes its own tables
         else:
-            raise RunError(f"{path} is neither a run directory (checkpoint.pkl) nor a sweep folder (sweep.yaml)")
+            raise RunError(f"{path} is neither a run directory (summary.json) nor a sweep folder (sweep.yaml)")
+    if args.out:
+        unfinished = [str(p) for p in runs if not (p / "summary.json").is_file()]
+        if unfinished:
+            raise RunError(f"these runs have not finished, resume them first: {', '.join(unfinished)}")
+        print(f"combined report: {write_combined_report(runs, Path(args.out))}")
     return 0

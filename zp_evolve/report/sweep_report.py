@@ -139,12 +139,26 @@ def write_sweep_report(root: Path) -> Path:
     """report.md, table CSVs and plots/*.png for a sweep folder."""
     root = Path(root)
     data = yaml.safe_load((root / "sweep.yaml").read_text(encoding="utf-8"))
-    options: dict[str, Any] = data.get("report") or {}
-    cells = load_cells(root)
+    return write_cells_report(root, f"Sweep `{data['name']}`", data.get("description"), load_cells(root), data.get("report") or {})
+
+
+def write_combined_report(run_dirs: list[Path], out: Path) -> Path:
+    """One paper-style report over separate runs: rows by run name, seeds from each run's config."""
+    cells = []
+    for path in map(Path, run_dirs):
+        summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
+        values = {"run": str(summary.get("name", path.name)), SEED_AXIS: str(summary.get("seed", 0))}
+        cells.append(CellResult(path.name, values, path, summary))
+    out.mkdir(parents=True, exist_ok=True)
+    return write_cells_report(out, f"{len(cells)} runs", None, cells, {"rows": "run"})
+
+
+def write_cells_report(root: Path, title: str, description: str | None, cells: list[CellResult], options: dict[str, Any]) -> Path:
+    """The tables and plots of finished cells, written into ``root``."""
     axis = row_axis(cells, options.get("rows"))
-    lines = [f"# Sweep `{data['name']}`", ""]
-    if data.get("description"):
-        lines += [str(data["description"]).strip(), ""]
+    lines = [f"# {title}", ""]
+    if description:
+        lines += [str(description).strip(), ""]
     seeds = sorted({c.values.get(SEED_AXIS) for c in cells if SEED_AXIS in c.values})
     lines += [f"{len(cells)} finished cells; rows: `{axis}`; seeds: {', '.join(seeds) or 'one'}. "
               "Scores are test-set scores in points (x100), mean (std) over seeds.", ""]
