@@ -174,7 +174,12 @@ def _component_issues(data: Mapping[str, Any], plugins: Plugins) -> list[ConfigI
 
     if isinstance(data.get("model"), dict):
         check("backends", data["model"], "model")
-    check("fitness", data.get("fitness", {"name": "dev_metric"}), "fitness")
+    fitness = data.get("fitness", {"name": "dev_metric"})
+    check("fitness", fitness, "fitness")
+    if isinstance(fitness, dict) and fitness.get("name") in plugins["fitness"] and not data.get("model"):
+        if plugins["fitness"].get(fitness["name"]).meta.get("needs_model"):
+            issues.append(ConfigIssue("model", f"fitness {fitness['name']!r} scores prompts with a model: add "
+                                      "e.g. 'model: {backend: hf_causal, name: smollm2-135m-instruct}'"))
     check("executors", data.get("executor", {"name": "serial"}), "executor")
     mutators = data.get("mutators")
     if isinstance(mutators, list):

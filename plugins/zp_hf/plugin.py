@@ -32,4 +32,7 @@ def zp_register_backends(register):
 def zp_register_fitness(register):
     from zp_hf.fitness import DevMetricFitness
 
-    register("dev_metric", DevMetricFitness, description="the task's metric on the dev set, all prompts and tasks batched")
+    register(
+        "dev_metric", DevMetricFitness, needs_model=True,
+        description="the task's metric on the dev set, all prompts and tasks batched",
+    )

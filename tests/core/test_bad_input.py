@@ -110,3 +110,10 @@ def test_a_mutator_that_breaks_its_contract_is_a_plugin_error(tmp_path, cli):
     # what was scored before the failure is kept, and the run can be resumed
     assert (tmp_path / "r" / "events.jsonl").read_text().count("\n") == 6
     assert (tmp_path / "r" / "checkpoint.pkl").exists()
+
+
+def test_a_fitness_that_needs_a_model_without_one(tmp_path, cli):
+    raw = _good(tmp_path)
+    raw["fitness"] = {"name": "dev_metric"}
+    _check(cli("validate", str(_write(tmp_path, yaml.safe_dump(raw))), plugins="tests.toy_plugin"),
+           "model: fitness 'dev_metric' scores prompts with a model")
