@@ -7,7 +7,7 @@ import json
 import sys
 from collections import Counter
 
-from zp_evolve.errors import DataError
+from zp_evolve.errors import ConfigError, DataError
 
 from zp_datasets.sources import SOURCES, source
 
@@ -64,6 +64,8 @@ def tasks_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lang", help="only this language (en, zh, ...)")
     parser.add_argument("--provider", action="append", default=None,
                         help="provider to list (repeatable; default: packaged and bigbench when pulled)")
+    parser.add_argument("--card", action="append", default=[], metavar="CARD.yaml",
+                        help="a task card of your own files (repeatable; implies --provider files)")
     parser.add_argument("--json", action="store_true", help="one JSON object per task")
 
 
@@ -72,9 +74,14 @@ def tasks_command(args: argparse.Namespace) -> int:
 
     plugins = load_plugins()
     names = args.provider or ["packaged"] + (["bigbench"] if source("bigbench").ready else [])
+    if args.card and "files" not in names:
+        names = [*(args.provider or []), "files"]
+    if "files" in names and not args.card:
+        raise ConfigError("the files provider lists the tasks of your task cards: add --card CARD.yaml (docs/tasks.md)")
     tasks = []
     for name in names:
-        provider = plugins.build("tasks", {"name": name}, path=f"--provider {name}")
+        spec = {"name": name, "cards": args.card} if name == "files" else {"name": name}
+        provider = plugins.build("tasks", spec, path=f"--provider {name}")
         for task in provider.tasks():
             if args.task_type and task.type != args.task_type.upper():
                 continue

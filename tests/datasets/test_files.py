@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -138,3 +139,11 @@ def test_bad_row_in_packaged_data_names_the_cached_file(tmp_path, monkeypatch):
     lenient = PackagedProvider(include=["sms_spam"], on_bad_rows="skip")
     total = len(lenient.examples("sms_spam", "train")) + len(lenient.examples("sms_spam", "test"))
     assert total == lenient.task("sms_spam").size and lenient.skipped["sms_spam"] == {"unknown label": 1}
+
+
+def test_tasks_command_lists_the_tasks_of_given_cards(card_dir, cli):
+    listed = cli("tasks", "--card", str(card_dir / "reviews.yaml"))
+    assert listed.returncode == 0, listed.stderr
+    assert re.search(r"^my_reviews\s+SENTI\s+en\s+auc", listed.stdout, re.M)
+    missing = cli("tasks", "--provider", "files")
+    assert missing.returncode == 2 and "add --card CARD.yaml" in missing.stderr
