@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import traceback
 from typing import Callable, Sequence
@@ -69,6 +70,8 @@ def build_parser(plugins=None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
+    if "--no-progress" in argv:
+        os.environ["TQDM_DISABLE"] = "1"  # also silences the model loaders' bars (transformers uses tqdm)
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         from zp_evolve.plugins import load_plugins
