@@ -14,6 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 ComponentSpec = dict[str, Any]
 
 
+def unique_task_names(names: list[str]) -> list[str]:
+    """``names`` unchanged, or a ValueError naming the tasks listed twice."""
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"task names repeat: {', '.join(duplicates)}")
+    return names
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
@@ -56,10 +64,7 @@ class TasksConfig(_Strict):
     @field_validator("names")
     @classmethod
     def _unique(cls, names: list[str]) -> list[str]:
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"task names repeat: {', '.join(duplicates)}")
-        return names
+        return unique_task_names(names)
 
     @model_validator(mode="after")
     def _some_tasks(self) -> "TasksConfig":

@@ -27,6 +27,7 @@ import torch
 from transformers import DynamicCache
 
 from zp_hf.batching import TokenItem, batches, common_prefix, finish, pad_left, pad_right
+from zp_hf.scorer_base import ScorerBase
 from zp_hf.soft_prompts import SoftPromptTable, UnseenPolicy, prepend
 from zp_hf.unpad import Unpadder
 
@@ -35,17 +36,13 @@ from zp_hf.unpad import Unpadder
 MIN_SHARED_TOKENS = 4
 
 
-class CausalScorer:
+class CausalScorer(ScorerBase):
     """Scores candidates and generates answers for :class:`TokenItem` batches.
 
     Args:
-        model: an ``AutoModelForCausalLM`` in eval mode.
-        tokenizer: its tokenizer (pad token set).
-        soft_prompts: the task table (E), or ``None``.
-        unseen: what tasks missing from the table get.
-        batch_size: rows per forward.
-        max_batch_tokens: bound on rows x padded length per forward.
-        length_normalize: average (not sum) the answer's token log-probabilities.
+        model: an ``AutoModelForCausalLM`` in eval mode; ``tokenizer`` has a pad token.
+        soft_prompts, unseen, seed, batch_size, max_batch_tokens, length_normalize: see
+            :class:`zp_hf.scorer_base.ScorerBase`.
         share_prefix: run a batch's common leading tokens (one prompt's text before its
             input) once and reuse their KV cache for every row.
         unpad: run the Linear layers on real tokens only (:mod:`zp_hf.unpad`).
@@ -65,17 +62,11 @@ class CausalScorer:
         share_prefix: bool = True,
         unpad: bool = True,
     ) -> None:
-        self.model = model
-        self.tokenizer = tokenizer
+        super().__init__(
+            model, tokenizer, soft_prompts=soft_prompts, unseen=unseen, seed=seed,
+            batch_size=batch_size, max_batch_tokens=max_batch_tokens, length_normalize=length_normalize,
+        )
         self.share_prefix = share_prefix
-        self.table = soft_prompts
-        self.unseen = unseen
-        self.seed = seed
-        self.batch_size = batch_size
-        self.max_batch_tokens = max_batch_tokens
-        self.length_normalize = length_normalize
-        self.device = next(model.parameters()).device
-        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         self.body = model.base_model  # the transformer without its LM head
         self.head = model.get_output_embeddings()
         # In bf16/fp16 the logits would be rounded to ~3 significant digits (0.125 at
@@ -90,14 +81,6 @@ class CausalScorer:
         self.unpadder = Unpadder.install(self.body, skip=self.head) if unpad else None
 
     # -- pieces ----------------------------------------------------------------
-    def prompts_for(self, tasks: Sequence[str]) -> torch.Tensor | None:
-        if self.table is None:
-            return None
-        return self.table.batch(tasks, unseen=self.unseen, seed=self.seed)
-
-    def prompt_group(self, task: str) -> bool:
-        """Whether ``task`` gets soft-prompt vectors (rows with and without never share a batch)."""
-        return self.table is not None and (task in self.table or self.unseen != "none")
 
     def log_probs(self, hidden: torch.Tensor) -> torch.Tensor:
         """Log-softmax of the LM head at the given hidden states, in fp32."""

@@ -21,11 +21,12 @@ from transformers.modeling_outputs import BaseModelOutput
 
 from zp_hf.batching import TokenItem, batches, finish, pad_right
 from zp_hf.causal import first_token_scores
+from zp_hf.scorer_base import ScorerBase
 from zp_hf.soft_prompts import SoftPromptTable, UnseenPolicy, prepend
 from zp_hf.unpad import Unpadder
 
 
-class Seq2SeqScorer:
+class Seq2SeqScorer(ScorerBase):
     """Scores candidates and generates answers for :class:`TokenItem` batches.
 
     ``TokenItem.context`` holds the encoder ids; ``candidates`` the answer ids (no sentinel).
@@ -34,8 +35,9 @@ class Seq2SeqScorer:
         model: an ``AutoModelForSeq2SeqLM`` in eval mode.
         tokenizer: its tokenizer.
         sentinel_id: the id decoded before the answer (T5's ``<extra_id_0>``), or ``None``.
-        soft_prompts, unseen, seed, batch_size, max_batch_tokens, length_normalize, unpad: as in
-            :class:`zp_hf.causal.CausalScorer` (unpadding applies to the encoder).
+        soft_prompts, unseen, seed, batch_size, max_batch_tokens, length_normalize: see
+            :class:`zp_hf.scorer_base.ScorerBase`; ``unpad`` as in
+            :class:`zp_hf.causal.CausalScorer` (it applies to the encoder).
     """
 
     def __init__(
@@ -52,17 +54,11 @@ class Seq2SeqScorer:
         length_normalize: bool = False,
         unpad: bool = True,
     ) -> None:
-        self.model = model
-        self.tokenizer = tokenizer
+        super().__init__(
+            model, tokenizer, soft_prompts=soft_prompts, unseen=unseen, seed=seed,
+            batch_size=batch_size, max_batch_tokens=max_batch_tokens, length_normalize=length_normalize,
+        )
         self.sentinel_id = sentinel_id
-        self.table = soft_prompts
-        self.unseen = unseen
-        self.seed = seed
-        self.batch_size = batch_size
-        self.max_batch_tokens = max_batch_tokens
-        self.length_normalize = length_normalize
-        self.device = next(model.parameters()).device
-        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         self.start_id = model.config.decoder_start_token_id
         if self.start_id is None:
             self.start_id = self.pad_id
@@ -74,15 +70,10 @@ class Seq2SeqScorer:
         """Decoder ids before the answer: the start token, then the sentinel if any."""
         return [self.start_id] + ([self.sentinel_id] if self.sentinel_id is not None else [])
 
-    def prompt_group(self, task: str) -> bool:
-        return self.table is not None and (task in self.table or self.unseen != "none")
-
     def encode(self, items: Sequence[TokenItem]) -> tuple[torch.Tensor, torch.Tensor]:
         """Encoder hidden states (B, S, H) and their mask, soft prompts prepended."""
         ids, mask = pad_right([item.context for item in items], self.pad_id, self.device)
-        prompts = None
-        if self.table is not None:
-            prompts = self.table.batch([item.task for item in items], unseen=self.unseen, seed=self.seed)
+        prompts = self.prompts_for([item.task for item in items])
         embeds, mask = prepend(self.model.get_input_embeddings()(ids), mask, prompts)
         # Only the encoder's Linear layers are unpadded: all of them see (batch, source, features).
         with self.unpadder.active(mask) if self.unpadder is not None else contextlib.nullcontext():

@@ -11,6 +11,8 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from zp_evolve.config_schema import unique_task_names
+
 ComponentSpec = dict[str, Any]
 NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
 UnseenMode = Literal["none", "weighted_all", "weighted_sample", "top1", "random"]
@@ -48,10 +50,7 @@ class TaskSelection(_Strict):
     @field_validator("names")
     @classmethod
     def _unique(cls, names: list[str]) -> list[str]:
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"task names repeat: {', '.join(duplicates)}")
-        return names
+        return unique_task_names(names)
 
 
 class TrainTasks(TaskSelection):
