@@ -39,31 +39,37 @@ def resolve_model_source(name: str, *, progress: bool = True) -> str:
         return str(path.resolve())
     if name in PACKAGED:
         return str(materialize(name, progress=progress))
+    installed = _installed_here(name)
+    if installed is not None:
+        return installed
     if name in BUILT_HERE:
-        return _built_here(name)
+        raise ModelError(
+            f"model {name!r} is built locally and is not installed yet. Build it with: {BUILT_HERE[name]} "
+            "(or pass another model folder as name)"
+        )
     looks_local = name.startswith((".", "/", "~")) or "\\" in name or name.count("/") > 1
     if looks_local or not _HUB_ID.match(name):
         raise ModelError(f"model folder {name!r} does not exist. {_alternatives()}")
     return name
 
 
-#: Models built on this machine and installed under ``cache_root()/models/NAME``, with
-#: the command that builds each (nothing to download: they are trained here).
+#: Models the experiments build on this machine, with the command that builds each
+#: (nothing to download: they are trained here). Any pretraining job's ``install_as:
+#: NAME`` installs under ``cache_root()/models/NAME``, and NAME then resolves there.
 BUILT_HERE = {
     "zp-t5-small": "zp-evolve train experiments/train/zp_t5_small.yaml",
+    "zp-t5-mini": "zp-evolve run experiments/task_scaling.yaml (its setup job t5_mini)",
 }
 
 
-def _built_here(name: str) -> str:
+def _installed_here(name: str) -> str | None:
+    """The folder of a model trained here and installed as ``name`` (``install_as:``), if any."""
     from zp_evolve.downloads import cache_root
 
+    if "/" in name or name.startswith("."):
+        return None
     folder = cache_root() / "models" / name
-    if not (folder / "config.json").is_file():
-        raise ModelError(
-            f"model {name!r} is built locally and is not in {folder} yet. Build it with: {BUILT_HERE[name]} "
-            "(or pass another model folder as name)"
-        )
-    return str(folder)
+    return str(folder) if (folder / "config.json").is_file() else None
 
 
 def _alternatives() -> str:
@@ -111,6 +117,30 @@ def check_device(device: str) -> str:
     raise ModelError(f"unknown device {device!r}; use cpu or cuda")
 
 
+def _offline_options(source: str) -> dict[str, Any]:
+    """``local_files_only`` for a hub id when the hub is unreachable: fail fast, don't retry for a minute."""
+    if Path(source).exists() or _hub_reachable():
+        return {}
+    return {"local_files_only": True}
+
+
+def _unreachable_hint(name: str) -> str:
+    return f" The model hub is not reachable from here and {name!r} is not in its local cache. {_alternatives()}"
+
+
+def read_model_config(name: str) -> Any:
+    """The transformers config of ``name`` (anything :func:`resolve_model_source` takes)."""
+    from transformers import AutoConfig
+
+    source = resolve_model_source(name)
+    options = _offline_options(source)
+    try:
+        return AutoConfig.from_pretrained(source, **options)
+    except (OSError, ValueError) as error:
+        hint = _unreachable_hint(name) if options else ""
+        raise ModelError(f"cannot read the config of model {name!r}: {error}.{hint}") from error
+
+
 def _load(
     auto_class: Any, name: str, *, dtype: str, device: str, what: str, encoder_decoder: bool | None = None
 ) -> tuple[Any, Any]:
@@ -119,11 +149,7 @@ def _load(
     source = resolve_model_source(name)
     device = check_device(device)
     local = Path(source).exists()
-    options: dict[str, Any] = {}
-    if not local and not _hub_reachable():
-        # Models already in the hub cache still load; anything else fails fast
-        # instead of retrying the network for a minute.
-        options["local_files_only"] = True
+    options = _offline_options(source)  # models already in the hub cache still load
     try:
         config = AutoConfig.from_pretrained(source, **options)
         if encoder_decoder is not None and bool(config.is_encoder_decoder) != encoder_decoder:
@@ -135,7 +161,7 @@ def _load(
         if local:
             hint = " Check that the folder holds config.json, the weights and the tokenizer files."
         elif options:
-            hint = f" The model hub is not reachable from here and {name!r} is not in its local cache. {_alternatives()}"
+            hint = _unreachable_hint(name)
         else:
             hint = f" Check the hub id. {_alternatives()}"
         raise ModelError(f"could not load {what} {name!r}: {error}.{hint}") from error

@@ -20,15 +20,9 @@ def model_kind(name: str, kind: str = "auto") -> Kind:
     """``seq2seq`` or ``causal``: as given, or read from the model's config.json."""
     if kind in ("seq2seq", "causal"):
         return kind  # type: ignore[return-value]
-    from transformers import AutoConfig
+    from zp_hf.loading import read_model_config
 
-    from zp_hf.loading import resolve_model_source
-
-    source = resolve_model_source(name)
-    try:
-        config = AutoConfig.from_pretrained(source)
-    except (OSError, ValueError) as error:
-        raise ModelError(f"cannot read the config of model {name!r}: {error}") from error
+    config = read_model_config(name)
     return "seq2seq" if getattr(config, "is_encoder_decoder", False) else "causal"
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from zp_evolve.errors import ModelError
-from zp_hf.loading import embed, load_causal_lm, load_embedder, load_seq2seq_lm, resolve_model_source
+from zp_hf.loading import (
+    embed, load_causal_lm, load_embedder, load_seq2seq_lm, read_model_config, resolve_model_source,
+)
 from zp_hf.packaged import PACKAGED, packaged
 
 
@@ -31,6 +33,26 @@ def test_unreachable_hub_fails_fast_with_advice(monkeypatch):
         load_causal_lm("zp-evolve-tests/not-a-real-model")
     message = str(error.value)
     assert "not reachable" in message and "models pull" in message
+
+
+def test_a_model_installed_under_any_alias_resolves_there(tiny_t5, tmp_path, monkeypatch):
+    import shutil
+
+    monkeypatch.setenv("ZP_EVOLVE_CACHE", str(tmp_path))
+    with pytest.raises(ModelError, match="is built locally and is not installed yet. Build it with: zp-evolve run experiments/task_scaling.yaml"):
+        resolve_model_source("zp-t5-mini")
+    assert resolve_model_source("my-own-t5") == "my-own-t5"  # not installed: a hub id
+    shutil.copytree(tiny_t5, tmp_path / "models" / "my-own-t5")  # what install_as: my-own-t5 leaves
+    assert resolve_model_source("my-own-t5") == str(tmp_path / "models" / "my-own-t5")
+    assert read_model_config("my-own-t5").is_encoder_decoder
+
+
+def test_reading_the_config_of_an_unknown_model_offline_fails_fast(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelError) as error:
+        read_model_config("zp-evolve-tests/not-a-real-model")
+    message = str(error.value)
+    assert "cannot read the config" in message and "not reachable" in message and "models pull" in message
 
 
 def test_tiny_causal_loads_as_llama(tiny_causal):
