@@ -78,13 +78,22 @@ class RowScores:
     per_seed_unseen: list[float] = field(default_factory=list)
 
 
+def row_label(cell: CellResult, axis: str | None, fixed: Mapping[str, str] | None = None) -> str:
+    """The row axis' value, then ``name=value`` of every other non-seed axis: cells that differ
+    in another setting (e.g. model size) are separate rows, never averaged as if seeds."""
+    if not axis or axis not in cell.values:
+        return cell.id
+    others = [f"{k}={v}" for k, v in cell.values.items() if k not in (axis, SEED_AXIS) and k not in (fixed or {})]
+    return ", ".join([str(cell.values[axis]), *others])
+
+
 def group_rows(cells: list[CellResult], axis: str | None, fixed: Mapping[str, str] | None = None) -> list[RowScores]:
     """Collect scores by the row axis; other non-seed axes must match ``fixed`` (if given)."""
     rows: dict[str, RowScores] = {}
     for cell in cells:
         if fixed and any(cell.values.get(k) != v for k, v in fixed.items()):
             continue
-        label = cell.values.get(axis, cell.id) if axis else cell.id
+        label = row_label(cell, axis, fixed)
         row = rows.setdefault(label, RowScores(label))
         scores = cell.task_scores()
         for task, value in scores.items():
@@ -109,8 +118,10 @@ def mean_std(values: list[float]) -> tuple[float | None, float | None]:
 
 
 def cell_text(values: list[float], scale: float = 100.0) -> str:
-    """``46.16 (0.54)``: mean (std) over seeds, in points as the paper reports them."""
+    """``46.16 (0.54)``: mean (std) over seeds, in points as the paper reports them; one seed: ``46.16``."""
     mean, std = mean_std(values)
     if mean is None:
         return "–"
+    if len(values) == 1:
+        return f"{mean * scale:.2f}"
     return f"{mean * scale:.2f} ({std * scale:.2f})"

@@ -35,7 +35,7 @@ def gps_table(cells: list[CellResult], axis: str | None) -> tuple[list[str], lis
     tasks = sorted({t for r in rows for t in r.per_task})
     reference = next((r for r in rows if r.label in ("manual", "manual_prompt", "Manual")), None)
     ref_mean = mean_std(reference.per_seed_mean)[0] if reference else None
-    headers = ["method", *tasks, "Avg", "Max", "Min"]
+    headers = [axis or "method", *tasks, "Avg", "Max", "Min"]
     body = []
     for row in rows:
         mean, _ = mean_std(row.per_seed_mean)
@@ -55,7 +55,7 @@ def gps_table(cells: list[CellResult], axis: str | None) -> tuple[list[str], lis
 
 def eval_table(cells: list[CellResult], axis: str | None) -> tuple[list[str], list[list[Any]]]:
     rows = group_rows(cells, axis)
-    headers = ["variant", "All", "Seen", "Unseen", "seeds"]
+    headers = [axis or "variant", "All", "Seen", "Unseen", "seeds"]
     body = [[r.label, cell_text(r.per_seed_mean), cell_text(r.per_seed_seen), cell_text(r.per_seed_unseen), len(r.per_seed_mean)] for r in rows]
     return headers, body
 
