@@ -132,6 +132,11 @@ def plot_scaling(cells: list[CellResult], x_axis: str, series_axis: str | None, 
         means = [statistics.fmean(points[x]) * 100 for x in xs]
         stds = [(statistics.pstdev(points[x]) if len(points[x]) > 1 else 0.0) * 100 for x in xs]
         ax.errorbar(xs, means, yerr=stds, fmt="-o", capsize=3, color=f"C{index % 10}", label=str(label))
+    every_x = sorted({x for points in lines.values() for x in points})
+    if every_x[0] > 0 and every_x[-1] / every_x[0] >= 10:  # task counts: 4, 16, 64, ... read best on a log axis
+        ax.set_xscale("log")
+        ax.set_xticks(every_x, [f"{x:g}" for x in every_x])
+        ax.minorticks_off()
     return finish(fig, ax, path, xlabel=x_axis, ylabel="zero-shot test score (mean over tasks)", legend={"title": series_axis or None, "fontsize": 8})
 
 
