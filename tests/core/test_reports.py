@@ -53,8 +53,11 @@ def test_cells_that_differ_in_another_axis_are_separate_rows(tmp_path):
         cell = root / "cells" / f"n_tasks-{n}__size-{size}"
         cell.mkdir(parents=True)
         (cell / "summary.json").write_text(json.dumps(_eval_summary({"a": (score, True)})))
+        (cell / "train").mkdir()
+        (cell / "train" / "metrics.jsonl").write_text("\n".join(json.dumps({"step": s, "loss": 9.0 - s, "sup": 5.0 - s}) for s in (1, 2, 3)))
     headers, rows = eval_table(load_cells(root), "n_tasks")
     assert [r[:2] for r in rows] == [["2, size=small", "60.00"], ["2, size=mini", "40.00"], ["8, size=small", "90.00"], ["8, size=mini", "50.00"]]
     assert (root / "plots" / "scaling.png").exists() is False
-    write_sweep_report(root)
+    report = write_sweep_report(root).read_text()
     assert (root / "plots" / "scaling.png").stat().st_size > 1000
+    assert "plots/training_loss.png" in report and (root / "plots" / "training_loss.png").stat().st_size > 1000

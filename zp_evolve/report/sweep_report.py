@@ -19,7 +19,9 @@ from typing import Any
 import yaml
 
 from zp_evolve.report.plotting import finish, new_axes
-from zp_evolve.report.aggregate import SEED_AXIS, CellResult, cell_text, group_rows, load_cells, mean_std, row_axis
+from zp_evolve.report.aggregate import (
+    SEED_AXIS, CellResult, cell_text, group_rows, load_cells, mean_std, row_axis, row_label,
+)
 from zp_evolve.report.tables import csv_table, markdown_table
 
 
@@ -84,7 +86,7 @@ def plot_generations(cells: list[CellResult], axis: str | None, path: Path) -> P
         for g in sorted(per_gen):
             for t, v in per_gen[g].items():
                 best[t] = max(best.get(t, -math.inf), v)
-            curves[cell.values.get(axis, cell.id) if axis else cell.id][g].append(statistics.fmean(best.values()))
+            curves[row_label(cell, axis)][g].append(statistics.fmean(best.values()))
     if not curves:
         return None
     fig, ax = new_axes()
@@ -94,6 +96,27 @@ def plot_generations(cells: list[CellResult], axis: str | None, path: Path) -> P
     return finish(fig, ax, path, xlabel="generation", ylabel="best dev fitness so far (mean over tasks, seeds)")
 
 
+def plot_training_loss(cells: list[CellResult], axis: str | None, path: Path) -> Path | None:
+    """Supervised training loss against step, mean over seeds, one line per row (train_eval cells)."""
+    curves: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for cell in cells:
+        metrics = cell.path / "train" / "metrics.jsonl"
+        if not metrics.is_file():
+            continue
+        for line in metrics.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            value = record.get("sup", record.get("loss"))
+            if isinstance(record.get("step"), int) and isinstance(value, (int, float)) and math.isfinite(value):
+                curves[row_label(cell, axis)][record["step"]].append(value)
+    if not curves:
+        return None
+    fig, ax = new_axes()
+    for index, (label, points) in enumerate(curves.items()):
+        xs = sorted(points)
+        ax.plot(xs, [statistics.fmean(points[x]) for x in xs], "-", color=f"C{index % 10}", label=label)
+    return finish(fig, ax, path, xlabel="training step", ylabel="supervised loss (mean over seeds)")
+
+
 def plot_dev_vs_test(cells: list[CellResult], axis: str | None, path: Path) -> Path | None:
     """Dev against test score of every final prompt: points below the diagonal overfit the tiny dev set."""
     points: dict[str, list[tuple[float, float]]] = defaultdict(list)
@@ -101,7 +124,7 @@ def plot_dev_vs_test(cells: list[CellResult], axis: str | None, path: Path) -> P
         for task in cell.summary.get("tasks", {}).values():
             for entry in task.get("top_k", []):
                 if entry.get("test") is not None and math.isfinite(entry["dev"]) and math.isfinite(entry["test"]):
-                    points[cell.values.get(axis, cell.id) if axis else cell.id].append((entry["dev"], entry["test"]))
+                    points[row_label(cell, axis)].append((entry["dev"], entry["test"]))
     if not points:
         return None
     fig, ax = new_axes(5, 5)
@@ -190,6 +213,7 @@ def write_cells_report(root: Path, title: str, description: str | None, cells: l
                   "All: every held-out task; Seen/Unseen: tasks whose type was / was not among the training tasks' types.", "",
                   markdown_table(headers, body)]
         (root / "table_eval.csv").write_text(csv_table(headers, body), encoding="utf-8")
+        plots.append(("supervised training loss", plot_training_loss(eval_cells, axis, plots_dir / "training_loss.png")))
     if cells:
         headers, body = per_task_table(cells, axis)
         lines += ["## Per task", "", markdown_table(headers, body)]
