@@ -22,6 +22,10 @@ def finish(fig: Any, ax: Any, path: Path, *, xlabel: str, ylabel: str, title: st
 
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    if xlabel in ("generation", "training step"):
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no generation 0.5
     if title:
         ax.set_title(title)
     if grid:
