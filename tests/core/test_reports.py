@@ -61,3 +61,4 @@ def test_cells_that_differ_in_another_axis_are_separate_rows(tmp_path):
     report = write_sweep_report(root).read_text()
     assert (root / "plots" / "scaling.png").stat().st_size > 1000
     assert "plots/training_loss.png" in report and (root / "plots" / "training_loss.png").stat().st_size > 1000
+    assert "plots/task_types.png" in report and (root / "plots" / "task_types.png").stat().st_size > 1000

@@ -117,6 +117,26 @@ def plot_training_loss(cells: list[CellResult], axis: str | None, path: Path) ->
     return finish(fig, ax, path, xlabel="training step", ylabel="supervised loss (mean over seeds)")
 
 
+def plot_by_task_type(cells: list[CellResult], axis: str | None, path: Path) -> Path | None:
+    """Mean test score per held-out task type along the rows, one line per type (Figure 7)."""
+    scores: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    rows: list[str] = []
+    for cell in cells:
+        label = row_label(cell, axis)
+        rows += [label] if label not in rows else []
+        for task, value in cell.task_scores().items():
+            scores[str(cell.summary["tasks"][task].get("type", "?"))][label].append(value)
+    if len(rows) < 2 or not 1 <= len(scores) <= 10:
+        return None
+    fig, ax = new_axes()
+    for index, (task_type, per_row) in enumerate(sorted(scores.items())):
+        xs = [i for i, r in enumerate(rows) if per_row.get(r)]
+        ax.plot(xs, [statistics.fmean(per_row[rows[i]]) * 100 for i in xs], "-o", color=f"C{index % 10}", label=task_type)
+    ax.set_xticks(range(len(rows)), rows, rotation=20, ha="right", fontsize=8)
+    return finish(fig, ax, path, xlabel=axis or "cell", ylabel="zero-shot test score (type mean)",
+                  legend={"title": "task type", "fontsize": 8})
+
+
 def plot_dev_vs_test(cells: list[CellResult], axis: str | None, path: Path) -> Path | None:
     """Dev against test score of every final prompt: points below the diagonal overfit the tiny dev set."""
     points: dict[str, list[tuple[float, float]]] = defaultdict(list)
@@ -213,6 +233,7 @@ def write_cells_report(root: Path, title: str, description: str | None, cells: l
                   "All: every held-out task; Seen/Unseen: tasks whose type was / was not among the training tasks' types.", "",
                   markdown_table(headers, body)]
         (root / "table_eval.csv").write_text(csv_table(headers, body), encoding="utf-8")
+        plots.append(("zero-shot score per task type", plot_by_task_type(eval_cells, axis, plots_dir / "task_types.png")))
         plots.append(("supervised training loss", plot_training_loss(eval_cells, axis, plots_dir / "training_loss.png")))
     if cells:
         headers, body = per_task_table(cells, axis)
