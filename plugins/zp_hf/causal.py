@@ -28,7 +28,7 @@ from transformers import DynamicCache
 
 from zp_hf.batching import TokenItem, batches, common_prefix, finish, pad_left, pad_right
 from zp_hf.scorer_base import ScorerBase
-from zp_hf.soft_prompts import SoftPromptTable, UnseenPolicy, prepend
+from zp_hf.soft_prompts import prepend
 from zp_hf.unpad import Unpadder
 
 
@@ -41,31 +41,15 @@ class CausalScorer(ScorerBase):
 
     Args:
         model: an ``AutoModelForCausalLM`` in eval mode; ``tokenizer`` has a pad token.
-        soft_prompts, unseen, seed, batch_size, max_batch_tokens, length_normalize: see
-            :class:`zp_hf.scorer_base.ScorerBase`.
+        options: ``soft_prompts``, ``unseen``, ``seed``, ``batch_size``, ``max_batch_tokens``,
+            ``length_normalize``, as in :class:`zp_hf.scorer_base.ScorerBase`.
         share_prefix: run a batch's common leading tokens (one prompt's text before its
             input) once and reuse their KV cache for every row.
         unpad: run the Linear layers on real tokens only (:mod:`zp_hf.unpad`).
     """
 
-    def __init__(
-        self,
-        model: Any,
-        tokenizer: Any,
-        *,
-        soft_prompts: SoftPromptTable | None = None,
-        unseen: UnseenPolicy = "random",
-        seed: int = 0,
-        batch_size: int = 32,
-        max_batch_tokens: int = 8192,
-        length_normalize: bool = False,
-        share_prefix: bool = True,
-        unpad: bool = True,
-    ) -> None:
-        super().__init__(
-            model, tokenizer, soft_prompts=soft_prompts, unseen=unseen, seed=seed,
-            batch_size=batch_size, max_batch_tokens=max_batch_tokens, length_normalize=length_normalize,
-        )
+    def __init__(self, model: Any, tokenizer: Any, *, share_prefix: bool = True, unpad: bool = True, **options: Any) -> None:
+        super().__init__(model, tokenizer, **options)
         self.share_prefix = share_prefix
         self.body = model.base_model  # the transformer without its LM head
         self.head = model.get_output_embeddings()
