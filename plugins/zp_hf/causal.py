@@ -20,7 +20,6 @@ full forward per (example, candidate) computes (:mod:`zp_hf.naive`), but:
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any, Sequence
 
 import torch
@@ -75,9 +74,6 @@ class CausalScorer(ScorerBase):
         if self.softcap:
             logits = torch.tanh(logits / self.softcap) * self.softcap
         return torch.log_softmax(logits, dim=-1)
-
-    def _unpadded(self, mask: torch.Tensor) -> Any:
-        return self.unpadder.active(mask) if self.unpadder is not None else contextlib.nullcontext()
 
     def _forward(self, ids: torch.Tensor, mask: torch.Tensor, prompts: torch.Tensor | None, use_cache: bool):
         if prompts is None:

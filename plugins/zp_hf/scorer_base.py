@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Sequence
 
 import torch
@@ -45,6 +46,7 @@ class ScorerBase:
         self.length_normalize = length_normalize
         self.device = next(model.parameters()).device
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        self.unpadder: Any = None  # a subclass installs a zp_hf.unpad.Unpadder on its body or encoder
 
     def prompts_for(self, tasks: Sequence[str]) -> torch.Tensor | None:
         """The soft-prompt vectors of each row's task, or ``None`` without a table."""
@@ -55,3 +57,7 @@ class ScorerBase:
     def prompt_group(self, task: str) -> bool:
         """Whether ``task`` gets soft-prompt vectors (rows with and without never share a batch)."""
         return self.table is not None and (task in self.table or self.unseen != "none")
+
+    def _unpadded(self, mask: torch.Tensor) -> Any:
+        """The unpadder's padding-free block for ``mask`` (batch, time), or a no-op without one."""
+        return self.unpadder.active(mask) if self.unpadder is not None else contextlib.nullcontext()

@@ -13,7 +13,6 @@ the naive loop (one full encoder + decoder pass per (example, candidate)):
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any, Sequence
 
 import torch
@@ -60,7 +59,7 @@ class Seq2SeqScorer(ScorerBase):
         prompts = self.prompts_for([item.task for item in items])
         embeds, mask = prepend(self.model.get_input_embeddings()(ids), mask, prompts)
         # Only the encoder's Linear layers are unpadded: all of them see (batch, source, features).
-        with self.unpadder.active(mask) if self.unpadder is not None else contextlib.nullcontext():
+        with self._unpadded(mask):
             hidden = self.encoder(inputs_embeds=embeds, attention_mask=mask).last_hidden_state
         return hidden, mask
 
