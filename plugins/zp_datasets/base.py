@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import Counter, OrderedDict
 from typing import Iterable, Sequence
 
@@ -15,7 +16,7 @@ from zp_datasets.rows import RowChecker, check_policy
 HOLDOUT_SPLITS = ("train", "test")
 
 
-class CachingProvider:
+class CachingProvider(ABC):
     """Loads each task's rows once and serves its splits.
 
     Subclasses implement :meth:`task_list` and :meth:`load`, which returns the
@@ -36,11 +37,13 @@ class CachingProvider:
         self._tasks: dict[str, Task] | None = None
 
     # -- to implement ---------------------------------------------------------
+    @abstractmethod
     def task_list(self) -> Iterable[Task]:
-        raise NotImplementedError
+        """Every task this provider offers."""
 
+    @abstractmethod
     def load(self, task: Task, rows: RowChecker) -> dict[str, list[Example]]:
-        raise NotImplementedError
+        """The task's examples by split, every row checked by ``rows``."""
 
     def holdout_fields(self, task: Task) -> Sequence[str]:
         """Inputs that decide an example's side of the hold-out (all by default)."""

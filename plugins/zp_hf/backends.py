@@ -12,6 +12,7 @@ This module imports torch only when a backend is built.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, Literal, Sequence
 
 from zp_evolve.errors import ModelError
@@ -19,7 +20,7 @@ from zp_hf import formatting
 from zp_hf.formatting import PredictItem, Query
 
 
-class HFBackend:
+class HFBackend(ABC):
     """Shared options and the predict pipeline; subclasses load the model and encode text."""
 
     family = ""
@@ -84,11 +85,13 @@ class HFBackend:
             self._compile()
 
     # -- set-up hooks for subclasses -------------------------------------------
+    @abstractmethod
     def _load(self, source: str, dtype: str, device: str) -> tuple[Any, Any]:
-        raise NotImplementedError
+        """``(model, tokenizer)`` of ``source``, in eval mode."""
 
+    @abstractmethod
     def _scorer(self, scoring: str, common: dict[str, Any], *, batch_size: int, max_batch_tokens: int) -> Any:
-        raise NotImplementedError
+        """The ``naive`` or ``fast`` scorer of this model family."""
 
     def _soft_prompts(self, wanted: bool | None, device: str, dtype: str) -> Any:
         from zp_hf.loading import torch_dtype
@@ -150,11 +153,13 @@ class HFBackend:
         ids = self.generator.generate(self.encode(queries), max_new_tokens=self.max_new_tokens, num_beams=self.num_beams)
         return [self.decode(row) for row in ids]
 
+    @abstractmethod
     def encode(self, queries: Sequence[Query]) -> list[Any]:
-        raise NotImplementedError
+        """One token item per query, for the scorer."""
 
+    @abstractmethod
     def decode(self, ids: list[int]) -> str:
-        raise NotImplementedError
+        """The text of generated ids."""
 
 
 class HFCausalBackend(HFBackend):

@@ -7,6 +7,7 @@ the fast paths against them. Select them with the backend option ``scoring: naiv
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, Sequence
 
 import torch
@@ -15,7 +16,7 @@ from zp_hf.batching import TokenItem, finish
 from zp_hf.soft_prompts import SoftPromptTable, UnseenPolicy, prepend
 
 
-class _NaiveBase:
+class _NaiveBase(ABC):
     def __init__(
         self,
         model: Any,
@@ -45,8 +46,9 @@ class _NaiveBase:
                 for item in items
             ]
 
+    @abstractmethod
     def _one(self, item: TokenItem, cand: list[int]) -> float:
-        raise NotImplementedError
+        """The log-likelihood of one candidate, from full forwards."""
 
 
 class NaiveCausalScorer(_NaiveBase):
