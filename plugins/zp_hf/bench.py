@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prompts", type=int, default=1, help="handcrafted prompts scored per example (default: 1)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default: 2)")
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats per variant; the best is kept")
-    parser.add_argument("--clock", default="wall", choices=["wall", "cpu"],
+    parser.add_argument("--clock", default="wall", choices=sorted(CLOCKS),
                         help="wall: elapsed time (needs a quiet machine); cpu: this process's CPU time, "
                              "robust to other load on a shared machine (use with --threads 1)")
     parser.add_argument("--batch-size", type=int, default=16)
@@ -43,10 +43,8 @@ def run_from_args(args: argparse.Namespace) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    global _clock
-    _clock = time.process_time if args.clock == "cpu" else time.perf_counter
     report: dict[str, Any] = {"machine": machine(args.device), "threads": args.threads, "task": args.task, "clock": args.clock}
-    peak = matmul_peak(args.device)
+    peak = matmul_peak(args.device, CLOCKS[args.clock])
     report["matmul_peak_gflops"] = {k: round(v / 1e9, 1) for k, v in peak.items()}
     print(f"machine: {report['machine']}; torch threads {args.threads}; {args.clock} clock")
     print(f"measured matmul peak: fp32 {peak['fp32'] / 1e9:.1f} GFLOP/s, bf16 {peak['bf16'] / 1e9:.1f} GFLOP/s")
@@ -100,7 +98,7 @@ def machine(device: str) -> str:
     return f"{name}, {os.cpu_count()} CPUs, torch {torch.__version__}"
 
 
-def matmul_peak(device: str) -> dict[str, float]:
+def matmul_peak(device: str, clock: Callable[[], float] = time.perf_counter) -> dict[str, float]:
     """Best FLOP/s of square matmuls, fp32 and bf16, with the current thread count."""
     import torch
 
@@ -114,17 +112,17 @@ def matmul_peak(device: str) -> dict[str, float]:
             reps = max(2, int(2e10 / (2 * n**3)) if device == "cpu" else 50)
             for _ in range(3):
                 _sync(device)
-                start = _clock()
+                start = clock()
                 for _ in range(reps):
                     a @ b
                 _sync(device)
-                best = max(best, 2 * n**3 * reps / (_clock() - start))
+                best = max(best, 2 * n**3 * reps / (clock() - start))
         out[name] = best
     return out
 
 
-#: The clock timings use: wall (perf_counter) or this process's CPU time (process_time).
-_clock = time.perf_counter
+#: ``--clock``: wall (elapsed) time, or this process's CPU time (robust to other load).
+CLOCKS: dict[str, Callable[[], float]] = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
 def _sync(device: str) -> None:
@@ -146,17 +144,14 @@ def task_items(name: str, examples: int, prompts: int) -> list[Any]:
     return [PredictItem(task, prompt, example) for prompt in task.prompts[:prompts] for example in eval_task.dev]
 
 
-def timed(backend: Any, items: Sequence[Any], repeats: int, device: str) -> tuple[float, list[Any]]:
-    """Best time of ``repeats`` runs (after a short warm-up) and the predictions."""
+def timed(backend: Any, items: Sequence[Any], device: str, clock: Callable[[], float]) -> tuple[float, list[Any]]:
+    """The time of one run (after a short warm-up) and its predictions."""
     backend.predict(items[:2])  # warm-up (allocator, oneDNN kernels)
-    best, out = float("inf"), []
-    for _ in range(repeats):
-        _sync(device)
-        start = _clock()
-        out = backend.predict(items)
-        _sync(device)
-        best = min(best, _clock() - start)
-    return best, out
+    _sync(device)
+    start = clock()
+    out = backend.predict(items)
+    _sync(device)
+    return clock() - start, out
 
 
 def flops(backend: Any, items: Sequence[Any]) -> float:
@@ -194,7 +189,7 @@ def compare(name: str, backend_name: str, items: Sequence[Any], peak: dict[str, 
     outputs: dict[str, list[Any]] = {}
     for _ in range(args.repeats):
         for variant in order:
-            seconds, outputs[variant] = timed(backends[variant], items, 1, args.device)
+            seconds, outputs[variant] = timed(backends[variant], items, args.device, CLOCKS[args.clock])
             best[variant] = min(best[variant], seconds)
     naive_time, naive_out = best["naive"], outputs["naive"]
     results: dict[str, Any] = {}
