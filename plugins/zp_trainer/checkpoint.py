@@ -127,15 +127,3 @@ def read_training(folder: str | Path) -> dict[str, Any] | None:
         return None
     return json.loads(path.read_text(encoding="utf-8"))
 
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """The records of a JSONL log; a last line cut short by a kill is skipped."""
-    if not path.is_file():
-        return []
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            records.append(json.loads(line))
-        except ValueError:
-            continue
-    return records

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+from zp_evolve.engine.rundir import read_jsonl
 from zp_trainer import checkpoint as ckpt
 from zp_trainer.batches import BatchBuilder
 from zp_trainer.items import build_item
@@ -203,7 +204,7 @@ class Trainer:
         from tqdm.auto import tqdm
 
         metrics_path = self.out_dir / METRICS_FILE
-        records = [r for r in ckpt.read_jsonl(metrics_path) if r.get("step", 0) <= self.step] if resume else []
+        records = [r for r in read_jsonl(metrics_path) if r.get("step", 0) <= self.step] if resume else []
         _write_records(metrics_path, records)
         total_steps = self.config.optim.steps
         target = total_steps if stop_after is None else min(total_steps, self.step + stop_after)

@@ -8,7 +8,7 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -78,22 +78,20 @@ class RowScores:
     per_seed_unseen: list[float] = field(default_factory=list)
 
 
-def row_label(cell: CellResult, axis: str | None, fixed: Mapping[str, str] | None = None) -> str:
+def row_label(cell: CellResult, axis: str | None) -> str:
     """The row axis' value, then ``name=value`` of every other non-seed axis: cells that differ
     in another setting (e.g. model size) are separate rows, never averaged as if seeds."""
     if not axis or axis not in cell.values:
         return cell.id
-    others = [f"{k}={v}" for k, v in cell.values.items() if k not in (axis, SEED_AXIS) and k not in (fixed or {})]
+    others = [f"{k}={v}" for k, v in cell.values.items() if k not in (axis, SEED_AXIS)]
     return ", ".join([str(cell.values[axis]), *others])
 
 
-def group_rows(cells: list[CellResult], axis: str | None, fixed: Mapping[str, str] | None = None) -> list[RowScores]:
-    """Collect scores by the row axis; other non-seed axes must match ``fixed`` (if given)."""
+def group_rows(cells: list[CellResult], axis: str | None) -> list[RowScores]:
+    """Collect scores by row (:func:`row_label`): seeds of one row are pooled, nothing else."""
     rows: dict[str, RowScores] = {}
     for cell in cells:
-        if fixed and any(cell.values.get(k) != v for k, v in fixed.items()):
-            continue
-        label = row_label(cell, axis, fixed)
+        label = row_label(cell, axis)
         row = rows.setdefault(label, RowScores(label))
         scores = cell.task_scores()
         for task, value in scores.items():

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from zp_evolve.engine.rundir import RunDirectory, read_jsonl
 from zp_evolve.report.plotting import finish, new_axes
 from zp_evolve.report.aggregate import (
     SEED_AXIS, CellResult, cell_text, group_rows, load_cells, mean_std, row_axis, row_label,
@@ -78,8 +79,7 @@ def plot_generations(cells: list[CellResult], axis: str | None, path: Path) -> P
             continue
         best: dict[str, float] = {}
         per_gen: dict[int, dict[str, float]] = defaultdict(dict)
-        for line in (cell.path / "events.jsonl").read_text(encoding="utf-8").splitlines():
-            event = json.loads(line)
+        for event in RunDirectory(cell.path).events():
             if event["split"] == "dev" and isinstance(event["generation"], int) and math.isfinite(event["fitness"]):
                 g, t = event["generation"], event["task"]
                 per_gen[g][t] = max(per_gen[g].get(t, -math.inf), event["fitness"])
@@ -100,11 +100,7 @@ def plot_training_loss(cells: list[CellResult], axis: str | None, path: Path) ->
     """Supervised training loss against step, mean over seeds, one line per row (train_eval cells)."""
     curves: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
     for cell in cells:
-        metrics = cell.path / "train" / "metrics.jsonl"
-        if not metrics.is_file():
-            continue
-        for line in metrics.read_text(encoding="utf-8").splitlines():
-            record = json.loads(line)
+        for record in read_jsonl(cell.path / "train" / "metrics.jsonl"):
             value = record.get("sup", record.get("loss"))
             if isinstance(record.get("step"), int) and isinstance(value, (int, float)) and math.isfinite(value):
                 curves[row_label(cell, axis)][record["step"]].append(value)
@@ -221,7 +217,6 @@ def write_cells_report(root: Path, title: str, description: str | None, cells: l
         (root / "table_gps.csv").write_text(csv_table(headers, body), encoding="utf-8")
         plots.append(("best dev fitness per generation", plot_generations(gps_cells, axis, plots_dir / "generations.png")))
         plots.append(("dev vs test of final prompts", plot_dev_vs_test(gps_cells, axis, plots_dir / "dev_vs_test.png")))
-        from zp_evolve.engine.rundir import RunDirectory
         from zp_evolve.report.run_report import plot_operators
 
         events = [e for c in gps_cells for e in RunDirectory(c.path).events()]
