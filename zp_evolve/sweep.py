@@ -32,6 +32,7 @@ from typing import Any, Mapping
 
 import yaml
 
+from zp_evolve.config import read_yaml
 from zp_evolve.errors import ConfigError, ConfigIssue, ZpError
 from zp_evolve.plugins import Plugins
 
@@ -76,7 +77,7 @@ def resolve_includes(data: Mapping[str, Any], folder: Path) -> dict[str, Any]:
         path = folder / str(entry["include"])
         if not path.is_file():
             raise ConfigError([ConfigIssue(f"{where}.include", f"file not found: {path}")])
-        included = yaml.safe_load(path.read_text(encoding="utf-8"))
+        included, _ = read_yaml(path)  # malformed YAML: a ConfigError with the file and line
         if not isinstance(included, dict):
             raise ConfigError([ConfigIssue(f"{where}.include", f"{path} does not hold a mapping")])
         return deep_merge(included, {k: v for k, v in entry.items() if k != "include"})

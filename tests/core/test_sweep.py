@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
 import yaml
 
 from tests import toy_plugin
+from zp_evolve.errors import ConfigError
 from zp_evolve.sweep import deep_merge, expand
 
 
@@ -130,6 +132,10 @@ def test_includes_merge_overrides_relative_to_the_sweep_file(tmp_path):
         raise AssertionError("expected a ConfigError")
     except Exception as error:  # noqa: BLE001 - checking the message
         assert "base.include: file not found" in str(error)
+    (tmp_path / "broken.yaml").write_text("job: gps\nsearch: {top_k: 3\n")
+    with pytest.raises(ConfigError, match="malformed YAML") as broken:
+        resolve_includes({"base": {"include": "broken.yaml"}}, tmp_path)
+    assert "broken.yaml" in str(broken.value)
 
 
 def test_report_combines_separate_runs_by_name_and_seed(tmp_path, cli):
