@@ -207,15 +207,15 @@ def fingerprint(data: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(kept, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:16]
 
 
-def installed_with(alias: str, print_: str) -> Path | None:
-    """The installed folder of ``alias`` if it was pretrained with fingerprint ``print_``."""
+def installed_with(alias: str, expected: str) -> Path | None:
+    """The installed folder of ``alias`` if it was pretrained with fingerprint ``expected``."""
     import json
 
     marker = installed_folder(alias) / INSTALLED_MARKER
     if not marker.is_file():
         return None
     info = json.loads(marker.read_text(encoding="utf-8"))
-    return marker.parent if info.get("fingerprint") == print_ else None
+    return marker.parent if info.get("fingerprint") == expected else None
 
 
 def install(checkpoint: Path, alias: str, *, info: dict[str, Any]) -> Path:
