@@ -76,6 +76,48 @@ class TextFitness:
         return out
 
 
+def unit_hash(*parts: str) -> float:
+    """A deterministic number in [0, 1) from text."""
+    return int(hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:8], 16) / 16**8
+
+
+class ExampleFitness:
+    """Per-example toy predictions, a pure function of (prompt, example).
+
+    Each example is answered right with a probability that grows with
+    :func:`text_score` of the prompt (decided by a hash, so runs repeat exactly);
+    the answer is a ``{label: score}`` mapping, as a real scorer gives. Examples
+    named in ``flip_sources`` (``"TASK|SOURCE"``) get the opposite answer, so tests
+    can change what some dev examples say and watch what the search does with it.
+    """
+
+    def __init__(self, backend=None, flip_sources: Sequence[str] = ()) -> None:
+        self.flip_sources = set(flip_sources)
+
+    def evaluate(self, jobs):
+        return [scored.value for scored in self.evaluate_predictions(jobs)]
+
+    def evaluate_predictions(self, jobs):
+        from zp_evolve.evaluation import ScoredPredictions
+        from zp_metrics.classification import accuracy
+
+        out = []
+        for job in jobs:
+            quality = text_score(job.prompt)
+            predictions = []
+            for example in job.examples:
+                right = unit_hash(job.prompt, example.source) < quality
+                if f"{job.task.name}|{example.source}" in self.flip_sources:
+                    right = not right
+                strength = 1.0 + unit_hash("strength", job.prompt, example.source)
+                predictions.append(
+                    {label: (0.0 if (label == example.target) == right else -strength) for label in job.task.task.labels}
+                )
+            references = [example.target for example in job.examples]
+            out.append(ScoredPredictions(accuracy(predictions, references), tuple(predictions), "accuracy"))
+        return out
+
+
 class AppendWord:
     """Appends a random word before the blank: deterministic under the rng."""
 
@@ -114,6 +156,7 @@ def zp_register_tasks(register):
 @hookimpl
 def zp_register_fitness(register):
     register("text_fitness", TextFitness)
+    register("example_fitness", ExampleFitness)
 
 
 @hookimpl

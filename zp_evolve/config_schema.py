@@ -32,6 +32,10 @@ class DevConfig(_Strict):
     size: int = Field(32, ge=1, description="examples when a task has few labels or is generative")
     per_label: int = Field(8, ge=1, description="examples per label for tasks with many labels")
     max_labels_for_fixed_size: int = Field(5, ge=1)
+    stratify: Literal["auto", "none"] = Field(
+        "auto", description="auto: every label of a classification task gets a share of 'size'; none: the paper's random draw"
+    )
+    min_per_label: int = Field(4, ge=1, description="with stratify: auto, the examples each label gets first")
 
 
 class TestConfig(_Strict):
@@ -83,6 +87,37 @@ class SearchConfig(_Strict):
     patience: Optional[int] = Field(None, ge=1, description="stop after this many generations without a better top K")
 
 
+class SelectionConfig(_Strict):
+    """How prompts are judged on a tiny dev set (docs/gps.md, "Selection"). The defaults
+    are the paper's plain Algorithm 1: breed and choose on the metric over all of dev."""
+
+    holdout: float = Field(
+        0.0, ge=0.0, description="dev examples kept out of breeding to rank the final prompts: a share (0-1) or a count"
+    )
+    rank_on: Literal["holdout", "dev_debiased"] = Field(
+        "holdout",
+        description="with holdout: rank the final pool on the held-out part, or on all of dev minus the breeding part's optimism",
+    )
+    pool: Optional[int] = Field(
+        None, ge=1, description="with holdout: how many of the best prompts (on the breeding part) are ranked; default top_k"
+    )
+    lcb: float = Field(
+        0.0, ge=0.0, description="fitness = metric - lcb * its bootstrap standard error over dev examples (0: the plain metric)"
+    )
+    resamples: int = Field(200, ge=10, description="bootstrap resamples for lcb")
+    answer: Literal["best", "ensemble"] = Field(
+        "best", description="the answer: the best prompt, or the top prompts as one predictor (classification tasks)"
+    )
+    ensemble_size: Optional[int] = Field(None, ge=1, description="members of the ensemble answer; default top_k")
+
+    @field_validator("holdout")
+    @classmethod
+    def _holdout_size(cls, value: float) -> float:
+        if value >= 1 and value != int(value):
+            raise ValueError("holdout is a share between 0 and 1, or a whole number of examples")
+        return value
+
+
 class CacheConfig(_Strict):
     dir: Optional[str] = Field(None, description="folder for a fitness cache shared across runs")
 
@@ -97,6 +132,7 @@ class RunConfig(_Strict):
     model: Optional[ComponentSpec] = None
     fitness: ComponentSpec = Field(default_factory=lambda: {"name": "dev_metric"})
     search: SearchConfig = Field(default_factory=SearchConfig)
+    selection: SelectionConfig = Field(default_factory=SelectionConfig)
     mutators: list[ComponentSpec] = Field(min_length=1)
     executor: ComponentSpec = Field(default_factory=lambda: {"name": "serial"})
     cache: CacheConfig = Field(default_factory=CacheConfig)

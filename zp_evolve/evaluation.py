@@ -31,11 +31,21 @@ class EvalRequest:
 
 @dataclass(frozen=True)
 class EvalResult:
-    """A fitness value, the seconds spent on it, and an error message if scoring failed."""
+    """A fitness value, the seconds spent on it, and an error message if scoring failed.
+
+    ``predictions`` are the per-example predictions behind the value, in the order of
+    the split's examples (``{label: score}`` mappings or generated strings), and
+    ``metric`` the registered metric that turned them into ``fitness``. Both are set
+    by fitness functions that can report them (:class:`ScoredPredictions`); selection
+    strategies that look at single examples (hold-out parts, confidence bounds,
+    ensembles) need them.
+    """
 
     fitness: float
     seconds: float
     error: str | None = None
+    predictions: tuple[Any, ...] | None = None
+    metric: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -60,6 +70,25 @@ class Fitness(Protocol):
     """f_GPS: turns a model's predictions on a split into one number (higher is better)."""
 
     def evaluate(self, jobs: Sequence[FitnessJob]) -> list[float]: ...
+
+
+@dataclass(frozen=True)
+class ScoredPredictions:
+    """A fitness value with the per-example predictions and the metric that gave it."""
+
+    value: float
+    predictions: tuple[Any, ...]
+    metric: str
+
+
+@runtime_checkable
+class PredictingFitness(Fitness, Protocol):
+    """A fitness that can also return what it predicted for every example.
+
+    ``evaluate_predictions(jobs)[i].value`` must equal ``evaluate(jobs)[i]``.
+    """
+
+    def evaluate_predictions(self, jobs: Sequence[FitnessJob]) -> list[ScoredPredictions]: ...
 
 
 @dataclass(frozen=True)
@@ -107,7 +136,7 @@ class FitnessWorker:
         jobs = self.jobs(requests)
         start = time.perf_counter()
         try:
-            values = self.fitness.evaluate(jobs)
+            values = self._evaluate(jobs)
             per_item = (time.perf_counter() - start) / len(jobs)
             return [self._result(v, per_item) for v in values]
         except ZpError:
@@ -118,7 +147,7 @@ class FitnessWorker:
         for job in jobs:
             start = time.perf_counter()
             try:
-                value = self.fitness.evaluate([job])[0]
+                value = self._evaluate([job])[0]
                 results.append(self._result(value, time.perf_counter() - start))
             except Exception as error:
                 results.append(EvalResult(float("-inf"), time.perf_counter() - start, f"{type(error).__name__}: {error}"))
@@ -126,9 +155,17 @@ class FitnessWorker:
             raise ExecutorError(f"every prompt in the batch failed to score; first error: {results[0].error}")
         return results
 
+    def _evaluate(self, jobs: Sequence[FitnessJob]) -> Sequence[Any]:
+        if isinstance(self.fitness, PredictingFitness):
+            return self.fitness.evaluate_predictions(jobs)
+        return self.fitness.evaluate(jobs)
+
     @staticmethod
     def _result(value: Any, seconds: float) -> EvalResult:
+        predictions, metric = None, None
+        if isinstance(value, ScoredPredictions):
+            predictions, metric, value = tuple(value.predictions), value.metric, value.value
         value = float(value)
         if math.isnan(value):
             return EvalResult(float("-inf"), seconds, "fitness is NaN")
-        return EvalResult(value, seconds)
+        return EvalResult(value, seconds, predictions=predictions, metric=metric)

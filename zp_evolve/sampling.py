@@ -1,7 +1,11 @@
 """The paper's sampling rules for dev and training sets.
 
 - Dev sets (section 4.3.2): 32 examples when a task has at most 5 labels or is a
-  generation task, otherwise 8 per label.
+  generation task, otherwise 8 per label. The paper draws the 32 at random; with
+  ``stratify="auto"`` (the default) a classification task's draw is stratified: every
+  label gets at least ``min_per_label`` examples where the pool has them, and the rest
+  of the budget follows the pool's label shares. A random draw can miss a rare label
+  altogether, and on a one-class dev set AUC is 0.5 for every prompt.
 - Training sets (section 3.2): 128 examples per class, 256 per generation task
   (and per multiple-choice task, whose options vary by example).
 
@@ -24,6 +28,11 @@ class DevRule:
     size: int = 32
     per_label: int = 8
     max_labels_for_fixed_size: int = 5
+    stratify: str = "auto"  # "auto": stratified by label for classification; "none": the paper's random draw
+    min_per_label: int = 4
+
+#: A label with fewer dev examples than this makes a dev metric too coarse to rank prompts.
+FEW_DEV_EXAMPLES = 4
 
 
 @dataclass(frozen=True)
@@ -59,8 +68,79 @@ def sample_dev(task: Task, pool: Sequence[Example], seed: int, rule: DevRule = D
     """The tiny labelled dev set GPS scores prompts on."""
     rng = task_rng(seed, task.name, "dev")
     if task.kind == "generation" or len(task.labels) <= rule.max_labels_for_fixed_size:
+        if rule.stratify == "auto" and task.labels:
+            return sample_stratified(task, pool, rule.size, rule.min_per_label, rng)
         return rng.sample(list(pool), min(rule.size, len(pool)))
     return sample_per_label(task, pool, rule.per_label, rng)
+
+
+def stratified_quotas(available: Sequence[int], size: int, floor: int) -> list[int]:
+    """How many examples to draw per label: ``size`` in all (or every example, if fewer).
+
+    Each label first gets ``min(floor, size // labels, available)``; the rest of the
+    budget goes by largest remainder in proportion to what each label has left, never
+    more than it has.
+    """
+    total = min(size, sum(available))
+    if not available:
+        return []
+    base = min(floor, total // len(available))
+    quotas = [min(base, a) for a in available]
+    while sum(quotas) < total:
+        room = [a - q for a, q in zip(available, quotas)]
+        remaining = total - sum(quotas)
+        pool = sum(room)
+        shares = [remaining * r / pool for r in room]
+        extra = [min(int(s), r) for s, r in zip(shares, room)]
+        if sum(extra) == 0:  # hand out the largest remainders one at a time
+            order = sorted(range(len(room)), key=lambda i: (-(shares[i] - int(shares[i])), i))
+            for i in order:
+                if room[i] > 0 and sum(quotas) < total:
+                    quotas[i] += 1
+            continue
+        quotas = [q + e for q, e in zip(quotas, extra)]
+    return quotas
+
+
+def sample_stratified(task: Task, pool: Sequence[Example], size: int, floor: int, rng: random.Random) -> list[Example]:
+    """``size`` examples with every label represented (see :func:`stratified_quotas`), shuffled."""
+    groups = _by_label(task, pool)
+    labels = [label for label in groups if groups[label]]
+    quotas = stratified_quotas([len(groups[label]) for label in labels], size, floor)
+    chosen: list[Example] = []
+    for label, quota in zip(labels, quotas):
+        chosen.extend(rng.sample(groups[label], quota))
+    rng.shuffle(chosen)
+    return chosen
+
+
+def label_counts(task: Task, examples: Sequence[Example]) -> dict[str, int]:
+    """Examples per label, in the task's label order (labels the task does not list come last)."""
+    counts = {label: 0 for label in task.labels}
+    for example in examples:
+        counts[example.target] = counts.get(example.target, 0) + 1
+    return counts
+
+
+def thin_labels_warning(task: Task, examples: Sequence[Example], minimum: int = FEW_DEV_EXAMPLES) -> str | None:
+    """A warning when a label of a classification task has fewer than ``minimum`` dev examples."""
+    if not task.labels:
+        return None
+    counts = label_counts(task, examples)
+    thin = {label: n for label, n in counts.items() if n < minimum}
+    if not thin:
+        return None
+    shown = ", ".join(f"{label} {n}" for label, n in counts.items())
+    present = sum(1 for n in counts.values() if n > 0)
+    consequence = (
+        f"it holds one class only, so {task.metric} cannot tell prompts apart (AUC is 0.5 for every prompt)"
+        if present <= 1
+        else f"label(s) {', '.join(repr(label) for label in thin)} have fewer than {minimum} examples, so {task.metric} on it is coarse"
+    )
+    return (
+        f"task {task.name!r}: the dev set has {shown} examples per label; {consequence}. "
+        "Use tasks.dev.stratify: auto (the default) or a larger tasks.dev.size."
+    )
 
 
 def sample_train(

@@ -2,7 +2,9 @@
 
 All jobs of a call (many prompts, many tasks) go to the backend as one list of
 items, so the backend batches across prompts and tasks; the metric is then computed
-per job from its slice of the predictions.
+per job from its slice of the predictions. The per-example predictions go back to
+the engine too (:meth:`DevMetricFitness.evaluate_predictions`), for selection
+strategies that look at single examples (docs/gps.md, "Selection").
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import math
 from typing import Any, Callable, Sequence
 
 from zp_evolve.errors import ConfigError, PluginError
-from zp_evolve.evaluation import FitnessJob
+from zp_evolve.evaluation import FitnessJob, ScoredPredictions
+from zp_hf.calibration import CONTENT_FREE_INPUTS, calibrate_all, calibrates, content_free_examples
 
 
 def metric_function(name: str) -> Callable[[Sequence[Any], Sequence[Any]], float]:
@@ -30,34 +33,59 @@ class DevMetricFitness:
     Args:
         backend: the model backend (set by the engine from the config's ``model``).
         metric: a registered metric name used for every task instead of the task's own.
+        calibrate: contextual calibration (Zhao et al., 2021) of classification scores:
+            each prompt is also scored on content-free inputs, and the label prior they
+            show is divided out before the metric (see :mod:`zp_hf.calibration`).
+        content_free: the content-free inputs used by ``calibrate``.
     """
 
-    def __init__(self, backend: Any = None, metric: str | None = None) -> None:
+    def __init__(
+        self,
+        backend: Any = None,
+        metric: str | None = None,
+        calibrate: bool = False,
+        content_free: Sequence[str] = CONTENT_FREE_INPUTS,
+    ) -> None:
         if backend is None:
             raise ConfigError(
                 "fitness dev_metric needs a model: add e.g. 'model: {backend: hf_causal, name: smollm2-135m-instruct}'"
             )
+        if calibrate and not content_free:
+            raise ConfigError("fitness dev_metric: calibrate needs at least one content_free input, e.g. ['N/A']")
         self.backend = backend
         self.metric = metric
+        self.calibrate = calibrate
+        self.content_free = tuple(content_free)
         if metric is not None:
             metric_function(metric)  # fail at build time on a misspelt name
 
     def evaluate(self, jobs: Sequence[FitnessJob]) -> list[float]:
+        return [scored.value for scored in self.evaluate_predictions(jobs)]
+
+    def evaluate_predictions(self, jobs: Sequence[FitnessJob]) -> list[ScoredPredictions]:
+        """Per job: the metric, the per-example predictions it was computed from, and its name."""
         from zp_hf.formatting import PredictItem
 
         items: list[PredictItem] = []
-        spans: list[tuple[int, int]] = []
+        spans: list[tuple[int, int, int]] = []
         for job in jobs:
             begin = len(items)
             items.extend(PredictItem(job.task.task, job.prompt, example) for example in job.examples)
-            spans.append((begin, len(items)))
+            middle = len(items)
+            if self.calibrate and calibrates(job.task.task) and job.examples:
+                items.extend(PredictItem(job.task.task, job.prompt, e) for e in content_free_examples(job.task.task, self.content_free))
+            spans.append((begin, middle, len(items)))
         predictions = self.backend.predict(items)
-        values = []
-        for job, (begin, end) in zip(jobs, spans):
-            if begin == end:
-                values.append(-math.inf)
+        out = []
+        for job, (begin, middle, end) in zip(jobs, spans):
+            metric_name = self.metric or job.task.task.metric
+            if begin == middle:
+                out.append(ScoredPredictions(-math.inf, (), metric_name))
                 continue
-            metric = metric_function(self.metric or job.task.task.metric)
+            scored = predictions[begin:middle]
+            if end > middle:
+                scored = calibrate_all(scored, predictions[middle:end])
             references = [example.target for example in job.examples]
-            values.append(float(metric(predictions[begin:end], references)))
-        return values
+            value = float(metric_function(metric_name)(scored, references))
+            out.append(ScoredPredictions(value, tuple(scored), metric_name))
+        return out

@@ -122,3 +122,37 @@ def test_multiple_choice_tasks_sample_256_like_generation():
     train = sample_train(task, provider.examples("logiqa", "train"), seed=0)
     assert len(train) == 256 and all(e.target in e.candidates for e in train)
     assert len(sample_dev(task, provider.examples("logiqa", "train"), seed=0)) == 32
+
+
+def test_stratified_dev_set_has_every_label_on_a_rare_positive_task(packaged):
+    """sms_spam is 13% spam: a random draw of 32 often has fewer than 4; stratify: auto never does."""
+    from zp_evolve.sampling import thin_labels_warning
+
+    task = packaged.task("sms_spam")
+    pool = packaged.examples("sms_spam", "train")
+    share = Counter(e.target for e in pool)["spam"] / len(pool)
+    assert share < 0.2
+    random_thin = 0
+    for seed in range(20):
+        stratified = Counter(e.target for e in sample_dev(task, pool, seed))
+        assert sum(stratified.values()) == 32
+        assert stratified["spam"] >= 4 and stratified["ham"] >= 4
+        # the rest follows the pool's shares: ham stays the majority
+        assert stratified["ham"] > stratified["spam"]
+        assert thin_labels_warning(task, sample_dev(task, pool, seed)) is None
+        plain = sample_dev(task, pool, seed, DevRule(stratify="none"))
+        if Counter(e.target for e in plain)["spam"] < 4:
+            random_thin += 1
+            assert "fewer than 4" in thin_labels_warning(task, plain)
+    assert random_thin > 0  # the paper's rule does draw such dev sets
+
+
+def test_stratified_quotas_keep_a_floor_and_the_budget():
+    from zp_evolve.sampling import stratified_quotas
+
+    assert stratified_quotas([1000, 20], 32, 4) == [28, 4]
+    assert stratified_quotas([1000, 2], 32, 4) == [30, 2]  # a label gives what it has
+    assert stratified_quotas([500, 500], 32, 4) == [16, 16]
+    assert stratified_quotas([3, 2], 32, 4) == [3, 2]  # a small pool: everything
+    assert sum(stratified_quotas([700, 200, 100], 32, 4)) == 32
+    assert min(stratified_quotas([700, 200, 100], 32, 4)) >= 4

@@ -58,3 +58,41 @@ def test_metric_override_and_errors(backend, real_task):
         plugins.build("fitness", {"name": "dev_metric"}, backend=None)
     with pytest.raises(PluginError, match="unknown metric"):
         plugins.build("fitness", {"name": "dev_metric", "metric": "acuracy"}, backend=backend)
+
+
+def test_predictions_come_back_with_the_value(backend, real_task):
+    fitness = load_plugins().build("fitness", {"name": "dev_metric"}, backend=backend)
+    job = _job(real_task, "trec_coarse")
+    scored = fitness.evaluate_predictions([job])[0]
+    assert scored.metric == "micro_f1" and len(scored.predictions) == len(job.examples)
+    assert scored.value == pytest.approx(micro_f1(list(scored.predictions), [e.target for e in job.examples]))
+    assert fitness.evaluate([job]) == [scored.value]
+
+
+def test_contextual_calibration_divides_out_the_content_free_prior(backend, real_task):
+    """Zhao et al. (2021): q(label) ∝ p(label) / p_cf(label), p_cf from content-free inputs."""
+    import math
+
+    from zp_evolve.ensemble import normalised_label_scores
+    from zp_hf.calibration import CONTENT_FREE_INPUTS, content_free_examples
+
+    plugins = load_plugins()
+    job = _job(real_task, "trec_coarse", n=12)
+    task = job.task.task
+    raw = backend.predict([PredictItem(task, job.prompt, e) for e in job.examples])
+    free = backend.predict([PredictItem(task, job.prompt, e) for e in content_free_examples(task)])
+    assert len(free) == len(CONTENT_FREE_INPUTS)
+    prior = {label: math.log(sum(math.exp(normalised_label_scores(f)[label]) for f in free) / len(free)) for label in task.labels}
+    calibrated = plugins.build("fitness", {"name": "dev_metric", "calibrate": True}, backend=backend).evaluate_predictions([job])[0]
+    for before, after in zip(raw, calibrated.predictions):
+        expected = normalised_label_scores({k: normalised_label_scores(before)[k] - prior[k] for k in before})
+        assert after == pytest.approx(expected, abs=1e-4)  # batched differently: fp32 rounding
+    references = [e.target for e in job.examples]
+    assert calibrated.value == pytest.approx(micro_f1(list(calibrated.predictions), references))
+    # the tiny random model has a strong label prior: calibration moves its argmax
+    assert [max(p, key=p.get) for p in raw] != [max(p, key=p.get) for p in calibrated.predictions]
+    # AUC ranks by a score difference that calibration shifts by a constant: it does not change
+    binary = _job(real_task, "rotten_tomatoes", n=12)
+    plain_auc = plugins.build("fitness", {"name": "dev_metric"}, backend=backend).evaluate([binary])[0]
+    calibrated_auc = plugins.build("fitness", {"name": "dev_metric", "calibrate": True}, backend=backend).evaluate([binary])[0]
+    assert calibrated_auc == pytest.approx(plain_auc, abs=1e-6)

@@ -1,8 +1,10 @@
 """The fitness cache: a prompt is never scored twice for the same task and setup.
 
 The key covers the prompt, the task, the model, the dev-set hash, the fitness
-function and the split. With a cache folder configured, scores persist across
-runs in SQLite (safe for several processes on one machine).
+function and the split. An entry is the fitness value and, where the fitness
+reports them, the per-example predictions behind it (selection strategies need
+them). With a cache folder configured, entries persist across runs in SQLite
+(safe for several processes on one machine).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 import sqlite3
 import threading
 from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 from zp_evolve.prompts import normalize
@@ -27,11 +30,20 @@ def cache_key(prompt: str, task: str, split: str, data_hash: str, model_id: str,
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True)
+class CachedScore:
+    """A cached fitness value and, when the fitness reported them, its per-example predictions."""
+
+    value: float
+    predictions: tuple[Any, ...] | None = None
+    metric: str | None = None
+
+
 class FitnessCache:
     """In-memory cache, optionally backed by ``<dir>/fitness.sqlite``."""
 
     def __init__(self, directory: str | Path | None = None) -> None:
-        self._memory: dict[str, float] = {}
+        self._memory: dict[str, CachedScore] = {}
         self._db: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         if directory is not None:
@@ -40,24 +52,35 @@ class FitnessCache:
             self._db = sqlite3.connect(str(path / "fitness.sqlite"), timeout=60, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("CREATE TABLE IF NOT EXISTS fitness (key TEXT PRIMARY KEY, value REAL NOT NULL)")
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(fitness)")}
+            if "predictions" not in columns:  # a cache folder written before predictions were kept
+                self._db.execute("ALTER TABLE fitness ADD COLUMN predictions TEXT")
             self._db.commit()
 
-    def get(self, key: str) -> float | None:
-        if key in self._memory:
-            return self._memory[key]
-        if self._db is not None:
+    def get(self, key: str, *, need_predictions: bool = False) -> CachedScore | None:
+        """The entry of ``key``; with ``need_predictions``, an entry without predictions is a miss."""
+        entry = self._memory.get(key)
+        if entry is None and self._db is not None:
             with self._lock:
-                row = self._db.execute("SELECT value FROM fitness WHERE key = ?", (key,)).fetchone()
+                row = self._db.execute("SELECT value, predictions FROM fitness WHERE key = ?", (key,)).fetchone()
             if row is not None:
-                self._memory[key] = float(row[0])
-                return float(row[0])
-        return None
+                extra = json.loads(row[1]) if row[1] else {}
+                predictions = extra.get("predictions")
+                entry = CachedScore(float(row[0]), tuple(predictions) if predictions is not None else None, extra.get("metric"))
+                self._memory[key] = entry
+        if entry is None or (need_predictions and entry.predictions is None):
+            return None
+        return entry
 
-    def put(self, key: str, value: float) -> None:
-        self._memory[key] = value
+    def put(self, key: str, value: float, predictions: tuple[Any, ...] | None = None, metric: str | None = None) -> None:
+        entry = CachedScore(value, tuple(predictions) if predictions is not None else None, metric)
+        self._memory[key] = entry
         if self._db is not None:
+            extra = json.dumps({"predictions": list(predictions), "metric": metric}, ensure_ascii=False) if predictions is not None else None
             with self._lock:
-                self._db.execute("INSERT OR REPLACE INTO fitness (key, value) VALUES (?, ?)", (key, value))
+                self._db.execute(
+                    "INSERT OR REPLACE INTO fitness (key, value, predictions) VALUES (?, ?, ?)", (key, value, extra)
+                )
                 self._db.commit()
 
     def __len__(self) -> int:

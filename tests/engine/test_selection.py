@@ -1,0 +1,220 @@
+"""Selection strategies (docs/gps.md, "Selection"), checked with deterministic scorers."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+
+import pytest
+
+from tests import toy_plugin
+from tests.engine.conftest import read_events
+from zp_evolve.config import validate
+from zp_evolve.config_schema import SelectionConfig
+from zp_evolve.engine.gps import GeneticPromptSearch
+from zp_evolve.engine.rundir import RunDirectory
+from zp_evolve.engine.selection import SelectionPolicy, holdout_partition, strategy_name
+from zp_evolve.ensemble import ensemble_label_scores
+from zp_evolve.errors import RunError
+from zp_evolve.tasks import EvalTask, Example, Task
+from zp_metrics.classification import accuracy
+
+
+def example_config(tmp_path, selection=None, fitness=None, **search):
+    raw = toy_plugin.toy_config(tmp_path, **{"generations": 3, "top_k": 2, **search})
+    raw["fitness"] = fitness or {"name": "example_fitness"}
+    raw["mutators"] = [{"name": "append_word"}]
+    if selection is not None:
+        raw["selection"] = selection
+    return raw
+
+
+def run(tmp_path, toy_plugins, name, raw, echo=None):
+    config = validate(raw, toy_plugins)
+    search = GeneticPromptSearch(
+        config, raw, RunDirectory(tmp_path / name), toy_plugins, extra_plugins=[toy_plugin], progress=False,
+        echo=echo or (lambda s: None),
+    )
+    return search.run(), search
+
+
+def breeding_history(run_dir_events):
+    """Per (task, generation): the scored prompts with their parents and operators."""
+    history = defaultdict(set)
+    for e in run_dir_events:
+        if e["split"] == "dev":
+            history[(e["task"], e["generation"])].add((e["prompt"], e["parent"], e["operator"]))
+    return dict(history)
+
+
+def test_holdout_part_never_reaches_breeding(tmp_path, toy_plugins):
+    raw = example_config(tmp_path, selection={"holdout": 0.5})
+    summary, search = run(tmp_path, toy_plugins, "a", raw)
+    partitions = {name: search.selection.partition(task) for name, task in search.eval_tasks.items()}
+    held = [f"{n}|{search.eval_tasks[n].dev[i].source}" for n, p in partitions.items() for i in p.holdout]
+    bred = [f"{n}|{search.eval_tasks[n].dev[i].source}" for n, p in partitions.items() for i in p.breed]
+    assert held and bred and not set(held) & set(bred)
+
+    # what the held-out examples say changes nothing that breeding did ...
+    raw_held = example_config(tmp_path, selection={"holdout": 0.5}, fitness={"name": "example_fitness", "flip_sources": held})
+    summary_held, _ = run(tmp_path, toy_plugins, "b", raw_held)
+    history = breeding_history(read_events(RunDirectory(tmp_path / "a")))
+    assert breeding_history(read_events(RunDirectory(tmp_path / "b"))) == history
+    for name in summary["tasks"]:
+        first, second = summary["tasks"][name], summary_held["tasks"][name]
+        assert {e["prompt"]: e["breed"] for e in first["top_k"]} == {e["prompt"]: e["breed"] for e in second["top_k"]}
+        # ... while the final ranking reads them: every held-out answer flipped
+        assert [e["holdout"] for e in first["top_k"]] != [e["holdout"] for e in second["top_k"]]
+
+    # the control: flipping breeding examples does change the search
+    raw_bred = example_config(tmp_path, selection={"holdout": 0.5}, fitness={"name": "example_fitness", "flip_sources": bred})
+    run(tmp_path, toy_plugins, "c", raw_bred)
+    assert breeding_history(read_events(RunDirectory(tmp_path / "c"))) != history
+
+
+def test_holdout_answer_is_the_pool_ranked_on_the_held_out_part(tmp_path, toy_plugins):
+    raw = example_config(tmp_path, selection={"holdout": 0.5, "pool": 4}, top_k=2)
+    summary, search = run(tmp_path, toy_plugins, "run", raw)
+    for name, result in summary["tasks"].items():
+        assert result["dev_parts"] == {"breed": 16, "holdout": 16}
+        state = search._judged
+        pool = [p for (task, p), j in state.items() if task == name and j.breed is not None]
+        best_breed = sorted(pool, key=lambda p: -state[(name, p)].breed)[:4]
+        expected = sorted(best_breed, key=lambda p: -state[(name, p)].holdout)
+        assert [e["holdout"] for e in result["top_k"]] == [state[(name, p)].holdout for p in expected[:2]]
+        assert result["answer"]["prompts"] == [result["top_k"][0]["prompt"]]
+
+
+def test_holdout_partition_is_stratified_and_seeded():
+    task = Task("t", "SENTI", "en", ("X",), ("neg", "pos"), ("bad", "good"), "accuracy", ("[X] _",))
+    dev = tuple(Example({"X": str(i)}, "pos" if i % 4 == 0 else "neg", source=str(i)) for i in range(32))
+    part = holdout_partition(EvalTask(task, dev), 0.5, seed=1)
+    assert len(part.holdout) == 16 and len(part.breed) == 16
+    held_labels = [dev[i].target for i in part.holdout]
+    assert held_labels.count("pos") == 4  # 8 positives: half of them held out
+    assert holdout_partition(EvalTask(task, dev), 0.5, seed=1) == part
+    assert holdout_partition(EvalTask(task, dev), 0.5, seed=2) != part
+    assert len(holdout_partition(EvalTask(task, dev), 8, seed=1).holdout) == 8
+    with pytest.raises(RunError, match="holdout"):
+        holdout_partition(EvalTask(task, dev), 32, seed=1)
+
+
+def _mean_metric(predictions, references):
+    return statistics.fmean(predictions)
+
+
+def test_lcb_ranks_a_noisy_prompt_below_a_steady_one_with_the_same_mean():
+    task = Task("t", "MRC", "en", ("X",), (), (), "mean", ("[X] _",))
+    eval_task = EvalTask(task, tuple(Example({"X": str(i)}, "ref", source=str(i)) for i in range(32)))
+    steady = [0.5] * 32
+    noisy = [1.0, 0.0] * 16
+    plain = SelectionPolicy(SelectionConfig(), top_k=2, seed=0, metrics=lambda name: _mean_metric)
+    assert plain.judge(eval_task, 0.5, steady, "mean").fitness == plain.judge(eval_task, 0.5, noisy, "mean").fitness
+    bound = SelectionPolicy(SelectionConfig(lcb=1.0), top_k=2, seed=0, metrics=lambda name: _mean_metric)
+    judged_steady = bound.judge(eval_task, 0.5, steady, "mean")
+    judged_noisy = bound.judge(eval_task, 0.5, noisy, "mean")
+    assert judged_steady.fitness == pytest.approx(0.5) and judged_steady.stderr == pytest.approx(0.0)
+    assert 0.05 < judged_noisy.stderr < 0.13  # about sqrt(0.25 / 32) = 0.088
+    assert judged_noisy.fitness == pytest.approx(0.5 - judged_noisy.stderr)
+    assert judged_noisy.fitness < judged_steady.fitness
+
+
+def test_lcb_fitness_drives_the_search(tmp_path, toy_plugins):
+    summary, _ = run(tmp_path, toy_plugins, "run", example_config(tmp_path, selection={"lcb": 2.0}))
+    assert summary["selection"]["strategy"] == "lcb"
+    for result in summary["tasks"].values():
+        fitness = [e["fitness"] for e in result["top_k"]]
+        assert fitness == sorted(fitness, reverse=True)
+        for entry in result["top_k"]:
+            assert entry["fitness"] == pytest.approx(entry["dev"] - 2.0 * entry["stderr"])
+
+
+def test_ensemble_prediction_is_the_mean_of_its_members(tmp_path, toy_plugins):
+    raw = example_config(tmp_path, selection={"answer": "ensemble", "ensemble_size": 3}, top_k=3)
+    summary, search = run(tmp_path, toy_plugins, "run", raw)
+    events = read_events(RunDirectory(tmp_path / "run"))
+    assert summary["selection"]["strategy"] == "ensemble"
+    for name, result in summary["tasks"].items():
+        answer = result["answer"]
+        assert answer["kind"] == "ensemble"
+        assert answer["prompts"] == [e["prompt"] for e in result["top_k"]]
+        for split in ("dev", "test"):
+            members = [next(e["predictions"] for e in events if e["task"] == name and e["split"] == split and e["prompt"] == p)
+                       for p in answer["prompts"]]
+            combined = [ensemble_label_scores([m[i] for m in members]) for i in range(len(members[0]))]
+            references = [x.target for x in search.eval_tasks[name].split(split)]
+            assert answer[split] == pytest.approx(accuracy(combined, references))
+        assert answer["dev_test_gap"] == pytest.approx(answer["dev"] - answer["test"])
+
+
+def test_algorithm1_is_untouched_by_the_selection_machinery(tmp_path, toy_plugins):
+    """Defaults: fitness is the worker's value, the answer the top of the hall of fame."""
+    summary, _ = run(tmp_path, toy_plugins, "run", example_config(tmp_path))
+    events = read_events(RunDirectory(tmp_path / "run"))
+    assert summary["selection"]["strategy"] == "algorithm1"
+    assert not any("predictions" in e for e in events)  # events stay as they were
+    for name, result in summary["tasks"].items():
+        scores = sorted((e["fitness"] for e in events if e["task"] == name and e["split"] == "dev"), reverse=True)
+        assert [e["dev"] for e in result["top_k"]] == scores[:2]
+        assert all("fitness" not in e for e in result["top_k"])
+        assert result["answer"] == {
+            "kind": "best", "prompts": [result["best"]["prompt"]], "dev": result["best"]["dev"],
+            "test": result["best"]["test"], "dev_test_gap": result["best"]["dev"] - result["best"]["test"],
+        }
+
+
+def test_strategies_resume_to_the_same_summary(tmp_path, toy_plugins):
+    selection = {"holdout": 0.5, "lcb": 1.0, "answer": "ensemble"}
+    whole, _ = run(tmp_path, toy_plugins, "whole", example_config(tmp_path, selection=selection))
+    raw = example_config(tmp_path, selection=selection)
+    config = validate(raw, toy_plugins)
+    run_dir = RunDirectory(tmp_path / "cut")
+    stop_after = {"left": 2}
+
+    class Stop(Exception):
+        pass
+
+    search = GeneticPromptSearch(config, raw, run_dir, toy_plugins, extra_plugins=[toy_plugin], progress=False, echo=lambda s: None)
+    original = search._generation
+
+    def limited(state, info):
+        if stop_after["left"] == 0:
+            raise Stop
+        stop_after["left"] -= 1
+        original(state, info)
+
+    search._generation = limited
+    with pytest.raises(Stop):
+        search.run()
+    resumed = GeneticPromptSearch(config, raw, run_dir, toy_plugins, extra_plugins=[toy_plugin], progress=False, echo=lambda s: None)
+    summary = resumed.run(resume=True)
+    assert summary["tasks"] == whole["tasks"]
+
+
+def test_selection_needs_a_fitness_that_reports_predictions(tmp_path, toy_plugins):
+    raw = example_config(tmp_path, selection={"holdout": 0.5}, fitness={"name": "text_fitness"})
+    with pytest.raises(RunError, match="per-example predictions"):
+        run(tmp_path, toy_plugins, "run", raw)
+
+
+def test_strategy_names():
+    assert strategy_name(SelectionConfig()) == "algorithm1"
+    assert strategy_name(SelectionConfig(holdout=0.5, lcb=1.0, answer="ensemble"), calibrate=True) == "holdout+lcb+ensemble+calibrate"
+    assert strategy_name(SelectionConfig(holdout=8, rank_on="dev_debiased")) == "holdout_debiased"
+
+
+def test_one_class_dev_set_warns_and_counts_are_recorded(tmp_path, toy_plugins):
+    lines = []
+    raw = example_config(tmp_path, generations=0)
+    raw["tasks"]["dev"] = {"size": 1}
+    summary, _ = run(tmp_path, toy_plugins, "run", raw, echo=lines.append)
+    warnings = [line for line in lines if line.startswith("warning:")]
+    assert len(warnings) == 2 and all("one class only" in w and "AUC is 0.5" in w for w in warnings)
+    counts = summary["tasks"]["toy_sentiment"]["dev_class_counts"]
+    assert sorted(counts.values()) == [0, 1]
+
+    lines.clear()
+    summary, _ = run(tmp_path, toy_plugins, "run2", example_config(tmp_path, generations=0), echo=lines.append)
+    assert not [line for line in lines if line.startswith("warning:")]
+    assert summary["tasks"]["toy_sentiment"]["dev_class_counts"] == {"negative": 16, "positive": 16}
