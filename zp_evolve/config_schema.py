@@ -77,6 +77,15 @@ class TasksConfig(_Strict):
         return self
 
 
+class BudgetConfig(_Strict):
+    """Caps on what a search may spend; it stops cleanly at the first one reached."""
+
+    evaluations: Optional[int] = Field(
+        None, ge=1, description="scored (prompt, dev example) pairs, cache hits not counted; test scoring is extra"
+    )
+    seconds: Optional[float] = Field(None, gt=0, description="wall-clock seconds of searching, checked before each generation")
+
+
 class SearchConfig(_Strict):
     """Genetic Prompt Search (Algorithm 1). G0 .. G^T are scored, T = ``generations``."""
 
@@ -85,6 +94,7 @@ class SearchConfig(_Strict):
     children_per_parent: int = Field(2, ge=1)
     max_prompt_chars: int = Field(400, ge=8, description="offspring longer than this are rejected")
     patience: Optional[int] = Field(None, ge=1, description="stop after this many generations without a better top K")
+    budget: BudgetConfig = Field(default_factory=BudgetConfig)
 
 
 class SelectionConfig(_Strict):

@@ -78,7 +78,7 @@ def test_holdout_answer_is_the_pool_ranked_on_the_held_out_part(tmp_path, toy_pl
     summary, search = run(tmp_path, toy_plugins, "run", raw)
     for name, result in summary["tasks"].items():
         assert result["dev_parts"] == {"breed": 16, "holdout": 16}
-        state = search._judged
+        state = search.scoring.judged
         pool = [p for (task, p), j in state.items() if task == name and j.breed is not None]
         best_breed = sorted(pool, key=lambda p: -state[(name, p)].breed)[:4]
         expected = sorted(best_breed, key=lambda p: -state[(name, p)].holdout)
@@ -218,3 +218,25 @@ def test_one_class_dev_set_warns_and_counts_are_recorded(tmp_path, toy_plugins):
     summary, _ = run(tmp_path, toy_plugins, "run2", example_config(tmp_path, generations=0), echo=lines.append)
     assert not [line for line in lines if line.startswith("warning:")]
     assert summary["tasks"]["toy_sentiment"]["dev_class_counts"] == {"negative": 16, "positive": 16}
+
+
+def test_reports_show_the_strategy_and_the_dev_test_gap(tmp_path, toy_plugins):
+    from zp_evolve.report.run_report import write_run_report
+    from zp_evolve.report.sweep_report import write_combined_report
+
+    plain = {**example_config(tmp_path), "name": "plain"}
+    held = {**example_config(tmp_path, selection={"holdout": 0.5, "answer": "ensemble"}), "name": "held"}
+    summary_a, _ = run(tmp_path, toy_plugins, "plain", plain)
+    summary_b, _ = run(tmp_path, toy_plugins, "held", held)
+    text = write_run_report(tmp_path / "held").read_text()
+    assert "Selection: `holdout+ensemble`" in text and "dev-test gap" in text
+    assert "ensemble of 2" in text and "held out to rank the final pool" in text
+    report = write_combined_report([tmp_path / "plain", tmp_path / "held"], tmp_path / "both").read_text()
+    section = report.split("## Selection", 1)[1].split("##", 1)[0]
+    gaps = {}
+    for summary, label in ((summary_a, "plain | algorithm1"), (summary_b, "held | holdout+ensemble")):
+        answers = [t["answer"] for t in summary["tasks"].values()]
+        dev = statistics.fmean(a["dev"] for a in answers) * 100
+        test = statistics.fmean(a["test"] for a in answers) * 100
+        line = next(line for line in section.splitlines() if f"| {label} |" in line)
+        assert [float(x) for x in line.strip(" |").split("|")[2:]] == pytest.approx([dev, test, dev - test], abs=1e-3)

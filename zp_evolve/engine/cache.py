@@ -54,7 +54,11 @@ class FitnessCache:
             self._db.execute("CREATE TABLE IF NOT EXISTS fitness (key TEXT PRIMARY KEY, value REAL NOT NULL)")
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(fitness)")}
             if "predictions" not in columns:  # a cache folder written before predictions were kept
-                self._db.execute("ALTER TABLE fitness ADD COLUMN predictions TEXT")
+                try:
+                    self._db.execute("ALTER TABLE fitness ADD COLUMN predictions TEXT")
+                except sqlite3.OperationalError as error:  # another process added it first
+                    if "duplicate column" not in str(error):
+                        raise
             self._db.commit()
 
     def get(self, key: str, *, need_predictions: bool = False) -> CachedScore | None:

@@ -2,8 +2,9 @@
 
 For t in 0..T: score G^t on each task's dev set (f_GPS); take the top K as the
 reproductive group G*^t; breed G^{t+1} from it with the mutators (g_GPS). The
-answer is the top K over G^0..G^T (a DEAP HallOfFame). All tasks' prompts of a
-generation go to the executor as one batch, so workers are shared across tasks.
+answer is the top K over G^0..G^T (a DEAP HallOfFame), chosen by the run's selection
+strategy (:mod:`zp_evolve.engine.selection`). All tasks' prompts of a generation go to
+the executor as one batch, so workers are shared across tasks.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -21,18 +21,20 @@ from deap import tools
 from zp_evolve.catalog import TaskCatalog
 from zp_evolve.config_schema import RunConfig
 from zp_evolve.engine.breeding import Operator, breed, build_operators
-from zp_evolve.engine.cache import CachedScore, FitnessCache, cache_key, canonical
-from zp_evolve.engine.individual import PromptIndividual
+from zp_evolve.engine.budget import BUDGET_STOP, BudgetClock
+from zp_evolve.engine.cache import FitnessCache, canonical
+from zp_evolve.engine.final import choose_answers
 from zp_evolve.engine.offspring import OperatorStats
 from zp_evolve.engine.rundir import RunDirectory
-from zp_evolve.engine.selection import Judged, SelectionPolicy, ensemble_predictions
+from zp_evolve.engine.scoring import Scoring
+from zp_evolve.engine.selection import SelectionPolicy
 from zp_evolve.engine.state import SearchState, TaskState
-from zp_evolve.engine.summary import FinalChoice, build_summary
+from zp_evolve.engine.summary import build_summary
 from zp_evolve.errors import PluginError
-from zp_evolve.evaluation import EvalRequest, EvalResult, WorkerFactory
+from zp_evolve.evaluation import WorkerFactory
 from zp_evolve.plugins import Plugins
-from zp_evolve.sampling import DevRule, label_counts, thin_labels_warning
-from zp_evolve.tasks import EvalTask, examples_hash
+from zp_evolve.sampling import DevRule, thin_labels_warning
+from zp_evolve.tasks import EvalTask
 
 
 @dataclass
@@ -66,13 +68,8 @@ class GeneticPromptSearch:
         self.extra_plugins = tuple(extra_plugins)
         self.progress = progress
         self.echo = echo
-        self.model_id = canonical(config.model)
-        self.fitness_id = canonical(config.fitness)
         self.cache = FitnessCache(config.cache.dir)
-        self._written: set[tuple] = set()
         self.selection = SelectionPolicy(config.selection, top_k=config.search.top_k, seed=config.seed, metrics=self._metric)
-        self._scores: dict[tuple[str, str, str], CachedScore] = {}
-        self._judged: dict[tuple[str, str], Judged] = {}
 
     # -- set-up ---------------------------------------------------------------
     def _prepare(self) -> None:
@@ -90,28 +87,16 @@ class GeneticPromptSearch:
             warning = thin_labels_warning(eval_task.task, eval_task.dev)
             if warning:
                 self.echo(f"warning: {warning}")
-        self.data_hash = {(n, "dev"): t.dev_hash for n, t in self.eval_tasks.items()}
-        self.data_hash.update({(n, "test"): examples_hash(t.test) for n, t in self.eval_tasks.items()})
+        self.scoring = Scoring(
+            eval_tasks=self.eval_tasks, cache=self.cache, run_dir=self.run_dir, selection=self.selection,
+            model_id=canonical(config.model), fitness_id=canonical(config.fitness),
+            test_predictions=config.selection.answer == "ensemble", progress=self.progress,
+        )  # fmt: skip
         self.operators: list[Operator] = build_operators(config.mutators, self.plugins)
         self.executor = self.plugins.build("executors", config.executor, path="executor")
 
     def _g0(self, name: str) -> list[str]:
         return list(self.config.tasks.prompts.get(name) or self.eval_tasks[name].task.prompts)
-
-    def _replay_events(self) -> int:
-        """Put every score already in events.jsonl into the cache, so none is scored again."""
-        count = 0
-        for event in self.run_dir.events():
-            key = (event["generation"], event["task"], event["split"], event["prompt"])
-            self._written.add(key)
-            if event.get("error") is None and (event["task"], event["split"]) in self.data_hash:
-                predictions = event.get("predictions")
-                self.cache.put(
-                    self._key(event["prompt"], event["task"], event["split"]), float(event["fitness"]),
-                    tuple(predictions) if predictions is not None else None, event.get("metric"),
-                )  # fmt: skip
-                count += 1
-        return count
 
     def _metric(self, name: str) -> Any:
         registry = self.plugins["metrics"]
@@ -119,112 +104,23 @@ class GeneticPromptSearch:
             raise PluginError(registry.unknown_message(name))
         return registry.get(name).factory
 
-    def _key(self, prompt: str, task: str, split: str) -> str:
-        return cache_key(prompt, task, split, self.data_hash[(task, split)], self.model_id, self.fitness_id)
-
-    # -- scoring --------------------------------------------------------------
-    def _score(self, individuals: Sequence[PromptIndividual], split: str, generation: Any) -> Counter:
-        """Give every individual its fitness on ``split``.
-
-        Returns counts keyed by ``(task, "new")`` and ``(task, "hits")``.
-        """
-        pending: list[tuple[PromptIndividual, EvalRequest]] = []
-        counts: Counter = Counter()
-        need = self._needs_predictions(split)
-        for individual in individuals:
-            cached = self.cache.get(self._key(individual, individual.task, split), need_predictions=need)
-            if cached is None:
-                counts[(individual.task, "new")] += 1
-                pending.append((individual, EvalRequest(individual.task, str(individual), split)))
-            else:
-                counts[(individual.task, "hits")] += 1
-                result = EvalResult(cached.value, 0.0, predictions=cached.predictions, metric=cached.metric)
-                self._record(individual, split, generation, result, cached=True)
-        if not pending:
-            return counts
-        bar = _progress_bar(len(pending), f"gen {generation} {split}", self.progress)
-
-        def arrived(index: int, result: EvalResult) -> None:
-            individual = pending[index][0]
-            self._record(individual, split, generation, result, cached=False)
-            if result.ok:
-                self.cache.put(self._key(individual, individual.task, split), result.fitness, result.predictions, result.metric)
-            bar.update(1)
-
-        try:
-            results = self.executor.evaluate([request for _, request in pending], on_result=arrived)
-        finally:
-            bar.close()
-        for (individual, _), result in zip(pending, results):
-            if (individual.task, split, str(individual)) not in self._scores:  # an executor that skipped on_result
-                self._record(individual, split, generation, result, cached=False)
-        return counts
-
-    def _needs_predictions(self, split: str) -> bool:
-        if split == "test":
-            return self.config.selection.answer == "ensemble"
-        return self.selection.needs_predictions
-
-    def _record(self, individual: PromptIndividual, split: str, generation: Any, result: EvalResult, cached: bool) -> None:
-        self._scores[(individual.task, split, str(individual))] = CachedScore(result.fitness, result.predictions, result.metric)
-        if split == "dev":
-            individual.fitness.values = (self._judge(individual.task, str(individual)).fitness,)
-        else:
-            self._test_scores[(individual.task, str(individual))] = result.fitness
-        key = (generation, individual.task, split, str(individual))
-        if key in self._written:
-            return
-        self._written.add(key)
-        event = {
-            "generation": generation,
-            "task": individual.task,
-            "split": split,
-            "prompt": str(individual),
-            "fitness": result.fitness,
-            "operator": individual.operator,
-            "parent": individual.parent,
-            "seconds": round(result.seconds, 6),
-            "cached": cached,
-            "error": result.error,
-        }
-        if self._needs_predictions(split) and result.predictions is not None:
-            event["metric"] = result.metric
-            event["predictions"] = list(result.predictions)
-        self.run_dir.append_event(event)
-
-    def _score_of(self, task: str, split: str, prompt: str) -> CachedScore | None:
-        """A prompt's score on a split: from this process, or the cache (a resumed run)."""
-        score = self._scores.get((task, split, prompt))
-        if score is None:
-            score = self.cache.get(self._key(prompt, task, split), need_predictions=self._needs_predictions(split))
-            if score is not None:
-                self._scores[(task, split, prompt)] = score
-        return score
-
-    def _judge(self, task: str, prompt: str) -> Judged:
-        """The selection numbers of a prompt scored on ``task``'s dev set."""
-        judged = self._judged.get((task, prompt))
-        if judged is None:
-            score = self._score_of(task, "dev", prompt)
-            if score is None:
-                return Judged(dev=float("nan"), fitness=float("nan"))
-            judged = self.selection.judge(self.eval_tasks[task], score.value, score.predictions, score.metric)
-            self._judged[(task, prompt)] = judged
-        return judged
-
     # -- the loop -------------------------------------------------------------
     def run(self, *, resume: bool = False) -> dict[str, Any]:
         self._prepare()
-        self._test_scores: dict[tuple[str, str], float] = {}
+        scored_pairs = 0
         if resume:
             state: SearchState = self.run_dir.load_checkpoint()
-            replayed = self._replay_events()
+            replayed, scored_pairs = self.scoring.replay_events()
             self.echo(f"resuming {self.run_dir.path} at generation {state.generation} ({replayed} scores replayed)")
         else:
             self.run_dir.create(self.raw_config)
             tasks = {n: TaskState.initial(n, self._g0(n), self.selection.pool_size) for n in self.config.tasks.names}
             state = SearchState.initial(self.config.seed, tasks)
             self.run_dir.save_checkpoint(state)
+        self.budget = BudgetClock(self.config.search.budget, scored_pairs, state.seconds)
+        if state.finished and state.stop_reason == BUDGET_STOP and not self.budget.exhausted():
+            state.finished, state.stop_reason = False, None  # resumed under a larger budget
+            self.echo(f"budget raised: going on from generation {state.generation}")
         info = RunInfo(self.config.name, self.run_dir.path, self.config, state)
         self.executor.start(
             WorkerFactory(
@@ -240,8 +136,12 @@ class GeneticPromptSearch:
             while not state.finished:
                 self._generation(state, info)
                 self.run_dir.save_checkpoint(state)
-            choices = self._score_final(state)
-            summary = build_summary(self.config, state, self.eval_tasks, self._test_scores, choices)
+            choices = choose_answers(
+                state, self.scoring, self.selection, top_k=self.config.search.top_k, executor=self.executor, metrics=self._metric
+            )
+            summary = build_summary(self.config, state, self.eval_tasks, self.scoring.test_scores, choices)
+            if self.config.search.budget.evaluations or self.config.search.budget.seconds:
+                summary["budget"] = self.budget.summary()
             self.run_dir.write_summary(summary)
             self.plugins.hook.zp_run_end(run=info, summary=summary)
         finally:
@@ -253,12 +153,25 @@ class GeneticPromptSearch:
         write_run_report(self.run_dir)
         return summary
 
+    def _stop_for_budget(self, state: SearchState) -> None:
+        state.finished, state.stop_reason = True, BUDGET_STOP
+        state.seconds = self.budget.seconds
+        left = self.budget.evaluations_left()
+        spent = f"{self.budget.evaluations} scored pairs" + (f" of {self.config.search.budget.evaluations}" if left is not None else "")
+        self.echo(f"budget reached at generation {state.generation} ({spent}, {self.budget.seconds:.0f}s): answering with the best so far")
+
     def _generation(self, state: SearchState, info: RunInfo) -> None:
         generation = state.generation
+        if self.budget.exhausted():
+            self._stop_for_budget(state)
+            return
         started = time.perf_counter()
         active = state.active
         population = [ind for task in active for ind in task.population]
-        counts = self._score(population, "dev", generation)
+        counts, complete = self.scoring.score(population, "dev", generation, self.executor, self.budget)
+        if not complete:  # the rest of this generation is scored when the budget is raised
+            self._stop_for_budget(state)
+            return
         records = []
         for task in active:
             task.hall_of_fame.update(task.population)
@@ -303,59 +216,6 @@ class GeneticPromptSearch:
                 task_state.stopped = f"no valid offspring at generation {generation + 1}"
         state.generation = generation + 1
 
-    def _score_final(self, state: SearchState) -> dict[str, FinalChoice]:
-        """Rank each task's final pool, score the answer, the top K and G0 on test."""
-        choices: dict[str, FinalChoice] = {}
-        finalists: list[PromptIndividual] = []
-        for task_state in state.tasks.values():
-            eval_task = self.eval_tasks[task_state.name]
-            pool = {str(ind): ind for ind in task_state.hall_of_fame}
-            judged = {prompt: self._judge(task_state.name, prompt) for prompt in [*pool, *map(str, task_state.manual)]}
-            ranked = self.selection.rank_final(eval_task, list(pool), judged)
-            members = self.selection.ensemble_members(ranked, eval_task.task.kind == "classification")
-            choices[task_state.name] = FinalChoice(
-                ranked=[pool[p] for p in ranked[: self.config.search.top_k]],
-                members=members,
-                judged=judged,
-                dev_class_counts=label_counts(eval_task.task, eval_task.dev) if eval_task.task.labels else {},
-                partition=self.selection.partition(eval_task) if self.config.selection.holdout else None,
-            )
-            if not eval_task.test:
-                continue
-            seen: set[str] = set()
-            for individual in [*choices[task_state.name].ranked, *(pool[m] for m in members), *task_state.manual]:
-                if str(individual) not in seen:
-                    seen.add(str(individual))
-                    finalists.append(individual)
-        if finalists:
-            self._score(finalists, "test", "final")
-        for name, choice in choices.items():
-            choice.answer = self._answer(name, choice)
-        return choices
-
-    def _answer(self, task: str, choice: FinalChoice) -> dict[str, Any]:
-        """The prompt(s) the search answers with, and their dev and test scores."""
-        members = choice.members
-        if not members:
-            return {"kind": "best", "prompts": [], "dev": None, "test": None, "dev_test_gap": None}
-        if len(members) == 1:
-            dev, test = choice.judged[members[0]].dev, self._test_scores.get((task, members[0]))
-            kind = "best"
-        else:
-            kind = "ensemble"
-            dev = self._ensemble_score(task, "dev", members)
-            test = self._ensemble_score(task, "test", members) if self.eval_tasks[task].test else None
-        gap = dev - test if dev is not None and test is not None and math.isfinite(dev) and math.isfinite(test) else None
-        return {"kind": kind, "prompts": list(members), "dev": dev, "test": test, "dev_test_gap": gap}
-
-    def _ensemble_score(self, task: str, split: str, members: Sequence[str]) -> float | None:
-        scores = [self._score_of(task, split, prompt) for prompt in members]
-        if any(s is None or s.predictions is None or not math.isfinite(s.value) for s in scores):
-            return None
-        combined = ensemble_predictions([s.predictions for s in scores])  # type: ignore[union-attr]
-        references = [example.target for example in self.eval_tasks[task].split(split)]
-        return float(self._metric(scores[0].metric)(combined, references))  # type: ignore[union-attr]
-
 
 def _record_generation(task: TaskState, generation: int, new: int, hits: int) -> dict[str, Any]:
     values = [ind.score for ind in task.population if math.isfinite(ind.score)]
@@ -388,9 +248,3 @@ def _summary_line(generation: int, total: int, records: list[dict], rejected: in
         f"gen {generation}/{total} | {tasks} | best {best:.4f} | mean {mean:.4f} | new {new} | "
         f"cache hits {hits} | rejected {rejected} | {seconds:.1f}s"
     )
-
-
-def _progress_bar(total: int, description: str, enabled: bool):
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=description, unit="prompt", leave=False, disable=None if enabled else True)

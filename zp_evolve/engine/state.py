@@ -51,6 +51,11 @@ class SearchState:
     history: list[list[dict[str, Any]]] = field(default_factory=list)
     stop_reason: str | None = None
     finished: bool = False
+    seconds: float = 0.0  # searching time of the sessions before this one (search.budget.seconds)
+
+    def __setstate__(self, values: dict[str, Any]) -> None:
+        # checkpoints written before budgets existed lack the counter
+        self.__dict__.update({"seconds": 0.0, **values})
 
     @classmethod
     def initial(cls, seed: int, tasks: dict[str, TaskState]) -> "SearchState":

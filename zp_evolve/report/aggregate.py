@@ -27,14 +27,35 @@ class CellResult:
         """``gps`` for searches, ``eval`` for zero-shot evaluations (their summaries differ)."""
         return "eval" if self.summary.get("job") in ("eval", "train_eval") else "gps"
 
+    @property
+    def strategy(self) -> str:
+        """The selection strategy of a GPS run (``algorithm1`` for runs made before strategies)."""
+        return str((self.summary.get("selection") or {}).get("strategy", "algorithm1"))
+
+    @staticmethod
+    def answer(task: dict[str, Any]) -> dict[str, Any]:
+        """What a GPS run answered with on a task: its ``answer`` (an ensemble's own scores
+        included), or the best prompt in summaries written before answers existed."""
+        return task.get("answer") or task.get("best") or {}
+
+    def dev_test_pairs(self) -> dict[str, tuple[float, float]]:
+        """Per task, the answer's dev and test score (GPS cells with a test sample)."""
+        out = {}
+        for name, task in self.summary.get("tasks", {}).items():
+            answer = self.answer(task)
+            dev, test = answer.get("dev"), answer.get("test")
+            if dev is not None and test is not None and math.isfinite(dev) and math.isfinite(test):
+                out[name] = (float(dev), float(test))
+        return out
+
     def task_scores(self) -> dict[str, float]:
-        """Test score per task: of the best-on-dev prompt (GPS) or of the model (eval)."""
+        """Test score per task: of the search's answer (GPS) or of the model (eval)."""
         out = {}
         for name, task in self.summary.get("tasks", {}).items():
             if self.kind == "eval":
                 value = task.get("score")
             else:
-                best = task.get("best") or {}
+                best = self.answer(task)
                 value = best.get("test") if best.get("test") is not None else best.get("dev")
             if value is not None and math.isfinite(value):
                 out[name] = float(value)

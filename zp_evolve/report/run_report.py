@@ -62,16 +62,29 @@ def render_run_report(run_dir: RunDirectory, plots: dict[str, Path | None]) -> s
     lines = [f"# GPS run `{summary['name']}`", ""]
     lines.append(f"Seed {summary['seed']}; {summary['generations_scored']} generations scored; stopped: {summary['stop_reason']}.")
     model = summary.get("model") or {}
-    lines += [f"Model: `{model}`; fitness: `{summary.get('fitness')}`.", ""]
-    lines += ["## Best prompt per task", ""]
+    lines += [f"Model: `{model}`; fitness: `{summary.get('fitness')}`."]
+    strategy = (summary.get("selection") or {}).get("strategy", "algorithm1")
+    lines += [f"Selection: `{strategy}` (docs/gps.md, \"Selection\").", ""]
+    lines += ["## Answer per task", ""]
     rows = []
     for name, task in summary["tasks"].items():
-        best, manual = task["best"] or {}, task["manual_best_on_dev"] or {}
-        rows.append([name, task["metric"], manual.get("dev"), manual.get("test"), best.get("dev"), best.get("test"), best.get("operator")])
-    lines.append(markdown_table(["task", "metric", "manual dev", "manual test", "GPS dev", "GPS test", "from"], rows))
+        answer, manual = task.get("answer") or task["best"] or {}, task["manual_best_on_dev"] or {}
+        kind = answer.get("kind", "best")
+        source = f"ensemble of {len(answer.get('prompts', []))}" if kind == "ensemble" else (task["best"] or {}).get("operator")
+        gap = answer.get("dev_test_gap")
+        rows.append([name, task["metric"], manual.get("dev"), manual.get("test"), answer.get("dev"), answer.get("test"), gap, source])
+    lines.append(markdown_table(["task", "metric", "manual dev", "manual test", "GPS dev", "GPS test", "dev-test gap", "from"], rows))
+    lines.append("Dev is the score on all of the dev set; the dev-test gap is how much it overstates the test score.\n")
     for name, task in summary["tasks"].items():
         lines += [f"## {name} ({task['type']}, {task['language']}, {task['metric']})", ""]
-        lines.append(f"Dev set: {task['dev_size']} examples; test sample: {task['test_size']} examples.")
+        counts = task.get("dev_class_counts")
+        shown = f" ({', '.join(f'{label} {n}' for label, n in counts.items())})" if counts else ""
+        lines.append(f"Dev set: {task['dev_size']} examples{shown}; test sample: {task['test_size']} examples.")
+        if task.get("dev_parts"):
+            lines.append(f"Breeding on {task['dev_parts']['breed']} dev examples; {task['dev_parts']['holdout']} held out to rank the final pool.")
+        answer = task.get("answer") or {}
+        if answer.get("kind") == "ensemble":
+            lines.append(f"Answer: the ensemble of the top {len(answer['prompts'])} prompts: dev {answer['dev']}, test {answer['test']}.")
         lines.append("")
         lines.append("Top K over all generations:\n")
         rows = [[i + 1, e["prompt"], e["dev"], e["test"], e["operator"], e["generation"]] for i, e in enumerate(task["top_k"])]

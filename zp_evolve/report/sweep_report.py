@@ -133,6 +133,23 @@ def plot_by_task_type(cells: list[CellResult], axis: str | None, path: Path) -> 
                   legend={"title": "task type", "fontsize": 8})
 
 
+def selection_table(cells: list[CellResult], axis: str | None) -> tuple[list[str], list[list[Any]]]:
+    """Per row: the selection strategy, and the mean dev and test score of the answers and their gap."""
+    rows: dict[str, dict[str, Any]] = {}
+    for cell in cells:
+        row = rows.setdefault(row_label(cell, axis), {"strategies": set(), "pairs": []})
+        row["strategies"].add(cell.strategy)
+        row["pairs"].extend(cell.dev_test_pairs().values())
+    body = []
+    for label, row in rows.items():
+        pairs = row["pairs"]
+        dev = statistics.fmean(d for d, _ in pairs) * 100 if pairs else None
+        test = statistics.fmean(t for _, t in pairs) * 100 if pairs else None
+        gap = dev - test if pairs else None
+        body.append([label, ", ".join(sorted(row["strategies"])), dev, test, gap])
+    return [axis or "cell", "selection", "answer dev", "answer test", "dev-test gap"], body
+
+
 def plot_dev_vs_test(cells: list[CellResult], axis: str | None, path: Path) -> Path | None:
     """Dev against test score of every final prompt: points below the diagonal overfit the tiny dev set."""
     points: dict[str, list[tuple[float, float]]] = defaultdict(list)
@@ -211,10 +228,14 @@ def write_cells_report(root: Path, title: str, description: str | None, cells: l
     if any(c.kind == "gps" for c in cells):
         gps_cells = [c for c in cells if c.kind == "gps"]
         headers, body = gps_table(gps_cells, axis)
-        lines += ["## Test score of the best prompt on dev (Table 6/7 style)", "",
+        lines += ["## Test score of the answer (the best prompt on dev, Table 6/7 style)", "",
                   "Avg: mean over tasks, then mean (std) over seeds; Max/Min: over seeds. Arrows compare with `manual`.", "",
                   markdown_table(headers, body)]
         (root / "table_gps.csv").write_text(csv_table(headers, body), encoding="utf-8")
+        headers, body = selection_table(gps_cells, axis)
+        lines += ["## Selection: how far the answers' dev scores overstate their test scores", "",
+                  "Mean over tasks and seeds (x100) of the answer each run chose (an ensemble's own scores for "
+                  "`ensemble` answers); the gap is dev - test.", "", markdown_table(headers, body)]
         plots.append(("best dev fitness per generation", plot_generations(gps_cells, axis, plots_dir / "generations.png")))
         plots.append(("dev vs test of final prompts", plot_dev_vs_test(gps_cells, axis, plots_dir / "dev_vs_test.png")))
         from zp_evolve.report.run_report import plot_operators

@@ -1,0 +1,99 @@
+"""The cells of benchmarks/gps_generalization.py: tasks, strategies, operators, search settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+#: Held-out tasks of experiments/splits/default.yaml (its test side), with 200 test examples
+#: where the task has them: 10 English (7 binary, AUC; 3 multi-class, micro-F1) and 2 Chinese
+#: (multi-class); 3 packaged, 9 BIG-bench.
+DEFAULT_TASKS = [
+    "sms_spam", "product_matching", "bb_sports_understanding", "bb_strategyqa", "bb_navigate", "bb_hyperbaton",
+    "bb_implicatures", "bb_presuppositions_as_nli", "bb_intent_recognition", "bb_multiemo__all_sentence_en",
+    "inews_sentiment", "bb_multiemo__all_sentence_zh",
+]
+MODEL = {"backend": "hf_causal", "name": "smollm2-135m-instruct", "dtype": "bf16"}
+
+#: The quick start's operators. Apertium has no Chinese: back-translation skips those tasks.
+OPERATORS: dict[str, dict[str, Any]] = {
+    "bt": {"name": "back_translation", "engine": "apertium", "pivots": ["spa", "cat", "glg"], "unsupported": "skip"},
+    "ptm": {"name": "ptm_paraphrase", "model": "smollm2-135m-instruct"},
+    "edit": {"name": "edit"},
+}
+
+CALIBRATED = {"name": "dev_metric", "calibrate": True}
+HOLDOUT = {"holdout": 0.5, "pool": 8}
+ENSEMBLE = {"answer": "ensemble", "ensemble_size": 3}
+#: Each strategy as config overrides (docs/gps.md, "Selection"). Strategies that differ only in
+#: how the final pool is ranked or answered (ensemble, holdout_debiased) share their search with
+#: another one through the fitness cache, so they cost little more than their test scoring.
+STRATEGIES: dict[str, dict[str, Any]] = {
+    "algorithm1": {},
+    "ensemble": {"selection": ENSEMBLE},
+    "calibrate": {"fitness": CALIBRATED},
+    "ensemble+calibrate": {"selection": ENSEMBLE, "fitness": CALIBRATED},
+    "lcb": {"selection": {"lcb": 1.0}},
+    "lcb+ensemble+calibrate": {"selection": {"lcb": 1.0, **ENSEMBLE}, "fitness": CALIBRATED},
+    "holdout": {"selection": HOLDOUT},
+    "holdout_debiased": {"selection": {**HOLDOUT, "rank_on": "dev_debiased"}},
+}
+
+#: Algorithm 1 with T = 3, K = 3, 2 children per parent (the GPS ablation's setting); "without
+#: GPS": the operators once from G0 (every handcrafted prompt a parent, 4 children each), then
+#: the same selection: about as many candidates, none bred from the best.
+SEARCH = {
+    "gps": {"generations": 3, "top_k": 3, "children_per_parent": 2},
+    "oneshot": {"generations": 1, "top_k": 5, "children_per_parent": 4},
+}
+
+
+@dataclass(frozen=True)
+class Cell:
+    strategy: str
+    operators: str  # "mix" (all three) or one operator's name
+    mode: str  # "gps" or "oneshot"
+    seed: int
+
+    @property
+    def id(self) -> str:
+        return f"{self.strategy}__{self.operators}__{self.mode}__seed{self.seed}"
+
+
+def strategy_cells(strategies: Sequence[str], seeds: Sequence[int]) -> list[Cell]:
+    """Every strategy with the three operators together, with and without GPS."""
+    unknown = sorted(set(strategies) - set(STRATEGIES))
+    if unknown:
+        raise SystemExit(f"unknown strategies {unknown}; known: {', '.join(STRATEGIES)}")
+    return [Cell(s, "mix", mode, seed) for seed in seeds for mode in ("gps", "oneshot") for s in strategies]
+
+
+
+def operator_cells(strategies: Sequence[str], seeds: Sequence[int]) -> list[Cell]:
+    """Each operator alone, with and without GPS, under the given strategies."""
+    return [Cell(s, op, mode, seed) for seed in seeds for op in OPERATORS for mode in ("gps", "oneshot") for s in strategies]
+
+
+def cell_config(cell: Cell, tasks: Sequence[str], cache: Path, *, test: int) -> dict[str, Any]:
+    """The GPS config of one cell (torch threads come from OMP_NUM_THREADS: they are not part of the cache key)."""
+    mutators = list(OPERATORS.values()) if cell.operators == "mix" else [OPERATORS[cell.operators]]
+    config: dict[str, Any] = {
+        "job": "gps",
+        "name": f"gps_generalization-{cell.id}".replace("+", "-"),
+        "seed": cell.seed,
+        "tasks": {
+            "providers": [{"name": "packaged"}, {"name": "bigbench"}],
+            "names": list(tasks),
+            "dev": {"size": 32, "per_label": 8},
+            "test": {"max_examples": test},
+        },
+        "model": dict(MODEL),
+        "fitness": {"name": "dev_metric"},
+        "search": dict(SEARCH[cell.mode]),
+        "mutators": mutators,
+        "executor": {"name": "serial"},
+        "cache": {"dir": str(cache)},
+    }
+    config.update(STRATEGIES[cell.strategy])
+    return config

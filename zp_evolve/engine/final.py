@@ -1,0 +1,95 @@
+"""The end of a search: rank each task's final pool, score it on test, and build the answer."""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any, Callable, Sequence
+
+from zp_evolve.engine.individual import PromptIndividual
+from zp_evolve.engine.scoring import Scoring
+from zp_evolve.engine.selection import SelectionPolicy, ensemble_predictions
+from zp_evolve.engine.state import SearchState, TaskState
+from zp_evolve.engine.summary import FinalChoice
+from zp_evolve.sampling import label_counts
+from zp_evolve.tasks import EvalTask
+
+
+def final_pool(task_state: TaskState) -> list[PromptIndividual]:
+    """The all-time best of a task: its hall of fame, merged with the scored part of the
+    current population (which a budget stop can leave out of the hall of fame)."""
+    hall = copy.deepcopy(task_state.hall_of_fame)
+    hall.update([ind for ind in task_state.population if ind.fitness.valid])
+    return list(hall)
+
+
+def choose_answers(
+    state: SearchState,
+    scoring: Scoring,
+    selection: SelectionPolicy,
+    *,
+    top_k: int,
+    executor: Any,
+    metrics: Callable[[str], Any],
+) -> dict[str, FinalChoice]:
+    """Per task: the ranked top K, the answer's members, and every score the summary shows.
+
+    The top K, the answer's members and the handcrafted prompts are scored on test.
+    """
+    choices: dict[str, FinalChoice] = {}
+    finalists: list[PromptIndividual] = []
+    for task_state in state.tasks.values():
+        eval_task = scoring.eval_tasks[task_state.name]
+        pool = {str(ind): ind for ind in final_pool(task_state)}
+        judged = {prompt: scoring.judge(task_state.name, prompt) for prompt in [*pool, *map(str, task_state.manual)]}
+        ranked = selection.rank_final(eval_task, list(pool), judged)
+        members = selection.ensemble_members(ranked, eval_task.task.kind == "classification")
+        choices[task_state.name] = FinalChoice(
+            ranked=[pool[p] for p in ranked[:top_k]],
+            members=members,
+            judged=judged,
+            dev_class_counts=label_counts(eval_task.task, eval_task.dev) if eval_task.task.labels else {},
+            partition=selection.partition(eval_task) if selection.config.holdout else None,
+        )
+        if not eval_task.test:
+            continue
+        seen: set[str] = set()
+        for individual in [*choices[task_state.name].ranked, *(pool[m] for m in members), *task_state.manual]:
+            if str(individual) not in seen:
+                seen.add(str(individual))
+                finalists.append(individual)
+    if finalists:
+        scoring.score(finalists, "test", "final", executor)
+    for name, choice in choices.items():
+        choice.answer = answer(scoring, scoring.eval_tasks[name], choice, metrics)
+    return choices
+
+
+def answer(scoring: Scoring, eval_task: EvalTask, choice: FinalChoice, metrics: Callable[[str], Any]) -> dict[str, Any]:
+    """The prompt(s) the search answers with, and their dev and test scores."""
+    members, task = choice.members, eval_task.name
+    if not members:
+        return {"kind": "best", "prompts": [], "dev": None, "test": None, "dev_test_gap": None}
+    if len(members) == 1:
+        dev, test = choice.judged[members[0]].dev, scoring.test_scores.get((task, members[0]))
+        kind = "best"
+    else:
+        kind = "ensemble"
+        dev = ensemble_score(scoring, eval_task, "dev", members, metrics)
+        test = ensemble_score(scoring, eval_task, "test", members, metrics) if eval_task.test else None
+    gap = dev - test if dev is not None and test is not None and math.isfinite(dev) and math.isfinite(test) else None
+    return {"kind": kind, "prompts": list(members), "dev": dev, "test": test, "dev_test_gap": gap}
+
+
+def ensemble_score(
+    scoring: Scoring, eval_task: EvalTask, split: str, members: Sequence[str], metrics: Callable[[str], Any]
+) -> float | None:
+    """The metric of the members' ensemble on ``split`` (``None`` if a member has no predictions)."""
+    scores = [scoring.score_of(eval_task.name, split, prompt) for prompt in members]
+    if any(s is None or s.predictions is None or not math.isfinite(s.value) for s in scores):
+        return None
+    combined = ensemble_predictions([s.predictions for s in scores])  # type: ignore[union-attr]
+    references = [example.target for example in eval_task.split(split)]
+    return float(metrics(scores[0].metric)(combined, references))  # type: ignore[union-attr]
+
+
