@@ -83,7 +83,7 @@ class BudgetConfig(_Strict):
     evaluations: Optional[int] = Field(
         None, ge=1, description="scored (prompt, dev example) pairs, cache hits not counted; test scoring is extra"
     )
-    seconds: Optional[float] = Field(None, gt=0, description="wall-clock seconds of searching, checked before each generation")
+    seconds: Optional[float] = Field(None, gt=0, description="wall-clock seconds of searching after the models load, checked before each generation after G0")
 
 
 class SearchConfig(_Strict):

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from zp_evolve.config_schema import RunConfig
 from zp_evolve.errors import ConfigError, RunError
 
 
@@ -46,35 +47,62 @@ def _set_progress(job, args: argparse.Namespace) -> None:
         job.progress = not args.no_progress
 
 
+#: What ``resume --set`` may change: settings that do not change what was already computed.
+RESUME_SETTABLE = ("search.budget.", "executor.")
+
+
 def resume_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", help="a run directory written by 'zp-evolve run'")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
+                        help="raise the budget (search.budget.evaluations=M) or change the executor; "
+                             "a run stopped by its budget goes on")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
 
 def resume_command(args: argparse.Namespace) -> int:
-    from zp_evolve.engine.rundir import RunDirectory
+    from zp_evolve.config import apply_overrides
+    from zp_evolve.engine.rundir import RunDirectory, atomic_write
     from zp_evolve.jobs import job_for
     from zp_evolve.plugins import load_plugins
 
     plugins = load_plugins()
     path = Path(args.run_dir)
-    data = RunDirectory(path).read_config()
+    run_dir = RunDirectory(path)
+    data = run_dir.read_config()
     job = job_for(data, plugins, file=str(path / "config.yaml"))
+    if args.overrides:
+        refused = [o for o in args.overrides if not o.split("=", 1)[0].strip().startswith(RESUME_SETTABLE)]
+        if refused:
+            raise ConfigError(
+                f"resume --set can change only {', '.join(k + '*' for k in RESUME_SETTABLE)} (what does not change the "
+                f"scores already computed), not: {', '.join(refused)}. Start a new run for other changes."
+            )
+        data = apply_overrides(data, args.overrides)
+        job.validate(data, file=str(path / "config.yaml"))
+        import yaml
+
+        atomic_write(run_dir.config_path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True).encode("utf-8"))
     _set_progress(job, args)
     _finish(job.run(data, path, resume=True), path)
     return 0
 
 
 def _finish(summary: dict, path: Path) -> None:
+    if summary.get("stop_reason") == "budget":
+        used = (summary.get("budget") or {}).get("evaluations_used")
+        print(f"stopped by the budget ({used} scored pairs): the best prompts so far. "
+              f"Go on with: zp-evolve resume {path} --set search.budget.evaluations=MORE")
     for name, task in summary.get("tasks", {}).items():
-        best = task.get("best") or {}
-        if "dev" not in best:
+        best = task.get("answer") or task.get("best") or {}
+        if best.get("dev") is None:
             continue
         manual = task.get("manual_best_on_dev") or {}
         test = ""
         if best.get("test") is not None:
             test = f", test {best['test']:.4f} (best manual prompt: {manual.get('test') or float('nan'):.4f})"
-        print(f"  {name}: best dev {best['dev']:.4f}{test}\n    {best.get('prompt', '')}")
+        label = f"ensemble of {len(best['prompts'])}" if best.get("kind") == "ensemble" else "best"
+        prompts = "\n    ".join(best.get("prompts") or [best.get("prompt", "")])
+        print(f"  {name}: {label} dev {best['dev']:.4f}{test}\n    {prompts}")
     print(f"summary: {path / 'summary.json'}")
     if (path / "report.md").exists():
         print(f"report:  {path / 'report.md'}")
@@ -103,8 +131,13 @@ def validate_command(args: argparse.Namespace) -> int:
                 cells = validate_sweep(path, data, lines, plugins)
                 print(f"ok: {path} ({len(cells)} cells)")
                 continue
-            job_for(data, plugins, file=path).validate(data, file=path, lines=lines)
+            config = job_for(data, plugins, file=path).validate(data, file=path, lines=lines)
             print(f"ok: {path}")
+            if isinstance(config, RunConfig):
+                from zp_evolve.catalog import TaskCatalog
+                from zp_evolve.engine.budget import projection
+
+                print(f"  {projection(config, TaskCatalog(plugins, config.tasks.providers))}")
         except ConfigError as error:
             failed += 1
             print(f"error: {error}", file=sys.stderr)

@@ -118,7 +118,7 @@ class GeneticPromptSearch:
             state = SearchState.initial(self.config.seed, tasks)
             self.run_dir.save_checkpoint(state)
         self.budget = BudgetClock(self.config.search.budget, scored_pairs, state.seconds)
-        if state.finished and state.stop_reason == BUDGET_STOP and not self.budget.exhausted():
+        if state.finished and state.stop_reason == BUDGET_STOP and not self.budget.exhausted(state.generation):
             state.finished, state.stop_reason = False, None  # resumed under a larger budget
             self.echo(f"budget raised: going on from generation {state.generation}")
         info = RunInfo(self.config.name, self.run_dir.path, self.config, state)
@@ -131,6 +131,7 @@ class GeneticPromptSearch:
                 extra_plugins=self.extra_plugins,
             )
         )
+        self.budget.start()  # searching time: the workers have their models now
         try:
             self.plugins.hook.zp_run_start(run=info)
             while not state.finished:
@@ -162,7 +163,7 @@ class GeneticPromptSearch:
 
     def _generation(self, state: SearchState, info: RunInfo) -> None:
         generation = state.generation
-        if self.budget.exhausted():
+        if self.budget.exhausted(generation):
             self._stop_for_budget(state)
             return
         started = time.perf_counter()
