@@ -180,6 +180,17 @@ def _component_issues(data: Mapping[str, Any], plugins: Plugins) -> list[ConfigI
         if plugins["fitness"].get(fitness["name"]).meta.get("needs_model"):
             issues.append(ConfigIssue("model", f"fitness {fitness['name']!r} scores prompts with a model: add "
                                       "e.g. 'model: {backend: hf_causal, name: smollm2-135m-instruct}'"))
+    search = data.get("search")
+    objectives = search.get("objectives") if isinstance(search, dict) else None
+    if isinstance(objectives, list):
+        for index, name in enumerate(objectives[1:], 1):
+            if not isinstance(name, str):
+                continue  # the schema reports it
+            check("objectives", {"name": name}, f"search.objectives.{index}")
+            registry = plugins["objectives"]
+            if name in registry and registry.get(name).meta.get("needs_model") and not data.get("model"):
+                issues.append(ConfigIssue(f"search.objectives.{index}", f"objective {name!r} reads prompts with the scoring "
+                                          "model: add e.g. 'model: {backend: hf_causal, name: smollm2-135m-instruct}'"))
     check("executors", data.get("executor", {"name": "serial"}), "executor")
     mutators = data.get("mutators")
     if isinstance(mutators, list):

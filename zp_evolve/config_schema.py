@@ -95,6 +95,19 @@ class SearchConfig(_Strict):
     max_prompt_chars: int = Field(400, ge=8, description="offspring longer than this are rejected")
     patience: Optional[int] = Field(None, ge=1, description="stop after this many generations without a better top K")
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
+    objectives: list[str] = Field(
+        default_factory=lambda: ["metric"],
+        description="metric, then optional registered objectives (length, fluency, ...): parents by NSGA-II",
+    )
+
+    @field_validator("objectives")
+    @classmethod
+    def _metric_first(cls, names: list[str]) -> list[str]:
+        if not names or names[0] != "metric":
+            raise ValueError("objectives start with 'metric' (the task metric), e.g. [metric, length]")
+        if len(set(names)) != len(names):
+            raise ValueError(f"objectives repeat: {names}")
+        return names
 
 
 class SelectionConfig(_Strict):

@@ -7,6 +7,7 @@ model (backend) and one fitness function for the whole run.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import random
@@ -38,7 +39,8 @@ class EvalResult:
     ``metric`` the registered metric that turned them into ``fitness``. Both are set
     by fitness functions that can report them (:class:`ScoredPredictions`); selection
     strategies that look at single examples (hold-out parts, confidence bounds,
-    ensembles) need them.
+    ensembles) need them. ``objectives`` holds the values of ``search.objectives``
+    beyond the metric, for dev requests.
     """
 
     fitness: float
@@ -46,6 +48,7 @@ class EvalResult:
     error: str | None = None
     predictions: tuple[Any, ...] | None = None
     metric: str | None = None
+    objectives: Mapping[str, float] | None = None
 
     @property
     def ok(self) -> bool:
@@ -105,6 +108,7 @@ class WorkerFactory:
     model: Mapping[str, Any] | None = None
     seed: int = 0
     extra_plugins: tuple[Any, ...] = field(default=())
+    objectives: tuple[str, ...] = ()
 
     def __call__(self) -> "FitnessWorker":
         from zp_evolve.plugins import load_plugins
@@ -113,15 +117,19 @@ class WorkerFactory:
         plugins = load_plugins(self.extra_plugins)
         backend = plugins.build("backends", self.model, path="model") if self.model else None
         fitness = plugins.build("fitness", self.fitness, path="fitness", backend=backend)
-        return FitnessWorker(fitness, self.tasks)
+        objectives = {
+            name: plugins.build("objectives", {"name": name}, path="search.objectives", backend=backend) for name in self.objectives
+        }
+        return FitnessWorker(fitness, self.tasks, objectives)
 
 
 class FitnessWorker:
     """Scores batches of requests with one fitness function."""
 
-    def __init__(self, fitness: Fitness, tasks: Mapping[str, EvalTask]) -> None:
+    def __init__(self, fitness: Fitness, tasks: Mapping[str, EvalTask], objectives: Mapping[str, Any] | None = None) -> None:
         self.fitness = fitness
         self.tasks = tasks
+        self.objectives = dict(objectives or {})
 
     def jobs(self, requests: Sequence[EvalRequest]) -> list[FitnessJob]:
         missing = sorted({r.task for r in requests if r.task not in self.tasks})
@@ -130,6 +138,21 @@ class FitnessWorker:
         return [FitnessJob(r.prompt, self.tasks[r.task], r.split) for r in requests]
 
     def evaluate(self, requests: Sequence[EvalRequest]) -> list[EvalResult]:
+        """Score a batch (and the objectives of its dev requests)."""
+        results = self._evaluate_fitness(requests)
+        if not self.objectives:
+            return results
+        dev = [i for i, r in enumerate(requests) if r.split == "dev" and results[i].ok]
+        values = {
+            name: objective.evaluate([(requests[i].prompt, self.tasks[requests[i].task].task) for i in dev])
+            for name, objective in self.objectives.items()
+        }
+        for position, index in enumerate(dev):
+            chosen = {name: float(column[position]) for name, column in values.items()}
+            results[index] = dataclasses.replace(results[index], objectives=chosen)
+        return results
+
+    def _evaluate_fitness(self, requests: Sequence[EvalRequest]) -> list[EvalResult]:
         """Score a batch at once; if that fails, score one by one to isolate bad prompts."""
         if not requests:
             return []

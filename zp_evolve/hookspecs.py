@@ -47,6 +47,17 @@ def zp_register_fitness(register: Register) -> None:
 
 
 @hookspec
+def zp_register_objectives(register: Register) -> None:
+    """Register second objectives for ``search.objectives`` (NSGA-II selection).
+
+    ``register(name, factory, direction="minimize" | "maximize")``. The factory receives
+    the keyword ``backend`` (the scoring model's backend, or ``None``) and returns an
+    object with ``evaluate(prompts: Sequence[tuple[str, Task]]) -> list[float]``: one
+    value per (prompt template, task). It runs in the workers, beside the fitness.
+    """
+
+
+@hookspec
 def zp_register_backends(register: Register) -> None:
     """Register model backends that score label candidates and generate text."""
 

@@ -28,10 +28,10 @@ BUILTIN_DISTRIBUTION = "zp-evolve"
 ENV_PLUGINS = "ZP_EVOLVE_PLUGINS"
 
 #: Component kinds, each filled by the registration hook ``zp_register_<kind>``.
-KINDS = ("mutators", "metrics", "fitness", "backends", "tasks", "executors", "commands", "jobs")
+KINDS = ("mutators", "metrics", "fitness", "objectives", "backends", "tasks", "executors", "commands", "jobs")
 
 #: Arguments the engine passes itself, so a YAML entry may not set them.
-INJECTED_ARGUMENTS: Mapping[str, tuple[str, ...]] = {"fitness": ("backend",)}
+INJECTED_ARGUMENTS: Mapping[str, tuple[str, ...]] = {"fitness": ("backend",), "objectives": ("backend",)}
 
 _SPEC_KEY = {"backends": "backend", "tasks": "name"}
 

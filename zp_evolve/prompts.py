@@ -34,6 +34,11 @@ def normalize(template: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", template).split())
 
 
+def template_wording(template: str) -> str:
+    """The words of a template: its placeholders and answer blank removed (for length and fluency)."""
+    return " ".join(BLANK.sub(" ", PLACEHOLDER.sub(" ", template)).split())
+
+
 def missing_placeholders(template: str, required: Sequence[str]) -> list[str]:
     present = set(placeholders(template))
     return [name for name in required if name not in present]

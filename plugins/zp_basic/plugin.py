@@ -15,6 +15,14 @@ def zp_register_executors(register):
 
 
 @hookimpl
+def zp_register_objectives(register):
+    from zp_basic.objectives import PromptLength
+
+    register("length", PromptLength, direction="minimize",
+             description="prompt length in tokens of the scoring model (words without one)")
+
+
+@hookimpl
 def zp_register_jobs(register):
     from zp_evolve.jobs import GpsJob
 

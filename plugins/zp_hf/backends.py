@@ -210,6 +210,26 @@ class HFCausalBackend(HFBackend):
             items.append(TokenItem(query.task, list(ids[-keep:]), candidates, f"{query.task}\n{query.template}"))
         return items
 
+    def mean_token_logprob(self, texts: Sequence[str]) -> list[float]:
+        """Per text, the mean log-probability of its tokens, each given the ones before it
+        (the first given the BOS token, or EOS where the tokenizer has no BOS)."""
+        import torch
+
+        start = self.tokenizer.bos_token_id if self.tokenizer.bos_token_id is not None else self.tokenizer.eos_token_id
+        rows = [[start, *self.tokenizer(text, add_special_tokens=False)["input_ids"]] for text in texts]
+        out: list[float] = []
+        device = next(self.model.parameters()).device
+        with torch.inference_mode():
+            for row in rows:
+                if len(row) < 2:
+                    out.append(float("-inf"))
+                    continue
+                ids = torch.tensor([row], device=device)
+                logits = self.model(input_ids=ids).logits[0, :-1].float()
+                picked = torch.log_softmax(logits, dim=-1).gather(1, ids[0, 1:, None])
+                out.append(float(picked.mean()))
+        return out
+
     def _context_limit(self) -> int:
         limit = getattr(self.model.config, "max_position_embeddings", None) or 2048
         return limit - (self.soft_prompts.n if self.soft_prompts is not None else 0)

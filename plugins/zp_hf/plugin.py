@@ -29,6 +29,14 @@ def zp_register_backends(register):
 
 
 @hookimpl
+def zp_register_objectives(register):
+    from zp_hf.objectives import Fluency
+
+    register("fluency", Fluency, direction="maximize", needs_model=True,
+             description="mean token log-probability of the prompt's wording under the scoring causal LM")
+
+
+@hookimpl
 def zp_register_fitness(register):
     from zp_hf.fitness import DevMetricFitness
 

@@ -96,3 +96,35 @@ def test_contextual_calibration_divides_out_the_content_free_prior(backend, real
     plain_auc = plugins.build("fitness", {"name": "dev_metric"}, backend=backend).evaluate([binary])[0]
     calibrated_auc = plugins.build("fitness", {"name": "dev_metric", "calibrate": True}, backend=backend).evaluate([binary])[0]
     assert calibrated_auc == pytest.approx(plain_auc, abs=1e-6)
+
+
+def test_fluency_is_the_mean_token_log_probability_of_the_wording(backend):
+    import torch
+
+    from zp_evolve.plugins import load_plugins
+
+    fluency = load_plugins().build("objectives", {"name": "fluency"}, backend=backend)
+    values = fluency.evaluate([("Review: [X] Sentiment: _", None), ("[X] _", None)])
+    tokenizer, model = backend.tokenizer, backend.model
+    start = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
+    ids = torch.tensor([[start, *tokenizer("Review: Sentiment:", add_special_tokens=False)["input_ids"]]])
+    with torch.inference_mode():
+        logits = model(input_ids=ids).logits[0, :-1].float()
+    expected = torch.log_softmax(logits, -1).gather(1, ids[0, 1:, None]).mean().item()
+    assert values[0] == pytest.approx(expected, abs=1e-4)
+    assert values[1] == float("-inf")  # no words: nothing to read
+    with pytest.raises(ConfigError, match="causal LM"):
+        load_plugins().build("objectives", {"name": "fluency"}, backend=None)
+
+
+@pytest.mark.slow
+def test_fluency_prefers_a_natural_prompt_on_the_real_smollm2():
+    """Back-translation debris should read worse than the prompt it came from."""
+    backend = HFCausalBackend("smollm2-135m-instruct", dtype="bf16")
+    fluency = load_plugins().build("objectives", {"name": "fluency"}, backend=backend)
+    natural, debris, salad = fluency.evaluate([
+        ("Is the following movie review positive or negative? [X] Answer: _", None),
+        ("The following film revise is it positive or negative? [X] Answer: _", None),
+        ("negative review following or the Is movie positive? [X] Answer: _", None),
+    ])
+    assert natural > debris > salad

@@ -15,7 +15,7 @@ import sqlite3
 import threading
 from pathlib import Path
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from zp_evolve.prompts import normalize
 
@@ -37,6 +37,13 @@ class CachedScore:
     value: float
     predictions: tuple[Any, ...] | None = None
     metric: str | None = None
+    objectives: Mapping[str, float] | None = None
+
+    def has(self, *, predictions: bool = False, objectives: Sequence[str] = ()) -> bool:
+        """Whether the entry holds what a caller needs (entries of other set-ups may not)."""
+        if predictions and self.predictions is None:
+            return False
+        return all(name in (self.objectives or {}) for name in objectives)
 
 
 class FitnessCache:
@@ -61,8 +68,8 @@ class FitnessCache:
                         raise
             self._db.commit()
 
-    def get(self, key: str, *, need_predictions: bool = False) -> CachedScore | None:
-        """The entry of ``key``; with ``need_predictions``, an entry without predictions is a miss."""
+    def get(self, key: str, *, need_predictions: bool = False, need_objectives: Sequence[str] = ()) -> CachedScore | None:
+        """The entry of ``key``; an entry without the predictions or objectives asked for is a miss."""
         entry = self._memory.get(key)
         if entry is None and self._db is not None:
             with self._lock:
@@ -70,17 +77,34 @@ class FitnessCache:
             if row is not None:
                 extra = json.loads(row[1]) if row[1] else {}
                 predictions = extra.get("predictions")
-                entry = CachedScore(float(row[0]), tuple(predictions) if predictions is not None else None, extra.get("metric"))
+                entry = CachedScore(
+                    float(row[0]), tuple(predictions) if predictions is not None else None, extra.get("metric"), extra.get("objectives")
+                )  # fmt: skip
                 self._memory[key] = entry
-        if entry is None or (need_predictions and entry.predictions is None):
+        if entry is None or not entry.has(predictions=need_predictions, objectives=need_objectives):
             return None
         return entry
 
-    def put(self, key: str, value: float, predictions: tuple[Any, ...] | None = None, metric: str | None = None) -> None:
-        entry = CachedScore(value, tuple(predictions) if predictions is not None else None, metric)
+    def put(
+        self,
+        key: str,
+        value: float,
+        predictions: tuple[Any, ...] | None = None,
+        metric: str | None = None,
+        objectives: Mapping[str, float] | None = None,
+    ) -> None:
+        old = self._memory.get(key) or self.get(key)
+        if old is not None:  # keep what an earlier run computed beside the value (e.g. a replayed event has less)
+            predictions = predictions if predictions is not None else old.predictions
+            metric = metric or old.metric
+            objectives = {**(old.objectives or {}), **(objectives or {})}
+        entry = CachedScore(value, tuple(predictions) if predictions is not None else None, metric, dict(objectives or {}) or None)
         self._memory[key] = entry
         if self._db is not None:
-            extra = json.dumps({"predictions": list(predictions), "metric": metric}, ensure_ascii=False) if predictions is not None else None
+            payload = {"predictions": list(predictions) if predictions is not None else None, "metric": metric}
+            if entry.objectives:
+                payload["objectives"] = entry.objectives
+            extra = json.dumps(payload, ensure_ascii=False) if predictions is not None or entry.objectives else None
             with self._lock:
                 self._db.execute(
                     "INSERT OR REPLACE INTO fitness (key, value, predictions) VALUES (?, ?, ?)", (key, value, extra)

@@ -7,6 +7,7 @@ import math
 from typing import Any, Callable, Sequence
 
 from zp_evolve.engine.individual import PromptIndividual
+from zp_evolve.engine.objectives import pareto_front
 from zp_evolve.engine.scoring import Scoring
 from zp_evolve.engine.selection import SelectionPolicy, ensemble_predictions
 from zp_evolve.engine.state import SearchState, TaskState
@@ -31,10 +32,12 @@ def choose_answers(
     top_k: int,
     executor: Any,
     metrics: Callable[[str], Any],
+    objective_weights: Sequence[float] = (),
 ) -> dict[str, FinalChoice]:
     """Per task: the ranked top K, the answer's members, and every score the summary shows.
 
-    The top K, the answer's members and the handcrafted prompts are scored on test.
+    The top K, the answer's members, the handcrafted prompts and, with several
+    objectives, the Pareto front over every prompt scored, are scored on test.
     """
     choices: dict[str, FinalChoice] = {}
     finalists: list[PromptIndividual] = []
@@ -44,17 +47,21 @@ def choose_answers(
         judged = {prompt: scoring.judge(task_state.name, prompt) for prompt in [*pool, *map(str, task_state.manual)]}
         ranked = selection.rank_final(eval_task, list(pool), judged)
         members = selection.ensemble_members(ranked, eval_task.task.kind == "classification")
+        front = _front(scoring, task_state.name, objective_weights) if objective_weights else []
+        judged.update({prompt: scoring.judge(task_state.name, prompt) for prompt in front})
         choices[task_state.name] = FinalChoice(
             ranked=[pool[p] for p in ranked[:top_k]],
             members=members,
             judged=judged,
             dev_class_counts=label_counts(eval_task.task, eval_task.dev) if eval_task.task.labels else {},
             partition=selection.partition(eval_task) if selection.config.holdout else None,
+            pareto_front=[(p, scoring.objective_values(scoring.score_of(task_state.name, "dev", p))) for p in front],  # type: ignore[arg-type]
         )
         if not eval_task.test:
             continue
         seen: set[str] = set()
-        for individual in [*choices[task_state.name].ranked, *(pool[m] for m in members), *task_state.manual]:
+        front_individuals = [PromptIndividual(p, task=task_state.name, generation=-1) for p in front]
+        for individual in [*choices[task_state.name].ranked, *(pool[m] for m in members), *task_state.manual, *front_individuals]:
             if str(individual) not in seen:
                 seen.add(str(individual))
                 finalists.append(individual)
@@ -63,6 +70,16 @@ def choose_answers(
     for name, choice in choices.items():
         choice.answer = answer(scoring, scoring.eval_tasks[name], choice, metrics)
     return choices
+
+
+def _front(scoring: Scoring, task: str, objective_weights: Sequence[float]) -> list[str]:
+    """The non-dominated prompts among every prompt scored on ``task``'s dev set."""
+    candidates = []
+    for prompt in scoring.scored[task]:
+        score = scoring.score_of(task, "dev", prompt)
+        if score is not None:
+            candidates.append((prompt, (scoring.judge(task, prompt).fitness, *scoring.objective_values(score))))
+    return pareto_front(candidates, objective_weights)
 
 
 def answer(scoring: Scoring, eval_task: EvalTask, choice: FinalChoice, metrics: Callable[[str], Any]) -> dict[str, Any]:

@@ -24,6 +24,8 @@ from zp_evolve.engine.breeding import Operator, breed, build_operators
 from zp_evolve.engine.budget import BUDGET_STOP, BudgetClock
 from zp_evolve.engine.cache import FitnessCache, canonical
 from zp_evolve.engine.final import choose_answers
+from zp_evolve.engine.individual import PromptIndividual
+from zp_evolve.engine.objectives import nsga2_select, weights
 from zp_evolve.engine.offspring import OperatorStats
 from zp_evolve.engine.rundir import RunDirectory
 from zp_evolve.engine.scoring import Scoring
@@ -70,6 +72,8 @@ class GeneticPromptSearch:
         self.echo = echo
         self.cache = FitnessCache(config.cache.dir)
         self.selection = SelectionPolicy(config.selection, top_k=config.search.top_k, seed=config.seed, metrics=self._metric)
+        self.objectives = tuple(config.search.objectives[1:])  # beyond the metric: NSGA-II parents
+        self.objective_weights = weights(config.search.objectives, plugins) if self.objectives else ()
 
     # -- set-up ---------------------------------------------------------------
     def _prepare(self) -> None:
@@ -90,7 +94,7 @@ class GeneticPromptSearch:
         self.scoring = Scoring(
             eval_tasks=self.eval_tasks, cache=self.cache, run_dir=self.run_dir, selection=self.selection,
             model_id=canonical(config.model), fitness_id=canonical(config.fitness),
-            test_predictions=config.selection.answer == "ensemble", progress=self.progress,
+            test_predictions=config.selection.answer == "ensemble", objectives=self.objectives, progress=self.progress,
         )  # fmt: skip
         self.operators: list[Operator] = build_operators(config.mutators, self.plugins)
         self.executor = self.plugins.build("executors", config.executor, path="executor")
@@ -129,6 +133,7 @@ class GeneticPromptSearch:
                 model=self.config.model,
                 seed=self.config.seed,
                 extra_plugins=self.extra_plugins,
+                objectives=self.objectives,
             )
         )
         self.budget.start()  # searching time: the workers have their models now
@@ -138,8 +143,9 @@ class GeneticPromptSearch:
                 self._generation(state, info)
                 self.run_dir.save_checkpoint(state)
             choices = choose_answers(
-                state, self.scoring, self.selection, top_k=self.config.search.top_k, executor=self.executor, metrics=self._metric
-            )
+                state, self.scoring, self.selection, top_k=self.config.search.top_k, executor=self.executor,
+                metrics=self._metric, objective_weights=self.objective_weights,
+            )  # fmt: skip
             summary = build_summary(self.config, state, self.eval_tasks, self.scoring.test_scores, choices)
             if self.config.search.budget.evaluations or self.config.search.budget.seconds:
                 summary["budget"] = self.budget.summary()
@@ -195,10 +201,18 @@ class GeneticPromptSearch:
         rejected = sum(sum(s.rejected.values()) for s in state.operator_stats.values()) - rejected_before
         self.echo(_summary_line(generation, self.config.search.generations, records, rejected, seconds))
 
+    def _parents(self, population: list[PromptIndividual]) -> list[PromptIndividual]:
+        """G*^t: the top K by fitness (Algorithm 1), or NSGA-II's K over every objective."""
+        if not self.objectives:
+            return tools.selBest(population, self.config.search.top_k)
+        by_text = {str(ind): ind for ind in population}
+        candidates = [(str(ind), (ind.score, *ind.objectives)) for ind in population]
+        return [by_text[p] for p in nsga2_select(candidates, self.config.search.top_k, self.objective_weights)]
+
     def _breed(self, state: SearchState, generation: int) -> None:
         generation_seed = state.rng.getrandbits(64)
         for task_state in state.active:
-            parents = tools.selBest(task_state.population, self.config.search.top_k)
+            parents = self._parents(task_state.population)
             for parent in parents:
                 state.operator_stats.setdefault(parent.operator, OperatorStats()).in_reproductive_group += 1
             offspring = breed(

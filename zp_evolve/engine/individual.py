@@ -27,13 +27,14 @@ class PromptIndividual(str):
         self.operator = operator
         self.parent = parent
         self.fitness = PromptFitness()
+        self.objectives: tuple[float, ...] = ()  # values of search.objectives beyond the metric
         return self
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (str(self), self.task, self.generation, self.operator, self.parent, self.fitness.values))
+        return (_rebuild, (str(self), self.task, self.generation, self.operator, self.parent, self.fitness.values, self.objectives))
 
     def __deepcopy__(self, memo: dict[int, Any]) -> "PromptIndividual":
-        return _rebuild(str(self), self.task, self.generation, self.operator, self.parent, self.fitness.values)
+        return _rebuild(str(self), self.task, self.generation, self.operator, self.parent, self.fitness.values, self.objectives)
 
     @property
     def score(self) -> float:
@@ -49,8 +50,11 @@ class PromptIndividual(str):
         }
 
 
-def _rebuild(text: str, task: str, generation: int, operator: str, parent: str | None, values: tuple) -> PromptIndividual:
+def _rebuild(
+    text: str, task: str, generation: int, operator: str, parent: str | None, values: tuple, objectives: tuple = ()
+) -> PromptIndividual:
     individual = PromptIndividual(text, task=task, generation=generation, operator=operator, parent=parent)
     if values:
         individual.fitness.values = values
+    individual.objectives = tuple(objectives)
     return individual

@@ -32,6 +32,7 @@ class Scoring:
         model_id: str,
         fitness_id: str,
         test_predictions: bool,
+        objectives: Sequence[str] = (),
         progress: bool = True,
     ) -> None:
         self.eval_tasks = eval_tasks
@@ -41,7 +42,10 @@ class Scoring:
         self.model_id = model_id
         self.fitness_id = fitness_id
         self.test_predictions = test_predictions
+        self.objectives = tuple(objectives)
         self.progress = progress
+        #: every prompt scored on a task's dev set, in order (for the Pareto front)
+        self.scored: dict[str, dict[str, None]] = {name: {} for name in eval_tasks}
         self.data_hash = {(n, "dev"): t.dev_hash for n, t in eval_tasks.items()}
         self.data_hash.update({(n, "test"): examples_hash(t.test) for n, t in eval_tasks.items()})
         self.test_scores: dict[tuple[str, str], float] = {}
@@ -64,13 +68,15 @@ class Scoring:
         count = pairs = 0
         for event in self.run_dir.events():
             self._written.add((event["generation"], event["task"], event["split"], event["prompt"]))
-            if event["split"] == "dev" and not event.get("cached") and event["task"] in self.eval_tasks:
-                pairs += len(self.eval_tasks[event["task"]].dev)
+            if event["split"] == "dev" and event["task"] in self.eval_tasks:
+                pairs += 0 if event.get("cached") else len(self.eval_tasks[event["task"]].dev)
+                if event.get("error") is None:
+                    self.scored[event["task"]][event["prompt"]] = None
             if event.get("error") is None and (event["task"], event["split"]) in self.data_hash:
                 predictions = event.get("predictions")
                 self.cache.put(
                     self.key(event["prompt"], event["task"], event["split"]), float(event["fitness"]),
-                    tuple(predictions) if predictions is not None else None, event.get("metric"),
+                    tuple(predictions) if predictions is not None else None, event.get("metric"), event.get("objectives"),
                 )  # fmt: skip
                 count += 1
         return count, pairs
@@ -92,13 +98,14 @@ class Scoring:
         pending: list[tuple[PromptIndividual, EvalRequest]] = []
         counts: Counter = Counter()
         need = self.needs_predictions(split)
+        objectives = self.objectives if split == "dev" else ()
         for individual in individuals:
-            cached = self.cache.get(self.key(individual, individual.task, split), need_predictions=need)
+            cached = self.cache.get(self.key(individual, individual.task, split), need_predictions=need, need_objectives=objectives)
             if cached is None:
                 pending.append((individual, EvalRequest(individual.task, str(individual), split)))
             else:
                 counts[(individual.task, "hits")] += 1
-                result = EvalResult(cached.value, 0.0, predictions=cached.predictions, metric=cached.metric)
+                result = EvalResult(cached.value, 0.0, predictions=cached.predictions, metric=cached.metric, objectives=cached.objectives)
                 self._record(individual, split, generation, result, cached=True)
         complete = True
         if budget is not None:
@@ -117,7 +124,9 @@ class Scoring:
             individual = pending[index][0]
             self._record(individual, split, generation, result, cached=False)
             if result.ok:
-                self.cache.put(self.key(individual, individual.task, split), result.fitness, result.predictions, result.metric)
+                self.cache.put(
+                    self.key(individual, individual.task, split), result.fitness, result.predictions, result.metric, result.objectives
+                )  # fmt: skip
             bar.update(1)
 
         try:
@@ -130,9 +139,14 @@ class Scoring:
         return counts, complete
 
     def _record(self, individual: PromptIndividual, split: str, generation: Any, result: EvalResult, cached: bool) -> None:
-        self._scores[(individual.task, split, str(individual))] = CachedScore(result.fitness, result.predictions, result.metric)
+        score = CachedScore(result.fitness, result.predictions, result.metric, result.objectives)
+        self._scores[(individual.task, split, str(individual))] = score
         if split == "dev":
             individual.fitness.values = (self.judge(individual.task, str(individual)).fitness,)
+            if self.objectives:
+                individual.objectives = self.objective_values(score)
+            if result.ok:
+                self.scored[individual.task][str(individual)] = None
         else:
             self.test_scores[(individual.task, str(individual))] = result.fitness
         key = (generation, individual.task, split, str(individual))
@@ -154,13 +168,23 @@ class Scoring:
         if self.needs_predictions(split) and result.predictions is not None:
             event["metric"] = result.metric
             event["predictions"] = list(result.predictions)
+        if split == "dev" and self.objectives and result.objectives:
+            event["objectives"] = {name: result.objectives[name] for name in self.objectives}
         self.run_dir.append_event(event)
+
+    def objective_values(self, score: CachedScore) -> tuple[float, ...]:
+        """The values of the extra objectives, in ``search.objectives`` order (NaN when missing)."""
+        values = score.objectives or {}
+        return tuple(float(values.get(name, float("nan"))) for name in self.objectives)
 
     def score_of(self, task: str, split: str, prompt: str) -> CachedScore | None:
         """A prompt's score on a split: from this process, or the cache (a resumed run)."""
         score = self._scores.get((task, split, prompt))
         if score is None:
-            score = self.cache.get(self.key(prompt, task, split), need_predictions=self.needs_predictions(split))
+            score = self.cache.get(
+                self.key(prompt, task, split), need_predictions=self.needs_predictions(split),
+                need_objectives=self.objectives if split == "dev" else (),
+            )  # fmt: skip
             if score is not None:
                 self._scores[(task, split, prompt)] = score
         return score

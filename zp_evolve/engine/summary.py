@@ -32,6 +32,7 @@ class FinalChoice:
     dev_class_counts: dict[str, int] = field(default_factory=dict)
     partition: DevPartition | None = None
     answer: dict[str, Any] = field(default_factory=dict)
+    pareto_front: list[tuple[str, tuple[float, ...]]] = field(default_factory=list)  # (prompt, extra objective values)
 
 
 def _entry(individual: PromptIndividual, test_scores: Mapping[tuple[str, str], float], judged: Judged) -> dict[str, Any]:
@@ -103,6 +104,16 @@ def build_summary(
                 "top_k_mean_test": _mean([e["test"] for e in top_k]),
             }
         )
+        if len(config.search.objectives) > 1:
+            entry["pareto_front"] = [
+                {
+                    "prompt": prompt,
+                    "dev": choice.judged[prompt].dev,
+                    "test": test_scores.get((name, prompt)),
+                    "objectives": {"metric": choice.judged[prompt].fitness, **dict(zip(config.search.objectives[1:], values))},
+                }
+                for prompt, values in sorted(choice.pareto_front, key=lambda item: -choice.judged[item[0]].fitness)
+            ]
         tasks[name] = entry
     return {
         "name": config.name,

@@ -56,6 +56,20 @@ def plot_operators(events: list[dict[str, Any]], path: Path) -> Path | None:
     return finish(fig, ax, path, xlabel="generation", ylabel="dev fitness (mean over tasks)", title="Offspring fitness per operator", legend={"fontsize": 7, "ncol": 2})
 
 
+def plot_pareto(summary: dict[str, Any], path: Path) -> Path | None:
+    """Each task's Pareto front: the metric against the second objective (e.g. length in tokens)."""
+    fronts = {name: task["pareto_front"] for name, task in summary["tasks"].items() if task.get("pareto_front")}
+    if not fronts:
+        return None
+    second = next(k for k in next(iter(fronts.values()))[0]["objectives"] if k != "metric")
+    fig, ax = new_axes()
+    for index, (task, front) in enumerate(sorted(fronts.items())):
+        points = sorted((entry["objectives"][second], entry["objectives"]["metric"]) for entry in front)
+        ax.plot([p[0] for p in points], [p[1] for p in points], "-o", drawstyle="steps-post", color=f"C{index % 10}", label=task)
+    label = "prompt length (tokens)" if second == "length" else second
+    return finish(fig, ax, path, xlabel=label, ylabel="dev fitness (metric)", title="Pareto front per task", legend={"fontsize": 7})
+
+
 def render_run_report(run_dir: RunDirectory, plots: dict[str, Path | None]) -> str:
     summary = run_dir.read_summary()
     history = _history(run_dir)
@@ -92,6 +106,12 @@ def render_run_report(run_dir: RunDirectory, plots: dict[str, Path | None]) -> s
         lines.append("Handcrafted prompts (G0):\n")
         rows = [[e["prompt"], e["dev"], e["test"]] for e in task["manual"]]
         lines.append(markdown_table(["prompt", "dev", "test"], rows))
+    fronts = {name: task["pareto_front"] for name, task in summary["tasks"].items() if task.get("pareto_front")}
+    for name, front in fronts.items():
+        lines += [f"## Pareto front: {name}", ""]
+        names = list(front[0]["objectives"])
+        rows = [[e["prompt"], *(e["objectives"][k] for k in names), e["dev"], e["test"]] for e in front]
+        lines.append(markdown_table(["prompt", *names, "dev", "test"], rows))
     if history:
         lines += ["## Generations", ""]
         rows = [[r["gen"], r["task"], r["size"], r["new"], r["cache_hits"], r["best"], r["mean"], r["top_k_mean"]] for rec in history for r in rec]
@@ -117,10 +137,11 @@ def write_run_report(run_dir: RunDirectory | str | Path) -> Path:
     plots = {
         "fitness per generation": plot_fitness(_history(run_dir), run_dir.plots_path / "fitness.png"),
         "fitness per operator": plot_operators(events, run_dir.plots_path / "operators.png"),
+        "Pareto front": plot_pareto(run_dir.read_summary(), run_dir.plots_path / "pareto.png"),
     }
     text = render_run_report(run_dir, plots)
     run_dir.report_path.write_text(text, encoding="utf-8")
     return run_dir.report_path
 
 
-__all__ = ["write_run_report", "render_run_report", "plot_fitness", "plot_operators"]
+__all__ = ["write_run_report", "render_run_report", "plot_fitness", "plot_operators", "plot_pareto"]
