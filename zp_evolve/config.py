@@ -2,7 +2,9 @@
 
 Each error names the file, the line, the key path, what is wrong and what is
 allowed. Validation never loads a model: it checks the schema, plugin names and
-options, task names and prompt placeholders.
+options, task names, prompt placeholders, and what components declare they cannot
+do with a task (:mod:`zp_evolve.task_checks`: a mutator and a task's language, a
+metric and a task's kind or label count).
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from zp_evolve.config_schema import RunConfig
-from zp_evolve.errors import ConfigError, ConfigIssue, ZpError
+from zp_evolve.errors import ConfigError, ConfigIssue, DataError, ZpError
 from zp_evolve.plugins import Plugins
+from zp_evolve.textfiles import NotUtf8Error, read_utf8
 
 #: Keys of a mutator entry that the engine consumes; the rest go to the plugin.
 MUTATOR_ENGINE_KEYS = ("weight", "label")
@@ -27,7 +30,12 @@ def read_yaml(path: str | Path) -> tuple[Any, dict[tuple, int]]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError([ConfigIssue("", f"file not found: {path}. Check the path.", file=str(path))])
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = read_utf8(path)
+    except NotUtf8Error as error:
+        raise ConfigError([ConfigIssue("", error.reason, file=str(path), line=error.line)]) from None
+    except DataError as error:
+        raise ConfigError([ConfigIssue("", str(error), file=str(path))]) from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -253,7 +261,16 @@ def _task_issues(config: RunConfig, plugins: Plugins) -> list[ConfigIssue]:
                 issues.append(ConfigIssue(f"tasks.prompts.{name}.{index}", f"prompt {prompt!r} {problem}"))
         if not prompts:
             issues.append(ConfigIssue(f"tasks.prompts.{name}", "needs at least one prompt"))
+    if not issues:
+        issues.extend(_compatibility_issues(config, [catalog.get(n) for n in config.tasks.names], plugins))
     return issues
+
+
+def _compatibility_issues(config: RunConfig, tasks: list[Any], plugins: Plugins) -> list[ConfigIssue]:
+    """What the fitness, its metric and each mutator declare they cannot do with a task."""
+    from zp_evolve.task_checks import fitness_issues, mutator_issues
+
+    return fitness_issues(config.fitness, tasks, plugins) + mutator_issues(config.mutators, tasks, plugins, MUTATOR_ENGINE_KEYS)
 
 
 def load_config(

@@ -30,8 +30,10 @@ ENV_PLUGINS = "ZP_EVOLVE_PLUGINS"
 #: Component kinds, each filled by the registration hook ``zp_register_<kind>``.
 KINDS = ("mutators", "metrics", "fitness", "backends", "tasks", "executors", "commands", "jobs")
 
-#: Arguments the engine passes itself, so a YAML entry may not set them.
-INJECTED_ARGUMENTS: Mapping[str, tuple[str, ...]] = {"fitness": ("backend",)}
+#: Arguments the engine passes itself, so a YAML entry may not set them. A fitness gets
+#: the built ``backend`` and, if its factory takes it, the ``metrics`` registry of the
+#: run's plugins (so a metric from an extra plugin is found in workers too).
+INJECTED_ARGUMENTS: Mapping[str, tuple[str, ...]] = {"fitness": ("backend", "metrics")}
 
 _SPEC_KEY = {"backends": "backend", "tasks": "name"}
 
@@ -174,6 +176,11 @@ class Plugins:
         key = _SPEC_KEY.get(kind, "name")
         component = self.registries[kind].get(spec[key])
         kwargs = {k: v for k, v in spec.items() if k != key}
+        if kind == "fitness":
+            injected.setdefault("metrics", self.registries["metrics"])
+        if not component.accepts_any_keyword:  # pass only the injected arguments the factory takes
+            names = _argument_names(component.factory)
+            injected = {k: v for k, v in injected.items() if k in names}
         return component.factory(**injected, **kwargs)
 
 
@@ -192,6 +199,13 @@ def _parameters(factory: Callable[..., Any], injected: Iterable[str]) -> list[Pa
             annotation = getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
         out.append(Parameter(p.name, annotation, None if p.default is p.empty else p.default, p.default is p.empty))
     return out
+
+
+def _argument_names(factory: Callable[..., Any]) -> set[str]:
+    try:
+        return set(inspect.signature(factory).parameters)
+    except (TypeError, ValueError):
+        return set()
 
 
 def _type_hints(factory: Callable[..., Any]) -> dict[str, Any]:

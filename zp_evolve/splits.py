@@ -31,6 +31,7 @@ import yaml
 
 from zp_evolve.errors import DataError
 from zp_evolve.sampling import task_rng
+from zp_evolve.textfiles import read_utf8
 
 SIDES = ("train", "test")
 _PATTERN_CHARS = set("*?[")
@@ -57,9 +58,9 @@ def read_split_file(path: str | Path) -> SplitFile:
     """Parse and check the shape of a split file (names are checked against a catalog later)."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise DataError(f"split file {path}: cannot read it ({error}). Check the path.") from None
+        data = yaml.safe_load(read_utf8(path))
+    except DataError as error:  # unreadable, or not UTF-8
+        raise DataError(f"split file {error}") from None
     except yaml.YAMLError as error:
         raise DataError(f"split file {path}: malformed YAML: {error}") from None
     if not isinstance(data, dict):

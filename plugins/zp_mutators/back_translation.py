@@ -19,12 +19,12 @@ from __future__ import annotations
 import itertools
 import logging
 import random
-from typing import Literal, Sequence
+from typing import Any, Literal, Mapping, Sequence
 
 from zp_evolve.errors import ConfigError, ModelError
 from zp_evolve.prompts import normalize
 from zp_evolve.tasks import Task
-from zp_mutators.apertium import INSTALL_HINT, ApertiumTranslator
+from zp_mutators.apertium import INSTALL_HINT, NO_PAIRS, ApertiumTranslator
 from zp_mutators.languages import codes
 from zp_mutators.marian import MarianTranslator
 from zp_mutators.protect import protect
@@ -37,6 +37,20 @@ DEFAULT_PIVOTS = {
     "marian": ("de", "fr", "es", "zh"),
 }
 Chain = tuple[str, ...]
+
+
+def check_task(task: Task, options: Mapping[str, Any], plugins: Any) -> str | None:
+    """Why BT with ``options`` cannot give ``task`` children, known before anything runs
+    (registration metadata ``check_task``: ``zp-evolve validate`` reports it)."""
+    if options.get("engine", "apertium") != "apertium" or options.get("unsupported", "error") == "skip":
+        return None
+    language = options.get("language") or task.language
+    if codes(language)[-1] not in NO_PAIRS:
+        return None
+    return (
+        f"Apertium has no pair for {language!r} prompts; use engine: marian where a model hub (or local "
+        "opus-mt copies) is reachable, or set unsupported: skip to give such tasks no BT children"
+    )
 
 
 class BackTranslation:
