@@ -284,7 +284,7 @@ def create_manager(extra_plugins: Iterable[object] = (), load_entry_points: bool
                     "Reinstall it or uninstall it with pip."
                 ) from error
             manager.register(plugin, name=entry_point.name)
-    for module_name in _env_plugin_modules():
+    for module_name in env_plugin_modules():
         try:
             module = importlib.import_module(module_name)
         except ImportError as error:
@@ -305,7 +305,8 @@ def create_manager(extra_plugins: Iterable[object] = (), load_entry_points: bool
     return manager
 
 
-def _env_plugin_modules() -> list[str]:
+def env_plugin_modules() -> list[str]:
+    """The plugin modules named in ``$ZP_EVOLVE_PLUGINS`` (workers on other machines need them too)."""
     return [name.strip() for name in os.environ.get(ENV_PLUGINS, "").split(",") if name.strip()]
 
 
