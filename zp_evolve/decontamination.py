@@ -19,13 +19,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
+from zp_evolve.cjk import CJK_CLASS
 from zp_evolve.errors import DataError
 from zp_evolve.sampling import TrainRule, sample_train, task_rng
 from zp_evolve.tasks import Example
 
 NGRAM = 30
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_TOKEN = re.compile(f"[{_CJK}]|[^\\W{_CJK}]+")
+_TOKEN = re.compile(f"[{CJK_CLASS}]|[^\\W{CJK_CLASS}]+")
 _BASE = 1_000_003  # odd, so it has an inverse modulo 2**64
 _BATCH_TOKENS = 2_000_000
 

@@ -21,6 +21,7 @@ import logging
 import random
 from typing import Any, Literal, Mapping, Sequence
 
+from zp_evolve.cjk import has_cjk
 from zp_evolve.errors import ConfigError, ModelError
 from zp_evolve.prompts import normalize
 from zp_evolve.tasks import Task
@@ -28,7 +29,6 @@ from zp_mutators.apertium import INSTALL_HINT, NO_PAIRS, ApertiumTranslator
 from zp_mutators.languages import codes
 from zp_mutators.marian import MarianTranslator
 from zp_mutators.protect import protect
-from zp_mutators.segments import is_chinese
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ class BackTranslation:
         """One list of children per parent; all parents' translations share each engine call."""
         if not parents:
             return []
-        language = self.language or (task.language if task else ("zh" if is_chinese(parents[0]) else "en"))
+        language = self.language or (task.language if task else ("zh" if has_cjk(parents[0]) else "en"))
         chains = self.chains(language)
         if not chains:
             return [[] for _ in parents]

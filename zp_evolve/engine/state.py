@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,8 +59,3 @@ class SearchState:
     def active(self) -> list[TaskState]:
         return [t for t in self.tasks.values() if t.stopped is None]
 
-
-def derived_rng(base: int, *parts: object) -> random.Random:
-    """An independent stream for one purpose, e.g. (generation seed, task, operator)."""
-    text = "/".join(str(p) for p in (base, *parts))
-    return random.Random(int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big"))
