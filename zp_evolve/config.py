@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from zp_evolve.config_schema import RunConfig
 from zp_evolve.errors import ConfigError, ConfigIssue, DataError, ZpError
+from zp_evolve.keypaths import KeyPathError, assign
 from zp_evolve.plugins import Plugins
 from zp_evolve.textfiles import NotUtf8Error, read_utf8
 
@@ -75,18 +76,10 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str,
             value = yaml.safe_load(raw)
         except yaml.YAMLError:
             value = raw
-        parts = key.strip().split(".")
-        target: Any = data
         try:
-            for part in parts[:-1]:
-                target = target[int(part)] if isinstance(target, list) else target.setdefault(part, {})
-            last = parts[-1]
-            if isinstance(target, list):
-                target[int(last)] = value
-            else:
-                target[last] = value
-        except (ValueError, IndexError, TypeError, AttributeError):
-            issues.append(ConfigIssue(key, f"cannot set {key!r}: the path does not exist in this config"))
+            assign(data, key.strip(), value)
+        except KeyPathError as error:
+            issues.append(ConfigIssue(key, f"cannot set {key!r}: {error}"))
     if issues:
         raise ConfigError(issues)
     return data

@@ -10,7 +10,7 @@ import yaml
 
 from tests import toy_plugin
 from zp_evolve.errors import ConfigError
-from zp_evolve.sweep import deep_merge, expand
+from zp_evolve.grid import expand
 
 
 def _sweep(tmp_path) -> dict:
@@ -33,8 +33,7 @@ def _sweep(tmp_path) -> dict:
     }
 
 
-def test_deep_merge_and_expand(tmp_path):
-    assert deep_merge({"a": {"b": 1, "c": 2}}, {"a.b": 5, "d": [1]}) == {"a": {"b": 5, "c": 2}, "d": [1]}
+def test_expand(tmp_path):
     setups, cells = expand(_sweep(tmp_path), tmp_path / "root")
     assert setups == {}
     assert [c.id for c in cells][:2] == ["method-manual__seed-0", "method-manual__seed-1"]

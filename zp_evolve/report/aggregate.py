@@ -47,7 +47,7 @@ class CellResult:
 
 def load_cells(root: Path) -> list[CellResult]:
     """Finished cells of a sweep folder, with the grid value of each axis."""
-    from zp_evolve.sweep import expand
+    from zp_evolve.grid import expand
 
     data = yaml.safe_load((root / "sweep.yaml").read_text(encoding="utf-8"))
     _, cells = expand(data, root)
