@@ -197,30 +197,15 @@ def _component_issues(data: Mapping[str, Any], plugins: Plugins) -> list[ConfigI
     return issues
 
 
-_CATALOGS: dict[tuple[int, str], Any] = {}
-
-
-def _catalog(plugins: Plugins, providers: list[dict[str, Any]]) -> Any:
-    """Task catalogs are cheap but not free: build each one once per process (sweeps validate many cells)."""
-    from zp_evolve.catalog import TaskCatalog
-    from zp_evolve.engine.cache import canonical
-
-    key = (id(plugins), canonical({"providers": providers}))
-    if key not in _CATALOGS:
-        _CATALOGS[key] = TaskCatalog(plugins, providers)
-    return _CATALOGS[key]
-
-
 def _resolve_split(config: RunConfig, plugins: Plugins, file: str) -> list[ConfigIssue]:
     """Turn ``tasks.split`` into task names (appended to ``tasks.names``)."""
-    from zp_evolve.catalog import TaskCatalog
     from zp_evolve.splits import find_split_file, select_tasks
 
     selection = config.tasks.split
     assert selection is not None
     try:
         path = find_split_file(selection.file, relative_to=file or None)
-        catalog = TaskCatalog(plugins, config.tasks.providers)
+        catalog = plugins.catalog(config.tasks.providers)
         chosen = select_tasks(
             path, selection.use, catalog=catalog, seed=config.seed,
             types=selection.types or None, languages=selection.languages or None, limit=selection.limit,
@@ -235,7 +220,7 @@ def _task_issues(config: RunConfig, plugins: Plugins) -> list[ConfigIssue]:
     from zp_evolve.prompts import template_problems
 
     try:
-        catalog = _catalog(plugins, config.tasks.providers)
+        catalog = plugins.catalog(config.tasks.providers)
     except ZpError as error:
         return [ConfigIssue("tasks.providers", str(error))]
     issues = []

@@ -14,12 +14,15 @@ import inspect
 import os
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import pluggy
 
 from zp_evolve import hookspecs
 from zp_evolve.errors import ConfigIssue, PluginError
+
+if TYPE_CHECKING:
+    from zp_evolve.catalog import TaskCatalog
 
 PROJECT = "zp_evolve"
 ENTRY_POINT_GROUP = "zp_evolve"
@@ -132,6 +135,7 @@ class Plugins:
         self.manager = manager
         self.hook = manager.hook
         self.registries: dict[str, Registry] = {kind: Registry(kind) for kind in KINDS}
+        self._catalogs: dict[str, TaskCatalog] = {}
         for kind in KINDS:
             self._collect(kind)
 
@@ -152,6 +156,17 @@ class Plugins:
 
     def component(self, kind: str, name: str) -> Component:
         return self.registries[kind].get(name)
+
+    def catalog(self, providers: Sequence[Mapping[str, Any]]) -> TaskCatalog:
+        """The task catalog of ``providers``, built once per plugin set: task lists are cheap
+        but not free, and a sweep validates many cells over the same providers."""
+        from zp_evolve.catalog import TaskCatalog
+        from zp_evolve.engine.cache import canonical
+
+        key = canonical({"providers": list(providers)})
+        if key not in self._catalogs:
+            self._catalogs[key] = TaskCatalog(self, providers)
+        return self._catalogs[key]
 
     def check_spec(self, kind: str, spec: Mapping[str, Any], path: str) -> list[ConfigIssue]:
         """Problems with a ``{name: X, **kwargs}`` entry, without building it."""

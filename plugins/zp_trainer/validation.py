@@ -35,9 +35,7 @@ def task_issues(plugins: Plugins, selection: Mapping[str, Any] | None, path: str
     if issues or not isinstance(names, list) or not names:
         return issues
     try:
-        from zp_evolve.catalog import TaskCatalog
-
-        catalog = TaskCatalog(plugins, providers)
+        catalog = plugins.catalog(providers)
     except ZpError as error:
         return [ConfigIssue(f"{path}.providers", str(error))]
     for index, name in enumerate(names):

@@ -99,7 +99,7 @@ def test_run_config_selects_tasks_from_a_split_file(tmp_path):
     config = tmp_path / "run.yaml"
     config.write_text(yaml.safe_dump({
         "name": "from_split", "tasks": {"names": ["sms_spam"], "split": {"file": "splits/mine.yaml", "use": "test", "languages": ["zh"], "limit": 2}},
-        "mutators": [{"name": "back_translation"}],
+        "mutators": [{"name": "edit"}],
         "model": {"backend": "hf_causal", "name": "smollm2-135m-instruct"},
     }))
     loaded, _ = load_config(config, load_plugins())

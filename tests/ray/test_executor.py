@@ -55,7 +55,7 @@ def _toy_tasks():
 
 def test_results_come_back_in_request_order_each_reported_once(ray_session):
     tasks = _toy_tasks()
-    factory = WorkerFactory(fitness={"name": "text_fitness"}, tasks=tasks, seed=0, extra_plugins=(toy_plugin,))
+    factory = WorkerFactory(fitness={"name": "text_fitness"}, tasks=tasks, extra_plugins=(toy_plugin,))
     requests = [
         EvalRequest(task, f"[X] [X1] [X2] prompt {i} " + "word " * (i % 7) + "_", split)
         for i in range(30)

@@ -182,7 +182,6 @@ class GeneticPromptSearch:
                 fitness=self.config.fitness,
                 tasks=self.eval_tasks,
                 model=self.config.model,
-                seed=self.config.seed,
                 extra_plugins=self.extra_plugins,
             )
         )
