@@ -99,3 +99,15 @@ def zp_should_stop(run: Any, generation: int, records: list[dict[str, Any]]) -> 
 @hookspec
 def zp_run_end(run: Any, summary: dict[str, Any]) -> None:
     """A search finished; ``summary`` is what ``summary.json`` holds."""
+
+
+@hookspec(firstresult=True)
+def zp_summary_scores(summary: dict[str, Any]) -> dict[str, Any] | None:
+    """The score per task (``TaskScore``) in a finished run's summary.json, for tables across
+    runs; ``None`` when the summary is not of a job you know."""
+
+
+@hookspec
+def zp_report_sections(report: Any) -> list[Any]:
+    """Sections (``ReportSection``) for a report over finished runs (``CellsReport``): tables,
+    CSVs and plots of the runs of your jobs, read from their own files."""

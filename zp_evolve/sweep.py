@@ -93,6 +93,6 @@ def run_sweep(
             job.run(config, path, resume=status == "unfinished")
         except ZpError as error:
             raise type(error)(f"{label} failed: {error}. Fix it and run the same command again: finished cells are kept.") from error
-    report = write_sweep_report(root)
+    report = write_sweep_report(root, plugins)
     echo(f"report:  {report}")
     return root

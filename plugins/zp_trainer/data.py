@@ -98,7 +98,7 @@ def build_training_data(
     catalog: TaskCatalog, config: TrainTasks, *, seed: int, with_mlm: bool = True
 ) -> TrainingData:
     """Sample, decontaminate and collect the training mixture and the MLM texts."""
-    from zp_evolve.decontamination import Decontaminator, training_examples
+    from zp_trainer.decontamination import Decontaminator, training_examples
 
     tasks = select_tasks(catalog, config, side="train", seed=seed)
     tests = test_task_names(catalog, config, seed) if config.decontaminate else []

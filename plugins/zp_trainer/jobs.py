@@ -15,6 +15,9 @@ from zp_evolve.errors import ConfigIssue
 from zp_trainer import schema
 from zp_trainer.validation import task_issues, validate_model
 
+#: Where a ``train_eval`` run keeps its training run (checkpoint, metrics.jsonl), inside its own folder.
+TRAIN_DIR = "train"
+
 
 def _plugins() -> Any:
     from zp_evolve.plugins import load_plugins
@@ -126,7 +129,7 @@ class TrainEvalJob(_Job):
         done = read_summary(out_dir) if resume else None
         if done is not None and "mean" in done:
             return done
-        train_dir = out_dir / "train"
+        train_dir = out_dir / TRAIN_DIR
         trained = run_train(config, data, train_dir, resume=resume, progress=self.progress)
         backend = checkpoint_backend(trained["checkpoint"], trained["kind"], config, config.eval.backend_options)
         summary = run_eval(config.eval, backend, data, out_dir, resume=resume, progress=self.progress, header=config, job="train_eval")

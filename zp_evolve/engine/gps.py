@@ -198,9 +198,6 @@ class GeneticPromptSearch:
             self.executor.close()
             self.run_dir.close()
             self.cache.close()
-        from zp_evolve.report.run_report import write_run_report
-
-        write_run_report(self.run_dir)
         return summary
 
     def _generation(self, state: SearchState, info: RunInfo) -> None:
