@@ -88,7 +88,7 @@ def zp_run_start(run: Any) -> None:
 
 @hookspec
 def zp_generation_end(run: Any, generation: int, records: list[dict[str, Any]]) -> None:
-    """Generation ``generation`` has been scored; ``records`` has one logbook row per task."""
+    """Generation ``generation`` has been scored; ``records`` has one row per task (best, mean, top-K mean...)."""
 
 
 @hookspec(firstresult=True)

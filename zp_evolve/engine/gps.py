@@ -210,7 +210,6 @@ class GeneticPromptSearch:
         for task in active:
             task.hall_of_fame.update(task.population)
             record = _record_generation(task, generation, counts[(task.name, "new")], counts[(task.name, "hits")])
-            task.logbook.record(**record)
             records.append(record)
         seconds = time.perf_counter() - started
         state.history.append(records)
