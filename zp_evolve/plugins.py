@@ -95,6 +95,13 @@ class Registry:
             raise PluginError(f"plugin {plugin!r} registered a {self.kind} component without a name")
         if not callable(factory):
             raise PluginError(f"plugin {plugin!r} registered {self.kind} {name!r} with a non-callable factory")
+        accepted = hookspecs.registration_options(self.kind)
+        unknown = sorted(set(meta) - set(accepted))
+        if unknown:  # the kind's Register protocol in hookspecs lists what it takes
+            raise PluginError(
+                f"plugin {plugin!r} registered {self.kind} {name!r} with unknown option(s) {unknown}; "
+                f"{self.kind} take: {', '.join(accepted)}"
+            )
         if name in self._components:
             other = self._components[name].plugin
             raise PluginError(

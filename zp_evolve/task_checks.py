@@ -2,8 +2,8 @@
 
 A mutator that cannot translate a task's language, or a metric that cannot score a
 task's kind, would otherwise fail minutes into a run, after generation 0 was scored.
-Components say what they need through registration metadata, so the core never
-knows component names:
+Components say what they need through registration options (typed in
+:mod:`zp_evolve.hookspecs`), so the core never knows component names:
 
 - ``check_task(task, options, plugins) -> str | None``: why this component, built
   with ``options``, cannot handle ``task`` (``None`` when it can). Any kind may
@@ -15,15 +15,11 @@ knows component names:
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any, Mapping, Sequence
 
 from zp_evolve.errors import ConfigIssue
 from zp_evolve.plugins import Component, Plugins
 from zp_evolve.tasks import Task
-
-#: ``check_task`` metadata: why a component cannot handle a task, or None.
-TaskCheck = Callable[[Task, Mapping[str, Any], Plugins], Optional[str]]
-
 
 def describe(task: Task) -> str:
     """``'thucnews' (zh, classification with 10 labels)``: what checks talk about."""
