@@ -20,6 +20,7 @@ from zp_evolve.config_schema import RunConfig
 from zp_evolve.errors import ConfigError, ConfigIssue, DataError, ZpError
 from zp_evolve.keypaths import KeyPathError, assign
 from zp_evolve.plugins import Plugins
+from zp_evolve.splits import anchor_split_file
 from zp_evolve.textfiles import NotUtf8Error, read_utf8
 
 #: Keys of a mutator entry that the engine consumes; the rest go to the plugin.
@@ -137,6 +138,8 @@ def validate(
     issues: list[ConfigIssue] = []
     if not isinstance(data, dict):
         raise ConfigError([ConfigIssue("", "the file must hold a mapping of keys (name:, tasks:, ...)", file=file)])
+    if isinstance(data.get("tasks"), dict):
+        anchor_split_file(data["tasks"].get("split"), file)
     config = None
     try:
         config = RunConfig.model_validate(data)
@@ -198,18 +201,12 @@ def _component_issues(data: Mapping[str, Any], plugins: Plugins) -> list[ConfigI
 
 
 def _resolve_split(config: RunConfig, plugins: Plugins, file: str) -> list[ConfigIssue]:
-    """Turn ``tasks.split`` into task names (appended to ``tasks.names``)."""
-    from zp_evolve.splits import find_split_file, select_tasks
-
+    """Turn ``tasks.split`` into task names (appended to ``tasks.names``); a search uses the test side by default."""
     selection = config.tasks.split
     assert selection is not None
     try:
-        path = find_split_file(selection.file, relative_to=file or None)
         catalog = plugins.catalog(config.tasks.providers)
-        chosen = select_tasks(
-            path, selection.use, catalog=catalog, seed=config.seed,
-            types=selection.types or None, languages=selection.languages or None, limit=selection.limit,
-        )
+        chosen = selection.names("test", catalog=catalog, seed=config.seed, config_file=file or None)
     except ZpError as error:
         return [ConfigIssue("tasks.split.file", str(error))]
     config.tasks.names = list(config.tasks.names) + [n for n in chosen if n not in config.tasks.names]

@@ -33,16 +33,19 @@ from zp_evolve.grid import Cell, expand, resolve_includes, sweep_dir
 from zp_evolve.plugins import Plugins
 
 
-def validate_sweep(file: str, data: Mapping[str, Any], lines: Mapping[tuple, int] | None, plugins: Plugins) -> list[Cell]:
+def validate_sweep(
+    file: str, data: Mapping[str, Any], lines: Mapping[tuple, int] | None, plugins: Plugins, *, root: Path | None = None,
+) -> tuple[dict[str, dict[str, Any]], list[Cell]]:
     """Validate the setup jobs and every cell; one ConfigError lists every problem.
 
-    Cells are merged from several places of the file, so their errors name the cell and
-    the key path rather than a line.
+    Returns the setup jobs and cells as validated (``${setup.NAME}`` resolved under ``root``,
+    default the sweep's own folder), which are what a run must run. Cells are merged from
+    several places of the file, so their errors name the cell and the key path rather than a line.
     """
     from zp_evolve.jobs import job_for
 
     data = resolve_includes(data, Path(file).parent)
-    setups, cells = expand(data, sweep_dir(data))
+    setups, cells = expand(data, root or sweep_dir(data))
     issues: list[ConfigIssue] = []
     entries = [(f"setup.{n}", c) for n, c in setups.items()] + [(f"cell {c.id}", c.data) for c in cells]
     for label, config in entries:
@@ -52,7 +55,7 @@ def validate_sweep(file: str, data: Mapping[str, Any], lines: Mapping[tuple, int
             issues.extend(ConfigIssue(f"{label}: {i.path}" if i.path else label, i.message, file=file, line=i.line) for i in error.issues)
     if issues:
         raise ConfigError(issues)
-    return cells
+    return setups, cells
 
 
 def cell_status(path: Path) -> str:
@@ -72,9 +75,8 @@ def run_sweep(
     from zp_evolve.report.sweep_report import write_sweep_report
 
     root = sweep_dir(data, out_dir)
-    cells = validate_sweep(file, data, lines, plugins)
+    setups, cells = validate_sweep(file, data, lines, plugins, root=root)  # as validated: split files anchored
     data = resolve_includes(data, Path(file).parent)  # sweep.yaml keeps the resolved form
-    setups, _ = expand(data, root)
     root.mkdir(parents=True, exist_ok=True)
     (root / "sweep.yaml").write_text(yaml.safe_dump(dict(data), sort_keys=False, allow_unicode=True), encoding="utf-8")
     jobs = [(f"setup {name}", root / "setup" / name, config) for name, config in setups.items()]

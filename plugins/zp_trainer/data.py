@@ -53,14 +53,7 @@ class TrainingData:
 
 def split_names(selection: TaskSelection, side: str, catalog: TaskCatalog, seed: int) -> list[str]:
     """Task names of one side of the selection's split file (patterns expanded, seeded limit)."""
-    from zp_evolve.splits import find_split_file, select_tasks as split_select
-
-    split = selection.split
-    if split is None:
-        return []
-    return split_select(
-        find_split_file(split.file), split.use or side, catalog=catalog, seed=seed, types=split.types or None, limit=split.limit
-    )
+    return selection.split.names(side, catalog=catalog, seed=seed) if selection.split is not None else []
 
 
 def select_tasks(catalog: TaskCatalog, selection: TaskSelection, *, side: str, seed: int) -> list[Task]:

@@ -25,17 +25,17 @@ def _plugins() -> Any:
     return load_plugins()
 
 
-def _train_issues(plugins: Any, data: Mapping[str, Any]) -> list[ConfigIssue]:
+def _train_issues(plugins: Any, data: Mapping[str, Any], file: str) -> list[ConfigIssue]:
     tasks = data.get("tasks") if isinstance(data.get("tasks"), Mapping) else None
-    issues = task_issues(plugins, tasks, "tasks")
+    issues = task_issues(plugins, tasks, "tasks", file)
     if tasks is not None and isinstance(tasks.get("test_tasks"), Mapping):
-        issues += task_issues(plugins, tasks["test_tasks"], "tasks.test_tasks")
+        issues += task_issues(plugins, tasks["test_tasks"], "tasks.test_tasks", file)
     return issues
 
 
-def _eval_issues(plugins: Any, data: Mapping[str, Any], path: str = "") -> list[ConfigIssue]:
+def _eval_issues(plugins: Any, data: Mapping[str, Any], file: str, path: str = "") -> list[ConfigIssue]:
     prefix = f"{path}." if path else ""
-    issues = task_issues(plugins, data.get("tasks"), f"{prefix}tasks")
+    issues = task_issues(plugins, data.get("tasks"), f"{prefix}tasks", file)
     metric = data.get("metric")
     if isinstance(metric, str) and metric not in plugins["metrics"]:
         issues.append(ConfigIssue(f"{prefix}metric", plugins["metrics"].unknown_message(metric)))
@@ -48,11 +48,12 @@ class _Job:
     def __init__(self, *, progress: bool = True) -> None:
         self.progress = progress
 
-    def issues(self, plugins: Any, data: Mapping[str, Any]) -> list[ConfigIssue]:
+    def issues(self, plugins: Any, data: Mapping[str, Any], file: str) -> list[ConfigIssue]:
+        """Problems beyond the schema; ``file`` is the config's path (split files are found next to it)."""
         return []
 
     def validate(self, data: dict[str, Any], *, file: str = "", lines: Mapping[tuple, int] | None = None) -> Any:
-        extra = self.issues(_plugins(), data) if isinstance(data, dict) else []
+        extra = self.issues(_plugins(), data, file) if isinstance(data, dict) else []
         return validate_model(self.model, data, file=file, lines=lines, extra=extra)
 
 
@@ -61,8 +62,8 @@ class TrainJob(_Job):
 
     model = schema.TrainConfig
 
-    def issues(self, plugins: Any, data: Mapping[str, Any]) -> list[ConfigIssue]:
-        return _train_issues(plugins, data)
+    def issues(self, plugins: Any, data: Mapping[str, Any], file: str) -> list[ConfigIssue]:
+        return _train_issues(plugins, data, file)
 
     def run(self, data: dict[str, Any], out_dir: Path, *, resume: bool = False) -> dict[str, Any]:
         from zp_trainer.runs import run_train
@@ -80,8 +81,8 @@ class PretrainJob(_Job):
         super().__init__(progress=progress)
         self.model = PretrainConfig
 
-    def issues(self, plugins: Any, data: Mapping[str, Any]) -> list[ConfigIssue]:
-        return task_issues(plugins, data.get("corpus"), "corpus")  # its task providers
+    def issues(self, plugins: Any, data: Mapping[str, Any], file: str) -> list[ConfigIssue]:
+        return task_issues(plugins, data.get("corpus"), "corpus", file)  # its task providers
 
     def run(self, data: dict[str, Any], out_dir: Path, *, resume: bool = False) -> dict[str, Any]:
         from zp_trainer.runs import run_pretrain
@@ -95,8 +96,8 @@ class EvalJob(_Job):
 
     model = schema.EvalConfig
 
-    def issues(self, plugins: Any, data: Mapping[str, Any]) -> list[ConfigIssue]:
-        issues = _eval_issues(plugins, data)
+    def issues(self, plugins: Any, data: Mapping[str, Any], file: str) -> list[ConfigIssue]:
+        issues = _eval_issues(plugins, data, file)
         if isinstance(data.get("model"), dict):
             issues += plugins.check_spec("backends", data["model"], "model")
         return issues
@@ -113,10 +114,10 @@ class TrainEvalJob(_Job):
 
     model = schema.TrainEvalConfig
 
-    def issues(self, plugins: Any, data: Mapping[str, Any]) -> list[ConfigIssue]:
-        issues = _train_issues(plugins, data)
+    def issues(self, plugins: Any, data: Mapping[str, Any], file: str) -> list[ConfigIssue]:
+        issues = _train_issues(plugins, data, file)
         if isinstance(data.get("eval"), Mapping):
-            issues += _eval_issues(plugins, data["eval"], "eval")
+            issues += _eval_issues(plugins, data["eval"], file, "eval")
         return issues
 
     def run(self, data: dict[str, Any], out_dir: Path, *, resume: bool = False) -> dict[str, Any]:

@@ -100,7 +100,7 @@ def validate_command(args: argparse.Namespace) -> int:
             if isinstance(data, dict) and "grid" in data:
                 from zp_evolve.sweep import validate_sweep
 
-                cells = validate_sweep(path, data, lines, plugins)
+                _, cells = validate_sweep(path, data, lines, plugins)
                 print(f"ok: {path} ({len(cells)} cells)")
                 continue
             job_for(data, plugins, file=path).validate(data, file=path, lines=lines)
