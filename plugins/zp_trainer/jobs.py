@@ -39,6 +39,25 @@ def _eval_issues(plugins: Any, data: Mapping[str, Any], file: str, path: str = "
     metric = data.get("metric")
     if isinstance(metric, str) and metric not in plugins["metrics"]:
         issues.append(ConfigIssue(f"{prefix}metric", plugins["metrics"].unknown_message(metric)))
+    elif not issues:
+        issues += _metric_issues(plugins, data, metric if isinstance(metric, str) else None, prefix)
+    return issues
+
+
+def _metric_issues(plugins: Any, data: Mapping[str, Any], metric: str | None, prefix: str) -> list[ConfigIssue]:
+    """The metric each task named outright is scored with (``metric``, else its own) against the task."""
+    from zp_evolve.task_checks import describe, metric_problem
+
+    tasks = data.get("tasks") if isinstance(data.get("tasks"), Mapping) else {}
+    names = tasks.get("names") if isinstance(tasks.get("names"), list) else []
+    catalog = plugins.catalog(tasks.get("providers", [{"name": "packaged"}]))
+    issues = []
+    for name in (n for n in names if isinstance(n, str) and n in catalog):
+        task = catalog.get(name)
+        why = metric_problem(metric or task.metric, task, plugins)
+        if why is not None:
+            issues.append(ConfigIssue(f"{prefix}metric" if metric else f"{prefix}tasks.names",
+                                      f"task {describe(task)} is scored with metric {metric or task.metric!r}, which {why}"))
     return issues
 
 

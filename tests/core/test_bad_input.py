@@ -176,3 +176,13 @@ def test_auc_named_by_a_card_with_three_labels(tmp_path, cli):
     path = _search(tmp_path, ["three_way"], [{"name": "edit"}], providers=[{"name": "files", "cards": [str(tmp_path / "card.yaml")]}])
     _check(cli("validate", str(path)),
            "fitness 'dev_metric' scores task 'three_way' (en, classification with 3 labels) with metric 'auc', which needs exactly two labels")
+
+
+def test_an_evaluation_metric_that_cannot_score_a_task(tmp_path, cli):
+    raw = {"job": "eval", "name": "ev", "model": {"backend": "hf_seq2seq", "name": str(tmp_path / "no_model_here")},
+           "tasks": {"names": ["rotten_tomatoes", "thucnews"]}, "metric": "auc"}
+    path = _write(tmp_path, yaml.safe_dump(raw, sort_keys=False))
+    _check(cli("validate", str(path)),
+           "metric: task 'thucnews' (zh, classification with 10 labels) is scored with metric 'auc', which needs exactly two labels")
+    _check(cli("run", str(path), "--run-dir", str(tmp_path / "run")), "which needs exactly two labels")
+    assert not (tmp_path / "run").exists()
