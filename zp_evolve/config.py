@@ -133,7 +133,11 @@ def validate(
     lines: Mapping[tuple, int] | None = None,
     check_tasks: bool = True,
 ) -> RunConfig:
-    """Validate a parsed config; raise one :class:`ConfigError` listing every problem."""
+    """Validate a parsed config; raise one :class:`ConfigError` listing every problem.
+
+    A split file found next to ``file`` is written back into ``data`` as a full path
+    (:func:`zp_evolve.splits.anchor_split_file`), so the run finds it from any folder.
+    """
     lines = lines or {}
     issues: list[ConfigIssue] = []
     if not isinstance(data, dict):
