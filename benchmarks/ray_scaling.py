@@ -97,7 +97,7 @@ def main() -> int:
 
     def factory(threads: int) -> WorkerFactory:
         spec = {"backend": "hf_causal", "name": model, "threads": threads}
-        return WorkerFactory(fitness={"name": "dev_metric"}, tasks=tasks, model=spec, seed=0)
+        return WorkerFactory(fitness={"name": "dev_metric"}, tasks=tasks, model=spec)
 
     rows = []
 

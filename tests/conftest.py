@@ -1,4 +1,5 @@
-"""Shared fixtures: the repository root and a runner for the real CLI."""
+"""Shared fixtures: the repository root, a runner for the real CLI, and one harness for GPS
+runs in this process (events are read back with ``RunDirectory.events()``)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
 
 import pytest
+
+if TYPE_CHECKING:
+    from zp_evolve.engine.gps import GeneticPromptSearch
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -36,3 +41,30 @@ def run_cli(*args: str, plugins: str = "", timeout: float = 600, **env: str) -> 
 @pytest.fixture
 def cli():
     return run_cli
+
+
+def gps_search(run_dir: Path, raw: dict, *, extra: Sequence[object] = ()) -> "GeneticPromptSearch":
+    """A search built as ``zp-evolve run`` builds it (config validated against the run's own
+    plugins, installed ones plus ``extra``), writing to ``run_dir``, quiet."""
+    from zp_evolve.config import validate
+    from zp_evolve.engine.gps import GeneticPromptSearch
+    from zp_evolve.engine.rundir import RunDirectory
+    from zp_evolve.plugins import load_plugins
+
+    plugins = load_plugins(list(extra))
+    return GeneticPromptSearch(
+        validate(raw, plugins), raw, RunDirectory(run_dir), plugins, extra_plugins=list(extra), progress=False, echo=lambda s: None
+    )
+
+
+@pytest.fixture
+def run_gps(tmp_path):
+    """``run_gps(name="run", raw=None, extra=(toy_plugin,), **search) -> (summary, RunDirectory)``:
+    a search run in this process; by default the toy search of tests/toy_plugin.py with ``search`` options."""
+    from tests import toy_plugin
+
+    def run(name: str = "run", raw: dict | None = None, *, extra: Sequence[object] = (toy_plugin,), **search: object):
+        search_ = gps_search(tmp_path / name, raw or toy_plugin.toy_config(tmp_path, **search), extra=extra)
+        return search_.run(), search_.run_dir
+
+    return run

@@ -2,7 +2,9 @@
 
 Each error names the file, the line, the key path, what is wrong and what is
 allowed. Validation never loads a model: it checks the schema, plugin names and
-options, task names and prompt placeholders.
+options, task names, prompt placeholders, and what components declare they cannot
+do with a task (:mod:`zp_evolve.task_checks`: a mutator and a task's language, a
+metric and a task's kind or label count).
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from zp_evolve.config_schema import RunConfig
-from zp_evolve.errors import ConfigError, ConfigIssue, ZpError
+from zp_evolve.errors import ConfigError, ConfigIssue, DataError, ZpError
+from zp_evolve.keypaths import KeyPathError, assign
 from zp_evolve.plugins import Plugins
+from zp_evolve.splits import anchor_split_file
+from zp_evolve.textfiles import NotUtf8Error, read_utf8
 
 #: Keys of a mutator entry that the engine consumes; the rest go to the plugin.
 MUTATOR_ENGINE_KEYS = ("weight", "label")
@@ -27,7 +32,12 @@ def read_yaml(path: str | Path) -> tuple[Any, dict[tuple, int]]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError([ConfigIssue("", f"file not found: {path}. Check the path.", file=str(path))])
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = read_utf8(path)
+    except NotUtf8Error as error:
+        raise ConfigError([ConfigIssue("", error.reason, file=str(path), line=error.line)]) from None
+    except DataError as error:
+        raise ConfigError([ConfigIssue("", str(error), file=str(path))]) from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -67,18 +77,10 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str,
             value = yaml.safe_load(raw)
         except yaml.YAMLError:
             value = raw
-        parts = key.strip().split(".")
-        target: Any = data
         try:
-            for part in parts[:-1]:
-                target = target[int(part)] if isinstance(target, list) else target.setdefault(part, {})
-            last = parts[-1]
-            if isinstance(target, list):
-                target[int(last)] = value
-            else:
-                target[last] = value
-        except (ValueError, IndexError, TypeError, AttributeError):
-            issues.append(ConfigIssue(key, f"cannot set {key!r}: the path does not exist in this config"))
+            assign(data, key.strip(), value)
+        except KeyPathError as error:
+            issues.append(ConfigIssue(key, f"cannot set {key!r}: {error}"))
     if issues:
         raise ConfigError(issues)
     return data
@@ -131,11 +133,17 @@ def validate(
     lines: Mapping[tuple, int] | None = None,
     check_tasks: bool = True,
 ) -> RunConfig:
-    """Validate a parsed config; raise one :class:`ConfigError` listing every problem."""
+    """Validate a parsed config; raise one :class:`ConfigError` listing every problem.
+
+    A split file found next to ``file`` is written back into ``data`` as a full path
+    (:func:`zp_evolve.splits.anchor_split_file`), so the run finds it from any folder.
+    """
     lines = lines or {}
     issues: list[ConfigIssue] = []
     if not isinstance(data, dict):
         raise ConfigError([ConfigIssue("", "the file must hold a mapping of keys (name:, tasks:, ...)", file=file)])
+    if isinstance(data.get("tasks"), dict):
+        anchor_split_file(data["tasks"].get("split"), file)
     config = None
     try:
         config = RunConfig.model_validate(data)
@@ -207,34 +215,13 @@ def _component_issues(data: Mapping[str, Any], plugins: Plugins) -> list[ConfigI
     return issues
 
 
-_CATALOGS: dict[tuple[int, str], Any] = {}
-
-
-def _catalog(plugins: Plugins, providers: list[dict[str, Any]]) -> Any:
-    """Task catalogs are cheap but not free: build each one once per process (sweeps validate many cells)."""
-    from zp_evolve.catalog import TaskCatalog
-    from zp_evolve.engine.cache import canonical
-
-    key = (id(plugins), canonical({"providers": providers}))
-    if key not in _CATALOGS:
-        _CATALOGS[key] = TaskCatalog(plugins, providers)
-    return _CATALOGS[key]
-
-
 def _resolve_split(config: RunConfig, plugins: Plugins, file: str) -> list[ConfigIssue]:
-    """Turn ``tasks.split`` into task names (appended to ``tasks.names``)."""
-    from zp_evolve.catalog import TaskCatalog
-    from zp_evolve.splits import find_split_file, select_tasks
-
+    """Turn ``tasks.split`` into task names (appended to ``tasks.names``); a search uses the test side by default."""
     selection = config.tasks.split
     assert selection is not None
     try:
-        path = find_split_file(selection.file, relative_to=file or None)
-        catalog = TaskCatalog(plugins, config.tasks.providers)
-        chosen = select_tasks(
-            path, selection.use, catalog=catalog, seed=config.seed,
-            types=selection.types or None, languages=selection.languages or None, limit=selection.limit,
-        )
+        catalog = plugins.catalog(config.tasks.providers)
+        chosen = selection.names("test", catalog=catalog, seed=config.seed, config_file=file or None)
     except ZpError as error:
         return [ConfigIssue("tasks.split.file", str(error))]
     config.tasks.names = list(config.tasks.names) + [n for n in chosen if n not in config.tasks.names]
@@ -245,7 +232,7 @@ def _task_issues(config: RunConfig, plugins: Plugins) -> list[ConfigIssue]:
     from zp_evolve.prompts import template_problems
 
     try:
-        catalog = _catalog(plugins, config.tasks.providers)
+        catalog = plugins.catalog(config.tasks.providers)
     except ZpError as error:
         return [ConfigIssue("tasks.providers", str(error))]
     issues = []
@@ -264,7 +251,16 @@ def _task_issues(config: RunConfig, plugins: Plugins) -> list[ConfigIssue]:
                 issues.append(ConfigIssue(f"tasks.prompts.{name}.{index}", f"prompt {prompt!r} {problem}"))
         if not prompts:
             issues.append(ConfigIssue(f"tasks.prompts.{name}", "needs at least one prompt"))
+    if not issues:
+        issues.extend(_compatibility_issues(config, [catalog.get(n) for n in config.tasks.names], plugins))
     return issues
+
+
+def _compatibility_issues(config: RunConfig, tasks: list[Any], plugins: Plugins) -> list[ConfigIssue]:
+    """What the fitness, its metric and each mutator declare they cannot do with a task."""
+    from zp_evolve.task_checks import fitness_issues, mutator_issues
+
+    return fitness_issues(config.fitness, tasks, plugins) + mutator_issues(config.mutators, tasks, plugins, MUTATOR_ENGINE_KEYS)
 
 
 def load_config(

@@ -11,6 +11,8 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from zp_evolve.splits import SplitSelection
+
 ComponentSpec = dict[str, Any]
 
 
@@ -43,16 +45,6 @@ class TestConfig(_Strict):
 
     enabled: bool = True
     max_examples: int = Field(200, ge=0, description="0 means the whole test split")
-
-
-class SplitSelection(_Strict):
-    """Tasks taken from a task-split file (``experiments/splits/*.yaml``); see :mod:`zp_evolve.splits`."""
-
-    file: str = Field(min_length=1, description="split file; relative to this config's folder or the working directory")
-    use: Literal["train", "test"] = Field("test", description="which side of the split")
-    types: list[str] = Field(default_factory=list, description="keep only these task types")
-    languages: list[str] = Field(default_factory=list, description="keep only these languages (en, zh)")
-    limit: Optional[int] = Field(None, ge=1, description="at most this many tasks (a seeded choice)")
 
 
 class TasksConfig(_Strict):

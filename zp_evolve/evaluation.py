@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import random
 import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
@@ -100,20 +99,19 @@ class WorkerFactory:
 
     Plain data, so it pickles to Ray actors; plugins are loaded again in the worker.
     ``extra_plugins`` are plugin objects registered in addition to installed ones
-    (tests use it); they must be importable in the worker.
+    (tests use it); they must be importable in the worker. Workers touch no global
+    random state: fitness is deterministic, and what must be random takes an ``rng``.
     """
 
     fitness: Mapping[str, Any]
     tasks: Mapping[str, EvalTask]
     model: Mapping[str, Any] | None = None
-    seed: int = 0
     extra_plugins: tuple[Any, ...] = field(default=())
     objectives: tuple[str, ...] = ()
 
     def __call__(self) -> "FitnessWorker":
         from zp_evolve.plugins import load_plugins
 
-        random.seed(self.seed)
         plugins = load_plugins(self.extra_plugins)
         backend = plugins.build("backends", self.model, path="model") if self.model else None
         fitness = plugins.build("fitness", self.fitness, path="fitness", backend=backend)

@@ -14,12 +14,15 @@ import inspect
 import os
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import pluggy
 
 from zp_evolve import hookspecs
 from zp_evolve.errors import ConfigIssue, PluginError
+
+if TYPE_CHECKING:
+    from zp_evolve.catalog import TaskCatalog
 
 PROJECT = "zp_evolve"
 ENTRY_POINT_GROUP = "zp_evolve"
@@ -30,8 +33,11 @@ ENV_PLUGINS = "ZP_EVOLVE_PLUGINS"
 #: Component kinds, each filled by the registration hook ``zp_register_<kind>``.
 KINDS = ("mutators", "metrics", "fitness", "objectives", "backends", "tasks", "executors", "commands", "jobs")
 
-#: Arguments the engine passes itself, so a YAML entry may not set them.
-INJECTED_ARGUMENTS: Mapping[str, tuple[str, ...]] = {"fitness": ("backend",), "objectives": ("backend",)}
+#: Arguments the engine passes itself, so a YAML entry may not set them. A fitness gets
+#: the built ``backend`` and, if its factory takes it, the ``metrics`` registry of the
+#: run's plugins (so a metric from an extra plugin is found in workers too); an objective
+#: gets the ``backend``.
+INJECTED_ARGUMENTS: Mapping[str, tuple[str, ...]] = {"fitness": ("backend", "metrics"), "objectives": ("backend",)}
 
 _SPEC_KEY = {"backends": "backend", "tasks": "name"}
 
@@ -90,6 +96,13 @@ class Registry:
             raise PluginError(f"plugin {plugin!r} registered a {self.kind} component without a name")
         if not callable(factory):
             raise PluginError(f"plugin {plugin!r} registered {self.kind} {name!r} with a non-callable factory")
+        accepted = hookspecs.registration_options(self.kind)
+        unknown = sorted(set(meta) - set(accepted))
+        if unknown:  # the kind's Register protocol in hookspecs lists what it takes
+            raise PluginError(
+                f"plugin {plugin!r} registered {self.kind} {name!r} with unknown option(s) {unknown}; "
+                f"{self.kind} take: {', '.join(accepted)}"
+            )
         if name in self._components:
             other = self._components[name].plugin
             raise PluginError(
@@ -130,6 +143,7 @@ class Plugins:
         self.manager = manager
         self.hook = manager.hook
         self.registries: dict[str, Registry] = {kind: Registry(kind) for kind in KINDS}
+        self._catalogs: dict[str, TaskCatalog] = {}
         for kind in KINDS:
             self._collect(kind)
 
@@ -150,6 +164,17 @@ class Plugins:
 
     def component(self, kind: str, name: str) -> Component:
         return self.registries[kind].get(name)
+
+    def catalog(self, providers: Sequence[Mapping[str, Any]]) -> TaskCatalog:
+        """The task catalog of ``providers``, built once per plugin set: task lists are cheap
+        but not free, and a sweep validates many cells over the same providers."""
+        from zp_evolve.catalog import TaskCatalog
+        from zp_evolve.engine.cache import canonical
+
+        key = canonical({"providers": list(providers)})
+        if key not in self._catalogs:
+            self._catalogs[key] = TaskCatalog(self, providers)
+        return self._catalogs[key]
 
     def check_spec(self, kind: str, spec: Mapping[str, Any], path: str) -> list[ConfigIssue]:
         """Problems with a ``{name: X, **kwargs}`` entry, without building it."""
@@ -174,6 +199,11 @@ class Plugins:
         key = _SPEC_KEY.get(kind, "name")
         component = self.registries[kind].get(spec[key])
         kwargs = {k: v for k, v in spec.items() if k != key}
+        if kind == "fitness":
+            injected.setdefault("metrics", self.registries["metrics"])
+        if not component.accepts_any_keyword:  # pass only the injected arguments the factory takes
+            names = _argument_names(component.factory)
+            injected = {k: v for k, v in injected.items() if k in names}
         return component.factory(**injected, **kwargs)
 
 
@@ -192,6 +222,13 @@ def _parameters(factory: Callable[..., Any], injected: Iterable[str]) -> list[Pa
             annotation = getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
         out.append(Parameter(p.name, annotation, None if p.default is p.empty else p.default, p.default is p.empty))
     return out
+
+
+def _argument_names(factory: Callable[..., Any]) -> set[str]:
+    try:
+        return set(inspect.signature(factory).parameters)
+    except (TypeError, ValueError):
+        return set()
 
 
 def _type_hints(factory: Callable[..., Any]) -> dict[str, Any]:
@@ -270,7 +307,7 @@ def create_manager(extra_plugins: Iterable[object] = (), load_entry_points: bool
                     "Reinstall it or uninstall it with pip."
                 ) from error
             manager.register(plugin, name=entry_point.name)
-    for module_name in _env_plugin_modules():
+    for module_name in env_plugin_modules():
         try:
             module = importlib.import_module(module_name)
         except ImportError as error:
@@ -291,7 +328,8 @@ def create_manager(extra_plugins: Iterable[object] = (), load_entry_points: bool
     return manager
 
 
-def _env_plugin_modules() -> list[str]:
+def env_plugin_modules() -> list[str]:
+    """The plugin modules named in ``$ZP_EVOLVE_PLUGINS`` (workers on other machines need them too)."""
     return [name.strip() for name in os.environ.get(ENV_PLUGINS, "").split(",") if name.strip()]
 
 

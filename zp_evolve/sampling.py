@@ -20,6 +20,7 @@ import random
 from dataclasses import dataclass
 from typing import Sequence
 
+from zp_evolve.rng import derived_rng
 from zp_evolve.tasks import Example, Task
 
 
@@ -43,8 +44,7 @@ class TrainRule:
 
 def task_rng(seed: int, task: str, purpose: str) -> random.Random:
     """An RNG that depends only on the run seed, the task and what it is for."""
-    digest = hashlib.sha256(f"{seed}/{task}/{purpose}".encode("utf-8")).digest()
-    return random.Random(int.from_bytes(digest[:8], "big"))
+    return derived_rng(seed, task, purpose)
 
 
 def _by_label(task: Task, pool: Sequence[Example]) -> dict[str, list[Example]]:

@@ -16,8 +16,12 @@ training tasks and the held-out test tasks::
 A pattern stands for every catalog task of that type whose name matches it, so
 patterns need the task catalog; plain names do not. An entry ``"!pattern"`` removes
 what the entries before it matched (``["bb_foo__*", "!bb_foo__*dates*"]``). A task
-may appear on one side only. Run configs select tasks with ``tasks: {split: {file: ..., use: test, types:
-[...], limit: N}}``.
+may appear on one side only.
+
+Every job selects tasks with the same :class:`SplitSelection` (``tasks: {split: {file:
+..., use: test, types: [...], languages: [...], limit: N}}``), and finds the file the
+same way (:func:`find_split_file`, :func:`anchor_split_file`): next to the config file
+first, then in the working directory.
 """
 
 from __future__ import annotations
@@ -25,15 +29,37 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional, Sequence
+from typing import Any, Iterable, Literal, Mapping, Optional, Sequence
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field
 
 from zp_evolve.errors import DataError
 from zp_evolve.sampling import task_rng
+from zp_evolve.textfiles import read_utf8
 
 SIDES = ("train", "test")
 _PATTERN_CHARS = set("*?[")
+
+
+class SplitSelection(BaseModel):
+    """Tasks taken from a task-split file (``experiments/splits/*.yaml``), in any job's config."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+    file: str = Field(min_length=1, description="split file; relative to this config's folder or the working directory")
+    use: Optional[Literal["train", "test"]] = Field(
+        None, description="which side; default: train for training, test for searches and evaluation")
+    types: list[str] = Field(default_factory=list, description="keep only these task types")
+    languages: list[str] = Field(default_factory=list, description="keep only these languages (en, zh)")
+    limit: Optional[int] = Field(None, ge=1, description="at most this many tasks (a seeded choice)")
+
+    def names(self, side: str, *, catalog: Any, seed: int, config_file: str | Path | None = None) -> list[str]:
+        """The selected task names; ``side`` is the job's default when ``use`` is not given."""
+        return select_tasks(
+            find_split_file(self.file, relative_to=config_file), self.use or side, catalog=catalog, seed=seed,
+            types=self.types or None, languages=self.languages or None, limit=self.limit,
+        )
 
 
 @dataclass(frozen=True)
@@ -57,9 +83,9 @@ def read_split_file(path: str | Path) -> SplitFile:
     """Parse and check the shape of a split file (names are checked against a catalog later)."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise DataError(f"split file {path}: cannot read it ({error}). Check the path.") from None
+        data = yaml.safe_load(read_utf8(path))
+    except DataError as error:  # unreadable, or not UTF-8
+        raise DataError(f"split file {error}") from None
     except yaml.YAMLError as error:
         raise DataError(f"split file {path}: malformed YAML: {error}") from None
     if not isinstance(data, dict):
@@ -185,3 +211,18 @@ def find_split_file(file: str, *, relative_to: str | Path | None = None) -> Path
         if path.is_file():
             return path
     raise DataError(f"split file {file!r} not found (looked in {', '.join(str(p) for p in candidates)})")
+
+
+def anchor_split_file(selection: Any, config_file: str | Path | None) -> None:
+    """Point a raw ``split: {file: ...}`` entry at the file found next to ``config_file``, in place.
+
+    Validation sees the config file; the run, a sweep cell and a resume from the run
+    directory's ``config.yaml`` see only the data. Anchored, they all find the file the
+    validation found, from any working directory. A path found as given is left alone.
+    """
+    if not config_file or not isinstance(selection, dict) or not isinstance(selection.get("file"), str):
+        return
+    given = Path(selection["file"])
+    beside = Path(config_file).parent / given
+    if not given.is_absolute() and beside.is_file() and (not given.is_file() or not given.samefile(beside)):
+        selection["file"] = str(beside.resolve())

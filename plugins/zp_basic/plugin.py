@@ -1,4 +1,5 @@
-"""Hook implementations of the ``zp_basic`` built-in plugin."""
+"""Hook implementations of the ``zp_basic`` built-in plugin: the serial executor, the ``gps``
+job with its reports, and the ``patience`` stopping rule."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any
 
 from zp_evolve import hookimpl
 from zp_evolve.executors import SerialExecutor
+# The GPS engine's reporters, registered like any plugin's (hook implementations).
+from zp_evolve.report.gps import zp_report_sections, zp_run_end, zp_summary_scores  # noqa: F401
 
 
 @hookimpl

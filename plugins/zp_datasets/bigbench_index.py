@@ -17,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from zp_evolve.cjk import HAN, HANGUL, KANA, in_ranges
 from zp_evolve.errors import DataError
 
 MIN_EXAMPLES = 32
@@ -31,11 +32,11 @@ def script_of(text: str) -> str:
     counts: Counter[str] = Counter()
     for char in text:
         code = ord(char)
-        if 0x3040 <= code <= 0x30FF:
+        if in_ranges(char, KANA):
             counts["kana"] += 1
-        elif 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF:
+        elif in_ranges(char, HAN):
             counts["han"] += 1
-        elif 0xAC00 <= code <= 0xD7AF:
+        elif in_ranges(char, HANGUL):
             counts["hangul"] += 1
         elif 0x0400 <= code <= 0x04FF:
             counts["cyrillic"] += 1

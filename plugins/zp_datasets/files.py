@@ -22,6 +22,7 @@ line, or is skipped and counted with ``on_bad_rows: skip``.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 from typing import Any, Iterator, Literal, Optional, Union
@@ -31,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from zp_evolve.errors import DataError
 from zp_evolve.tasks import Example, Task
+from zp_evolve.textfiles import read_utf8
 
 from zp_datasets.base import CachingProvider
 from zp_datasets.rows import RowChecker, clip
@@ -77,8 +79,10 @@ class TaskCard(BaseModel):
 
 def read_card(path: Path) -> TaskCard:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
+        data = yaml.safe_load(read_utf8(path))
+    except DataError as error:  # unreadable, or not UTF-8: the message names the file (and line)
+        raise DataError(f"task card {error}") from None
+    except yaml.YAMLError as error:
         raise DataError(f"task card {path}: cannot read it: {error}") from None
     try:
         card = TaskCard.model_validate(data if isinstance(data, dict) else {})
@@ -92,24 +96,37 @@ def read_card(path: Path) -> TaskCard:
     return card
 
 
-def _rows(path: Path) -> Iterator[tuple[int, Any]]:
-    """``(line, row)`` of a JSONL or CSV file; a row that is not an object comes back as ``None``."""
-    if path.suffix.lower() in (".jsonl", ".json", ".ndjson"):
-        with open(path, encoding="utf-8") as stream:
-            for number, line in enumerate(stream, 1):
-                if line.strip():
-                    try:
-                        row = json.loads(line)
-                    except ValueError:
-                        row = None
-                    yield number, row if isinstance(row, dict) else None
-    elif path.suffix.lower() in (".csv", ".tsv"):
-        with open(path, encoding="utf-8", newline="") as stream:
-            reader = csv.DictReader(stream, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
-            for row in reader:
-                yield reader.line_num, row
-    else:
+def _rows(path: Path) -> list[tuple[int, Any]]:
+    """``(line, row)`` of a JSONL or CSV file; a row that is not an object comes back as ``None``.
+
+    The file is decoded as UTF-8 explicitly (:func:`zp_evolve.textfiles.read_utf8`), so a
+    UTF-16 or binary file stops with its name and line instead of a decoding traceback.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in (".jsonl", ".json", ".ndjson", ".csv", ".tsv"):
         raise DataError(f"{path}: unknown file type; use .jsonl, .csv or .tsv")
+    text = read_utf8(path)
+    out: list[tuple[int, Any]] = []
+    if suffix in (".csv", ".tsv"):
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t" if suffix == ".tsv" else ",")
+        try:
+            out = [(reader.line_num, row) for row in reader]
+        except csv.Error as error:
+            raise DataError(f"{path}:{reader.line_num}: malformed CSV: {error}") from None
+        return out
+    for number, line in enumerate(io.StringIO(text, newline=None), 1):  # universal newlines, as open() reads
+        if line.strip():
+            try:
+                row = json.loads(line)
+            except ValueError:
+                row = None
+            out.append((number, row if isinstance(row, dict) else None))
+    return out
+
+
+def _columns(rows: list[tuple[int, Any]]) -> list[str]:
+    """Every column some row of the file has, in first-seen order."""
+    return list(dict.fromkeys(column for _, row in rows if row is not None for column in row if column is not None))
 
 
 class FilesProvider(CachingProvider):
@@ -166,14 +183,26 @@ class FilesProvider(CachingProvider):
             file = (path.parent / str(relative)).resolve()
             if not file.is_file():
                 raise DataError(f"task card {path}: data file {file} not found")
-            out[split] = [e for e in self._read(file, card, rows) if e is not None]
+            named = f"split {split!r}" if card.splits else "'data'"
+            out[split] = [e for e in self._read(file, card, path, named, rows) if e is not None]
         return out
 
-    def _read(self, file: Path, card: TaskCard, rows: RowChecker) -> Iterator[Example | None]:
-        for number, row in _rows(file):
+    def _read(self, file: Path, card: TaskCard, card_path: Path, named: str, rows: RowChecker) -> Iterator[Example | None]:
+        lines = _rows(file)
+        if not lines:
+            raise DataError(
+                f"{file}: the file has no rows (task card {card_path} names it as {named}). "
+                "Add examples, or remove it from the card."
+            )
+        _check_columns(file, card, card_path, lines)
+        for number, row in lines:
             source = f"{file}:{number}"
             if row is None:
                 rows.bad(source, "missing label: the line is not a JSON object")
+                continue
+            absent = [f"{column!r} (input {name})" for name, column in card.inputs.items() if column not in row]
+            if absent:  # a JSONL row without a column the other rows have
+                rows.bad(source, f"empty text: the row has no column {', '.join(absent)}; it has {', '.join(map(repr, row))}")
                 continue
             inputs = {name: clip(row.get(column) or "", self.max_chars) for name, column in card.inputs.items()}
             target = row.get(card.target)
@@ -183,3 +212,25 @@ class FilesProvider(CachingProvider):
                 values = raw if isinstance(raw, list) else str(raw or "").split("|")
                 candidates = tuple(dict.fromkeys(" ".join(str(v).split()) for v in values if str(v).strip()))
             yield rows.example(inputs, None if target is None else str(target), source, candidates)
+
+
+def _check_columns(file: Path, card: TaskCard, card_path: Path, lines: list[tuple[int, Any]]) -> None:
+    """Every column the card names must be in the file (a CSV header, or some JSONL row).
+
+    A misspelt column would otherwise read as an empty text or a missing label on
+    every row, which hides the cause.
+    """
+    have = _columns(lines)
+    wanted = [(column, f"input {name}") for name, column in card.inputs.items()]
+    wanted.append((card.target, "target"))
+    if card.options:
+        wanted.append((card.options, "options"))
+    missing = [(column, role) for column, role in wanted if column not in have]
+    if not missing:
+        return
+    line = 1 if file.suffix.lower() in (".csv", ".tsv") else lines[0][0]
+    named = ", ".join(f"column {column!r} ({role} in task card {card_path})" for column, role in missing)
+    raise DataError(
+        f"{file}:{line}: {named} {'is' if len(missing) == 1 else 'are'} not in the file; "
+        f"its columns are: {', '.join(have) or 'none'}. Fix the card or the file."
+    )

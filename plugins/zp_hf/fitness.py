@@ -10,21 +10,28 @@ strategies that look at single examples (docs/gps.md, "Selection").
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from zp_evolve.errors import ConfigError, PluginError
 from zp_evolve.evaluation import FitnessJob, ScoredPredictions
+from zp_evolve.plugins import Registry
+from zp_evolve.tasks import Task
 from zp_hf.calibration import CONTENT_FREE_INPUTS, calibrate_all, calibrates, content_free_examples
 
+Metric = Callable[[Sequence[Any], Sequence[Any]], float]
 
-def metric_function(name: str) -> Callable[[Sequence[Any], Sequence[Any]], float]:
-    """The registered metric called ``name`` (see ``zp-evolve plugins --kind metrics``)."""
-    from zp_evolve.plugins import load_plugins
 
-    registry = load_plugins()["metrics"]
-    if name not in registry:
-        raise PluginError(registry.unknown_message(name))
-    return registry.get(name).factory
+def metric_function(name: str, metrics: Registry) -> Metric:
+    """The metric called ``name`` in ``metrics`` (the run's registry: see ``zp-evolve plugins --kind metrics``)."""
+    if name not in metrics:
+        raise PluginError(metrics.unknown_message(name))
+    return metrics.get(name).factory
+
+
+def scored_metric(task: Task, options: Mapping[str, Any]) -> str:
+    """The metric dev_metric scores ``task`` with: the ``metric`` option, else the task's own
+    (registration metadata ``task_metric``, so validation checks the metric against the task)."""
+    return options.get("metric") or task.metric
 
 
 class DevMetricFitness:
@@ -32,6 +39,7 @@ class DevMetricFitness:
 
     Args:
         backend: the model backend (set by the engine from the config's ``model``).
+        metrics: the metric registry of the run's plugins (set by the engine).
         metric: a registered metric name used for every task instead of the task's own.
         calibrate: contextual calibration (Zhao et al., 2021) of classification scores:
             each prompt is also scored on content-free inputs, and the label prior they
@@ -42,6 +50,7 @@ class DevMetricFitness:
     def __init__(
         self,
         backend: Any = None,
+        metrics: Registry | None = None,
         metric: str | None = None,
         calibrate: bool = False,
         content_free: Sequence[str] = CONTENT_FREE_INPUTS,
@@ -50,14 +59,17 @@ class DevMetricFitness:
             raise ConfigError(
                 "fitness dev_metric needs a model: add e.g. 'model: {backend: hf_causal, name: smollm2-135m-instruct}'"
             )
+        if metrics is None:
+            raise PluginError("dev_metric needs the run's metric registry: build it with Plugins.build('fitness', ...)")
         if calibrate and not content_free:
             raise ConfigError("fitness dev_metric: calibrate needs at least one content_free input, e.g. ['N/A']")
         self.backend = backend
+        self.metrics = metrics
         self.metric = metric
         self.calibrate = calibrate
         self.content_free = tuple(content_free)
         if metric is not None:
-            metric_function(metric)  # fail at build time on a misspelt name
+            metric_function(metric, metrics)  # fail at build time on a misspelt name
 
     def evaluate(self, jobs: Sequence[FitnessJob]) -> list[float]:
         return [scored.value for scored in self.evaluate_predictions(jobs)]
@@ -86,6 +98,6 @@ class DevMetricFitness:
             if end > middle:
                 scored = calibrate_all(scored, predictions[middle:end])
             references = [example.target for example in job.examples]
-            value = float(metric_function(metric_name)(scored, references))
+            value = float(metric_function(metric_name, self.metrics)(scored, references))
             out.append(ScoredPredictions(value, tuple(scored), metric_name))
         return out

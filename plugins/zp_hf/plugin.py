@@ -38,9 +38,9 @@ def zp_register_objectives(register):
 
 @hookimpl
 def zp_register_fitness(register):
-    from zp_hf.fitness import DevMetricFitness
+    from zp_hf.fitness import DevMetricFitness, scored_metric
 
     register(
-        "dev_metric", DevMetricFitness, needs_model=True,
+        "dev_metric", DevMetricFitness, needs_model=True, task_metric=scored_metric,
         description="the task's metric on the dev set, all prompts and tasks batched",
     )

@@ -12,26 +12,9 @@ import re
 import string
 import unicodedata
 
+from zp_evolve.cjk import has_cjk, is_cjk
+
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
-_CJK_RANGES = (
-    (0x3040, 0x30FF),  # Hiragana, Katakana
-    (0x3400, 0x4DBF),  # CJK Extension A
-    (0x4E00, 0x9FFF),  # CJK Unified Ideographs
-    (0xAC00, 0xD7AF),  # Hangul syllables
-    (0xF900, 0xFAFF),  # CJK Compatibility Ideographs
-    (0x20000, 0x2FA1F),  # Extensions B-F and supplements
-)
-
-
-def is_cjk(char: str) -> bool:
-    code = ord(char)
-    return any(low <= code <= high for low, high in _CJK_RANGES)
-
-
-def has_cjk(text: str) -> bool:
-    return any(is_cjk(c) for c in text)
-
-
 def _is_punctuation(char: str) -> bool:
     return char in string.punctuation or unicodedata.category(char).startswith("P")
 

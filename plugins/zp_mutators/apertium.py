@@ -26,6 +26,9 @@ DEBIAN_PACKAGES = {
     "mkd": "apertium-mkd-eng",
     "hbs": "apertium-hbs-eng",
 }
+#: Languages no Apertium pair translates at all (none among Debian's 74 apertium-* packages,
+#: checked with ``apt-cache search apertium-``): back-translation cannot start from them.
+NO_PAIRS = frozenset({"zho", "jpn", "kor"})
 INSTALL_HINT = "sudo apt-get install apertium " + " ".join(DEBIAN_PACKAGES[p] for p in ("spa", "cat", "glg", "epo"))
 
 

@@ -19,16 +19,16 @@ from __future__ import annotations
 import itertools
 import logging
 import random
-from typing import Literal, Sequence
+from typing import Any, Literal, Mapping, Sequence
 
+from zp_evolve.cjk import has_cjk
 from zp_evolve.errors import ConfigError, ModelError
 from zp_evolve.prompts import normalize
 from zp_evolve.tasks import Task
-from zp_mutators.apertium import INSTALL_HINT, ApertiumTranslator
+from zp_mutators.apertium import INSTALL_HINT, NO_PAIRS, ApertiumTranslator
 from zp_mutators.languages import codes
 from zp_mutators.marian import MarianTranslator
 from zp_mutators.protect import protect
-from zp_mutators.segments import is_chinese
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,20 @@ DEFAULT_PIVOTS = {
     "marian": ("de", "fr", "es", "zh"),
 }
 Chain = tuple[str, ...]
+
+
+def check_task(task: Task, options: Mapping[str, Any], plugins: Any) -> str | None:
+    """Why BT with ``options`` cannot give ``task`` children, known before anything runs
+    (registration metadata ``check_task``: ``zp-evolve validate`` reports it)."""
+    if options.get("engine", "apertium") != "apertium" or options.get("unsupported", "error") == "skip":
+        return None
+    language = options.get("language") or task.language
+    if codes(language)[-1] not in NO_PAIRS:
+        return None
+    return (
+        f"Apertium has no pair for {language!r} prompts; use engine: marian where a model hub (or local "
+        "opus-mt copies) is reachable, or set unsupported: skip to give such tasks no BT children"
+    )
 
 
 class BackTranslation:
@@ -130,7 +144,7 @@ class BackTranslation:
         """One list of children per parent; all parents' translations share each engine call."""
         if not parents:
             return []
-        language = self.language or (task.language if task else ("zh" if is_chinese(parents[0]) else "en"))
+        language = self.language or (task.language if task else ("zh" if has_cjk(parents[0]) else "en"))
         chains = self.chains(language)
         if not chains:
             return [[] for _ in parents]

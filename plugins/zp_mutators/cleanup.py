@@ -14,8 +14,8 @@ import unicodedata
 from collections import Counter
 from typing import Sequence
 
+from zp_evolve.cjk import has_cjk
 from zp_evolve.prompts import BLANK, PLACEHOLDER, placeholders, template_problems
-from zp_mutators.segments import is_chinese
 
 _PREFIX = re.compile(
     r"^\s*(?:sure|certainly|okay|ok|of course|absolutely|great|here(?:'s| is| are)|paraphrased?|paraphrasing|"
@@ -61,7 +61,7 @@ def clean_generation(text: str) -> str:
 def content_words(text: str) -> int:
     """Words (CJK characters for Chinese) outside slots: what a length check compares."""
     text = BLANK.sub(" ", PLACEHOLDER.sub(" ", text))
-    if is_chinese(text):
+    if has_cjk(text):
         return sum(1 for c in text if unicodedata.category(c).startswith("L"))
     return len(re.findall(r"\w+", text))
 
@@ -74,7 +74,7 @@ def is_question(text: str) -> bool:
 def content_terms(text: str) -> set[str]:
     """Lower-cased content words (CJK characters for Chinese) outside slots, for overlap checks."""
     text = BLANK.sub(" ", PLACEHOLDER.sub(" ", text)).lower()
-    if is_chinese(text):
+    if has_cjk(text):
         return {c for c in text if unicodedata.category(c) == "Lo"}
     return {w for w in re.findall(r"[a-z0-9]+", text) if len(w) > 2 and w not in _STOPWORDS}
 

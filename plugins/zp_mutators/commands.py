@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from zp_evolve.cjk import has_cjk
 from zp_evolve.errors import ConfigError
 
 
@@ -64,7 +65,7 @@ def mutate_command(args: argparse.Namespace) -> int:
             raise ConfigError("give --task NAME or at least one --prompt TEMPLATE")
         prompts = args.prompt
         fields = tuple(dict.fromkeys(placeholders(prompts[0])))
-        language = "zh" if any("\u4e00" <= c <= "\u9fff" for c in prompts[0]) else "en"
+        language = "zh" if has_cjk(prompts[0]) else "en"
         task = Task(name="prompts", type="ANY", language=language, input_fields=fields, labels=(), verbalizers=(),
                     metric="accuracy", prompts=tuple(prompts))
     for prompt in prompts:

@@ -15,10 +15,11 @@ from __future__ import annotations
 import random
 from typing import Sequence
 
+from zp_evolve.cjk import has_cjk
 from zp_evolve.errors import ConfigError
 from zp_evolve.prompts import normalize
 from zp_evolve.tasks import Task
-from zp_mutators.segments import Token, detokenize, is_chinese, sentences, slot_signature, slots_of, tokenize
+from zp_mutators.segments import Token, detokenize, sentences, slot_signature, slots_of, tokenize
 
 
 class SentenceCrossover:
@@ -43,7 +44,7 @@ class SentenceCrossover:
         for parent in parents:
             signature = slot_signature(parent)
             mates = [p for p in pool if normalize(p) != normalize(parent) and slot_signature(p) == signature
-                     and is_chinese(p) == is_chinese(parent)]
+                     and has_cjk(p) == has_cjk(parent)]
             rng.shuffle(mates)  # the second parent is drawn with rng; the next ones only if it gives nothing new
             forbidden = {normalize(p) for p in pool} | used.setdefault(normalize(parent), set())
             options: list[str] = []
@@ -63,7 +64,7 @@ def _offspring(parent: str, mate: str) -> list[str]:
     first = sentences(tokenize(parent))
     second = sentences(tokenize(mate))
     wanted = sorted(slots_of(tokenize(parent)))
-    glue = "" if is_chinese(parent) else " "
+    glue = "" if has_cjk(parent) else " "
     children = []
     for i in range(1, len(first)):
         for j in range(1, len(second)):

@@ -21,10 +21,11 @@ from __future__ import annotations
 import random
 from typing import Literal, Sequence
 
+from zp_evolve.cjk import has_cjk
 from zp_evolve.errors import ConfigError
 from zp_evolve.prompts import normalize
 from zp_evolve.tasks import Task
-from zp_mutators.segments import Token, detokenize, is_chinese, phrases, tokenize, word_spans
+from zp_mutators.segments import Token, detokenize, phrases, tokenize, word_spans
 
 EditOperation = Literal["delete", "swap", "add"]
 ALL_OPERATIONS: tuple[EditOperation, ...] = ("delete", "swap", "add")
@@ -96,8 +97,8 @@ class PhraseEdit:
             elif operation == "swap":
                 result = _swap(tokens, rng)
             else:
-                chinese = is_chinese(parent)
-                fitting = [d for d in donors if normalize(d) not in normalize(parent) and is_chinese(d) == chinese]
+                chinese = has_cjk(parent)
+                fitting = [d for d in donors if normalize(d) not in normalize(parent) and has_cjk(d) == chinese]
                 result = _add(tokens, rng, fitting, joiner="" if chinese else " ")
             if result is not None:
                 tokens, applied = result, applied + 1

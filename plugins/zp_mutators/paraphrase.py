@@ -24,11 +24,12 @@ from __future__ import annotations
 import random
 from typing import Any, Literal, Sequence
 
+from zp_evolve.cjk import has_cjk
 from zp_evolve.errors import ConfigError
 from zp_evolve.prompts import normalize, placeholders
 from zp_mutators.cleanup import CandidateFilter, clean_generation, is_question
 from zp_mutators.models import seeded_torch, shared_model
-from zp_mutators.segments import is_chinese, stretches, tokenize
+from zp_mutators.segments import stretches, tokenize
 
 Unit = Literal["prompt", "sentence", "auto"]
 
@@ -228,7 +229,7 @@ class PTMParaphrase:
         self, text: str, instructions: dict[str, str], shots: dict[str, tuple[tuple[str, str], ...]], quote: bool = False
     ) -> str:
         """The model input for rewording ``text``: chat turns with examples, or a plain few-shot page."""
-        language = "zh" if is_chinese(text) else "en"
+        language = "zh" if has_cjk(text) else "en"
         examples = shots[language][: self.few_shot]
         if quote:
             marks = ("“", "”") if language == "zh" else ('"', '"')

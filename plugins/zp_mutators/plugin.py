@@ -8,7 +8,7 @@ level (torch and transformers load inside methods), so importing them here keeps
 from __future__ import annotations
 
 from zp_evolve import hookimpl
-from zp_mutators.back_translation import BackTranslation
+from zp_mutators.back_translation import BackTranslation, check_task as back_translation_check
 from zp_mutators.crossover import SentenceCrossover
 from zp_mutators.edit import PhraseEdit
 from zp_mutators.paraphrase import PTMParaphrase
@@ -17,7 +17,7 @@ from zp_mutators.t5_infill import T5Infill
 
 @hookimpl
 def zp_register_mutators(register):
-    register("back_translation", BackTranslation, description="BT: round trips through pivot languages (Apertium or Marian)")
+    register("back_translation", BackTranslation, check_task=back_translation_check, description="BT: round trips through pivot languages (Apertium or Marian)")
     register("edit", PhraseEdit, description="GrIPS phrase edits: delete, swap, add (model-free)")
     register("crossover", SentenceCrossover, description="sentence-level one-point crossover with a second prompt of the task")
     register("ptm_paraphrase", PTMParaphrase, description="PTMs: a causal LM paraphrases the prompt (DINO-style, few-shot)")

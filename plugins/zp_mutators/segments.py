@@ -12,20 +12,19 @@ import re
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
+from zp_evolve.cjk import CJK_CLASS, has_cjk
 from zp_evolve.prompts import BLANK, PLACEHOLDER
 
 TokenKind = Literal["slot", "word", "punct", "space"]
 
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # Order matters: slots first (zp_evolve.prompts' own patterns), then words, CJK characters, punctuation.
 _WORD_CHAR = r"A-Za-z0-9\u00c0-\u024f'-"
 _TOKEN = re.compile(
     rf"(?P<slot>{PLACEHOLDER.pattern}|{BLANK.pattern})|(?P<space>\s+)"
     # an underscore is part of a word only next to [A-Za-z0-9], exactly where BLANK says it is no blank
-    rf"|(?P<word>(?:[{_WORD_CHAR}]|(?<=[A-Za-z0-9])_|_(?=[A-Za-z0-9]))+|[{_CJK}])|(?P<punct>.)",
+    rf"|(?P<word>(?:[{_WORD_CHAR}]|(?<=[A-Za-z0-9])_|_(?=[A-Za-z0-9]))+|[{CJK_CLASS}])|(?P<punct>.)",
     re.DOTALL,
 )
-_CJK_CHAR = re.compile(f"[{_CJK}]")
 #: Punctuation that ends a phrase (commas too) and a sentence (no commas).
 PHRASE_END = set(",;:.?!，、；：。？！")
 SENTENCE_END = set(";:.?!；：。？！")
@@ -42,11 +41,6 @@ class Token:
 def is_slot(text: str) -> bool:
     """True for a placeholder such as ``[X1]`` or the blank ``_``."""
     return text == "_" or PLACEHOLDER.fullmatch(text) is not None
-
-
-def is_chinese(text: str) -> bool:
-    """True when the text holds any CJK character (then words are characters)."""
-    return _CJK_CHAR.search(text) is not None
 
 
 def tokenize(template: str) -> list[Token]:
@@ -152,4 +146,4 @@ def sentences(tokens: Sequence[Token]) -> list[list[Token]]:
 
 def joiner(text: str) -> str:
     """What separates inserted pieces: a space in English, nothing in Chinese."""
-    return "" if is_chinese(text) else " "
+    return "" if has_cjk(text) else " "

@@ -23,14 +23,15 @@ import re
 from collections import Counter
 from typing import Literal, Sequence
 
+from zp_evolve.cjk import CJK_CLASS, has_cjk
 from zp_evolve.errors import ConfigError
 from zp_evolve.prompts import BLANK, PLACEHOLDER, normalize
 from zp_mutators.models import seeded_torch, shared_model
-from zp_mutators.segments import Token, detokenize, is_chinese, phrases, stretches, tokenize, word_spans
+from zp_mutators.segments import Token, detokenize, phrases, stretches, tokenize, word_spans
 
 _SENTINEL = re.compile(r"<extra_id_(\d+)>")
 _JUNK = re.compile(r"</s>|<pad>|<unk>|<s>")
-_WORDY = re.compile(r"[^\W\d_]{2,}|[\u3400-\u9fff]")  # two letters in a row, or a CJK character
+_WORDY = re.compile(rf"[^\W\d_]{{2,}}|[{CJK_CLASS}]")  # two letters in a row, or a CJK character
 
 
 class T5Infill:
@@ -221,7 +222,7 @@ def clean_fill(fill: str) -> str:
 
 def assemble(pieces: Sequence[str], fills: Sequence[str]) -> str:
     """Interleave the kept text with the fills and tidy spaces."""
-    glue = "" if is_chinese("".join(pieces)) else " "
+    glue = "" if has_cjk("".join(pieces)) else " "
     parts: list[str] = []
     for index, piece in enumerate(pieces):
         parts.append(piece)

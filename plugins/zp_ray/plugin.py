@@ -15,6 +15,6 @@ def zp_register_executors(register):
 
 @hookimpl
 def zp_register_mutators(register):
-    from zp_ray.remote_mutator import RemoteMutator
+    from zp_ray.remote_mutator import RemoteMutator, check_task
 
-    register("remote", RemoteMutator, description="runs another mutator on a Ray actor (for heavy models)")
+    register("remote", RemoteMutator, check_task=check_task, description="runs another mutator on a Ray actor (for heavy models)")

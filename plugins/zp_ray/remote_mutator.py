@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 import random
 import weakref
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from zp_evolve.errors import ConfigError, ConfigIssue, PluginError, ZpError
 from zp_ray import session
@@ -141,3 +141,14 @@ class RemoteMutator:
         if self._finalizer is not None:
             self._finalizer()
             self._finalizer = None
+
+
+def check_task(task: Any, options: Mapping[str, Any], plugins: Any) -> str | None:
+    """The wrapped mutator's own ``check_task`` (registration metadata): wrapping it on an
+    actor changes nothing about the tasks it can handle."""
+    from zp_evolve.task_checks import task_problem
+
+    inner = options.get("mutator")
+    if not isinstance(inner, Mapping) or inner.get("name") not in plugins["mutators"]:
+        return None  # a mutator from the wrapper's own plugin modules: checked on the actor
+    return task_problem(plugins["mutators"].get(inner["name"]), task, {k: v for k, v in inner.items() if k != "name"}, plugins)

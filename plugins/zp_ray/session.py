@@ -18,11 +18,9 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from zp_evolve.errors import ConfigError, ExecutorError
+from zp_evolve.plugins import ENV_PLUGINS, env_plugin_modules
 
 log = logging.getLogger(__name__)
-
-#: The environment variable that names extra plugin modules (see zp_evolve.plugins).
-ENV_PLUGINS = "ZP_EVOLVE_PLUGINS"
 
 _lock = threading.Lock()
 _holders = 0
@@ -38,7 +36,7 @@ HOW_TO_START = (
 )
 
 
-def check_address(address: str | None) -> None:
+def check_address(address: str | None, *, where: str = "executor.address") -> None:
     """Reject address strings Ray would misread, before anything starts."""
     if address is None or address in ("auto", "local"):
         return
@@ -46,9 +44,27 @@ def check_address(address: str | None) -> None:
     host, _, port = target.rpartition(":")
     if not host or not port.isdigit():
         raise ConfigError(
-            f"executor.address {address!r} is not 'auto', 'HOST:PORT' or 'ray://HOST:PORT'. "
+            f"{where} {address!r} is not 'auto', 'HOST:PORT' or 'ray://HOST:PORT'. "
             "Leave it unset to start a local Ray."
         )
+
+
+def join_target(address: str | None) -> str:
+    """The address to join: ``address``, else ``$RAY_ADDRESS``; ``auto`` with ``$RAY_ADDRESS``
+    set to ``HOST:PORT`` joins that address.
+
+    Ray resolves ``auto`` through ``$RAY_ADDRESS`` itself, but it rewrites a loopback
+    address to the node's IP, and then no longer sends this machine's auth token: on
+    the head node, ``RAY_ADDRESS=127.0.0.1:6379`` with ``address: auto`` failed with
+    ``InvalidAuthToken`` where ``address: 127.0.0.1:6379`` worked. Naming the address
+    explicitly takes the path that works (probe, loopback token).
+    """
+    environment = os.environ.get("RAY_ADDRESS", "").strip()
+    target = address or environment
+    if target == "auto" and environment not in ("", "auto"):
+        check_address(environment, where="$RAY_ADDRESS")
+        return environment
+    return target
 
 
 def _probe(address: str, timeout_s: float) -> None:
@@ -125,7 +141,7 @@ def acquire(
         joining = address not in (None, "local") or (address is None and bool(os.environ.get("RAY_ADDRESS")))
         with _quiet_auth_notice():
             if joining:
-                target = address or os.environ["RAY_ADDRESS"]
+                target = join_target(address)
                 if target != "auto":
                     _probe(target, connect_timeout_s)
                     _use_local_token_for_loopback(target)
@@ -207,7 +223,7 @@ def worker_runtime_env(
     """
     env: dict[str, Any] = dict(runtime_env or {})
     env_vars = {str(k): str(v) for k, v in dict(env.get("env_vars") or {}).items()}
-    named = [n.strip() for n in os.environ.get(ENV_PLUGINS, "").split(",") if n.strip()]
+    named = env_plugin_modules()
     if named and ENV_PLUGINS not in env_vars:
         env_vars[ENV_PLUGINS] = ",".join(named)
     modules = [sys.modules[n] for n in named if n in sys.modules]

@@ -53,14 +53,7 @@ class TrainingData:
 
 def split_names(selection: TaskSelection, side: str, catalog: TaskCatalog, seed: int) -> list[str]:
     """Task names of one side of the selection's split file (patterns expanded, seeded limit)."""
-    from zp_evolve.splits import find_split_file, select_tasks as split_select
-
-    split = selection.split
-    if split is None:
-        return []
-    return split_select(
-        find_split_file(split.file), split.use or side, catalog=catalog, seed=seed, types=split.types or None, limit=split.limit
-    )
+    return selection.split.names(side, catalog=catalog, seed=seed) if selection.split is not None else []
 
 
 def select_tasks(catalog: TaskCatalog, selection: TaskSelection, *, side: str, seed: int) -> list[Task]:
@@ -98,7 +91,7 @@ def build_training_data(
     catalog: TaskCatalog, config: TrainTasks, *, seed: int, with_mlm: bool = True
 ) -> TrainingData:
     """Sample, decontaminate and collect the training mixture and the MLM texts."""
-    from zp_evolve.decontamination import Decontaminator, training_examples
+    from zp_trainer.decontamination import Decontaminator, training_examples
 
     tasks = select_tasks(catalog, config, side="train", seed=seed)
     tests = test_task_names(catalog, config, seed) if config.decontaminate else []

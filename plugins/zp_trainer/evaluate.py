@@ -110,14 +110,14 @@ class SoftPromptPlanner:
         return renamed, info
 
 
-def evaluate_task(backend: Any, task: Any, scored_as: Sequence[Any], examples: Sequence[Any], prompts: Sequence[str], metric_name: str | None) -> dict[str, Any]:
+def evaluate_task(backend: Any, task: Any, scored_as: Sequence[Any], examples: Sequence[Any], prompts: Sequence[str], metric_name: str | None, metrics: Any) -> dict[str, Any]:
     """The task's metric under each prompt, and their mean."""
     from zp_hf.fitness import metric_function
     from zp_hf.formatting import PredictItem
 
     items = [PredictItem(as_task, prompt, example) for prompt in prompts for as_task, example in zip(scored_as, examples)]
     predictions = backend.predict(items)
-    metric = metric_function(metric_name or task.metric)
+    metric = metric_function(metric_name or task.metric, metrics)
     references = [example.target for example in examples]
     scores = []
     for index in range(len(prompts)):
@@ -182,7 +182,7 @@ def run_eval(
         examples = sample_test(task, catalog.examples(task.name, "test"), header.seed, section.tasks.max_examples)
         prompts = list(task.prompts) if section.prompts == "all" else list(task.prompts[:1])
         scored_as, info = planner.tasks_for(task, examples)
-        result = evaluate_task(backend, task, scored_as, examples, prompts, section.metric)
+        result = evaluate_task(backend, task, scored_as, examples, prompts, section.metric, plugins["metrics"])
         row = {
             "task": task.name,
             "type": task.type,

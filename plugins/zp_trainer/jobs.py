@@ -15,6 +15,9 @@ from zp_evolve.errors import ConfigIssue
 from zp_trainer import schema
 from zp_trainer.validation import task_issues, validate_model
 
+#: Where a ``train_eval`` run keeps its training run (checkpoint, metrics.jsonl), inside its own folder.
+TRAIN_DIR = "train"
+
 
 def _plugins() -> Any:
     from zp_evolve.plugins import load_plugins
@@ -22,20 +25,39 @@ def _plugins() -> Any:
     return load_plugins()
 
 
-def _train_issues(plugins: Any, data: Mapping[str, Any]) -> list[ConfigIssue]:
+def _train_issues(plugins: Any, data: Mapping[str, Any], file: str) -> list[ConfigIssue]:
     tasks = data.get("tasks") if isinstance(data.get("tasks"), Mapping) else None
-    issues = task_issues(plugins, tasks, "tasks")
+    issues = task_issues(plugins, tasks, "tasks", file)
     if tasks is not None and isinstance(tasks.get("test_tasks"), Mapping):
-        issues += task_issues(plugins, tasks["test_tasks"], "tasks.test_tasks")
+        issues += task_issues(plugins, tasks["test_tasks"], "tasks.test_tasks", file)
     return issues
 
 
-def _eval_issues(plugins: Any, data: Mapping[str, Any], path: str = "") -> list[ConfigIssue]:
+def _eval_issues(plugins: Any, data: Mapping[str, Any], file: str, path: str = "") -> list[ConfigIssue]:
     prefix = f"{path}." if path else ""
-    issues = task_issues(plugins, data.get("tasks"), f"{prefix}tasks")
+    issues = task_issues(plugins, data.get("tasks"), f"{prefix}tasks", file)
     metric = data.get("metric")
     if isinstance(metric, str) and metric not in plugins["metrics"]:
         issues.append(ConfigIssue(f"{prefix}metric", plugins["metrics"].unknown_message(metric)))
+    elif not issues:
+        issues += _metric_issues(plugins, data, metric if isinstance(metric, str) else None, prefix)
+    return issues
+
+
+def _metric_issues(plugins: Any, data: Mapping[str, Any], metric: str | None, prefix: str) -> list[ConfigIssue]:
+    """The metric each task named outright is scored with (``metric``, else its own) against the task."""
+    from zp_evolve.task_checks import describe, metric_problem
+
+    tasks = data.get("tasks") if isinstance(data.get("tasks"), Mapping) else {}
+    names = tasks.get("names") if isinstance(tasks.get("names"), list) else []
+    catalog = plugins.catalog(tasks.get("providers", [{"name": "packaged"}]))
+    issues = []
+    for name in (n for n in names if isinstance(n, str) and n in catalog):
+        task = catalog.get(name)
+        why = metric_problem(metric or task.metric, task, plugins)
+        if why is not None:
+            issues.append(ConfigIssue(f"{prefix}metric" if metric else f"{prefix}tasks.names",
+                                      f"task {describe(task)} is scored with metric {metric or task.metric!r}, which {why}"))
     return issues
 
 
@@ -45,11 +67,12 @@ class _Job:
     def __init__(self, *, progress: bool = True) -> None:
         self.progress = progress
 
-    def issues(self, plugins: Any, data: Mapping[str, Any]) -> list[ConfigIssue]:
+    def issues(self, plugins: Any, data: Mapping[str, Any], file: str) -> list[ConfigIssue]:
+        """Problems beyond the schema; ``file`` is the config's path (split files are found next to it)."""
         return []
 
     def validate(self, data: dict[str, Any], *, file: str = "", lines: Mapping[tuple, int] | None = None) -> Any:
-        extra = self.issues(_plugins(), data) if isinstance(data, dict) else []
+        extra = self.issues(_plugins(), data, file) if isinstance(data, dict) else []
         return validate_model(self.model, data, file=file, lines=lines, extra=extra)
 
 
@@ -58,8 +81,8 @@ class TrainJob(_Job):
 
     model = schema.TrainConfig
 
-    def issues(self, plugins: Any, data: Mapping[str, Any]) -> list[ConfigIssue]:
-        return _train_issues(plugins, data)
+    def issues(self, plugins: Any, data: Mapping[str, Any], file: str) -> list[ConfigIssue]:
+        return _train_issues(plugins, data, file)
 
     def run(self, data: dict[str, Any], out_dir: Path, *, resume: bool = False) -> dict[str, Any]:
         from zp_trainer.runs import run_train
@@ -77,8 +100,8 @@ class PretrainJob(_Job):
         super().__init__(progress=progress)
         self.model = PretrainConfig
 
-    def issues(self, plugins: Any, data: Mapping[str, Any]) -> list[ConfigIssue]:
-        return task_issues(plugins, data.get("corpus"), "corpus")  # its task providers
+    def issues(self, plugins: Any, data: Mapping[str, Any], file: str) -> list[ConfigIssue]:
+        return task_issues(plugins, data.get("corpus"), "corpus", file)  # its task providers
 
     def run(self, data: dict[str, Any], out_dir: Path, *, resume: bool = False) -> dict[str, Any]:
         from zp_trainer.runs import run_pretrain
@@ -92,8 +115,8 @@ class EvalJob(_Job):
 
     model = schema.EvalConfig
 
-    def issues(self, plugins: Any, data: Mapping[str, Any]) -> list[ConfigIssue]:
-        issues = _eval_issues(plugins, data)
+    def issues(self, plugins: Any, data: Mapping[str, Any], file: str) -> list[ConfigIssue]:
+        issues = _eval_issues(plugins, data, file)
         if isinstance(data.get("model"), dict):
             issues += plugins.check_spec("backends", data["model"], "model")
         return issues
@@ -110,10 +133,10 @@ class TrainEvalJob(_Job):
 
     model = schema.TrainEvalConfig
 
-    def issues(self, plugins: Any, data: Mapping[str, Any]) -> list[ConfigIssue]:
-        issues = _train_issues(plugins, data)
+    def issues(self, plugins: Any, data: Mapping[str, Any], file: str) -> list[ConfigIssue]:
+        issues = _train_issues(plugins, data, file)
         if isinstance(data.get("eval"), Mapping):
-            issues += _eval_issues(plugins, data["eval"], "eval")
+            issues += _eval_issues(plugins, data["eval"], file, "eval")
         return issues
 
     def run(self, data: dict[str, Any], out_dir: Path, *, resume: bool = False) -> dict[str, Any]:
@@ -126,7 +149,7 @@ class TrainEvalJob(_Job):
         done = read_summary(out_dir) if resume else None
         if done is not None and "mean" in done:
             return done
-        train_dir = out_dir / "train"
+        train_dir = out_dir / TRAIN_DIR
         trained = run_train(config, data, train_dir, resume=resume, progress=self.progress)
         backend = checkpoint_backend(trained["checkpoint"], trained["kind"], config, config.eval.backend_options)
         summary = run_eval(config.eval, backend, data, out_dir, resume=resume, progress=self.progress, header=config, job="train_eval")

@@ -1,4 +1,4 @@
-"""Hook implementations of the zp_trainer built-in plugin: its jobs and commands.
+"""Hook implementations of the zp_trainer built-in plugin: its jobs, commands and report sections.
 
 Nothing here imports torch; the jobs import it when they run.
 """
@@ -6,6 +6,7 @@ Nothing here imports torch; the jobs import it when they run.
 from __future__ import annotations
 
 from zp_evolve import hookimpl
+from zp_trainer.report import zp_report_sections, zp_summary_scores  # noqa: F401  (hook implementations)
 
 
 @hookimpl

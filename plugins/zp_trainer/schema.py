@@ -12,6 +12,7 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from zp_evolve.config_schema import unique_task_names
+from zp_evolve.splits import SplitSelection
 
 ComponentSpec = dict[str, Any]
 NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
@@ -20,15 +21,6 @@ UnseenMode = Literal["none", "weighted_all", "weighted_sample", "top1", "random"
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
-
-
-class SplitSelection(_Strict):
-    """Tasks taken from a task-split file (``experiments/splits/*.yaml``)."""
-
-    file: str = Field(description="a task-split file: training tasks and held-out test tasks, by type")
-    use: Optional[Literal["train", "test"]] = Field(None, description="which side; default: train for training, test for eval")
-    types: list[str] = Field(default_factory=list, description="keep only these task types")
-    limit: Optional[int] = Field(None, ge=1, description="at most this many tasks (a seeded choice)")
 
 
 class TaskSelection(_Strict):

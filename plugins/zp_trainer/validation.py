@@ -8,7 +8,6 @@ and task names against the catalog, without loading any model.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from pydantic import BaseModel, ValidationError
@@ -16,10 +15,15 @@ from pydantic import BaseModel, ValidationError
 from zp_evolve.config import locate, schema_issues
 from zp_evolve.errors import ConfigError, ConfigIssue, ZpError
 from zp_evolve.plugins import Plugins
+from zp_evolve.splits import anchor_split_file, find_split_file
 
 
-def task_issues(plugins: Plugins, selection: Mapping[str, Any] | None, path: str) -> list[ConfigIssue]:
-    """Providers, split file and task names of a task selection."""
+def task_issues(plugins: Plugins, selection: Mapping[str, Any] | None, path: str, file: str = "") -> list[ConfigIssue]:
+    """Providers, split file and task names of a task selection.
+
+    The split file is found as every job finds it (:mod:`zp_evolve.splits`): next to the
+    config ``file`` first, then in the working directory; the entry is anchored to it.
+    """
     if not isinstance(selection, Mapping):
         return []
     issues: list[ConfigIssue] = []
@@ -29,15 +33,17 @@ def task_issues(plugins: Plugins, selection: Mapping[str, Any] | None, path: str
             if isinstance(spec, dict):
                 issues.extend(plugins.check_spec("tasks", spec, f"{path}.providers.{index}"))
     split = selection.get("split")
-    if isinstance(split, Mapping) and isinstance(split.get("file"), str) and not Path(split["file"]).is_file():
-        issues.append(ConfigIssue(f"{path}.split.file", f"split file {split['file']!r} not found (paths are relative to where you run)"))
+    anchor_split_file(split, file)
+    if isinstance(split, Mapping) and isinstance(split.get("file"), str):
+        try:
+            find_split_file(split["file"], relative_to=file or None)
+        except ZpError as error:
+            issues.append(ConfigIssue(f"{path}.split.file", str(error)))
     names = selection.get("names") or []
     if issues or not isinstance(names, list) or not names:
         return issues
     try:
-        from zp_evolve.catalog import TaskCatalog
-
-        catalog = TaskCatalog(plugins, providers)
+        catalog = plugins.catalog(providers)
     except ZpError as error:
         return [ConfigIssue(f"{path}.providers", str(error))]
     for index, name in enumerate(names):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests import toy_plugin
@@ -117,3 +118,71 @@ def test_a_fitness_that_needs_a_model_without_one(tmp_path, cli):
     raw["fitness"] = {"name": "dev_metric"}
     _check(cli("validate", str(_write(tmp_path, yaml.safe_dump(raw))), plugins="tests.toy_plugin"),
            "model: fitness 'dev_metric' scores prompts with a model")
+
+
+def _search(tmp_path: Path, tasks: list[str], mutators: list[dict], fitness: dict | None = None, providers: list | None = None) -> Path:
+    """A search over packaged tasks (their metadata: no data is read) with a model that does not
+    exist: a run that got as far as loading it would fail with a model error instead."""
+    raw = {
+        "name": "checks",
+        "tasks": {"providers": providers or [{"name": "packaged"}], "names": tasks},
+        "model": {"backend": "hf_causal", "name": str(tmp_path / "no_model_here")},
+        "fitness": fitness or {"name": "dev_metric"},
+        "mutators": mutators,
+    }
+    return _write(tmp_path, yaml.safe_dump(raw, sort_keys=False))
+
+
+def _validate_and_run(cli, tmp_path: Path, path: Path, *fragments: str) -> None:
+    _check(cli("validate", str(path)), *fragments)
+    _check(cli("run", str(path), "--run-dir", str(tmp_path / "run"), "--no-progress"), *fragments)
+    assert not (tmp_path / "run").exists()  # stopped before anything was written, let alone a model loaded
+
+
+def test_a_mutator_that_cannot_handle_a_task_language(tmp_path, cli):
+    path = _search(tmp_path, ["rotten_tomatoes", "inews_sentiment"], [{"name": "edit"}, {"name": "back_translation", "engine": "apertium"}])
+    line = path.read_text().splitlines().index("- name: back_translation") + 1
+    _validate_and_run(
+        cli, tmp_path, path,
+        f"bad.yaml:{line}: mutators.1: mutator 'back_translation' cannot handle task 'inews_sentiment' (zh, classification with 3 labels): "
+        "Apertium has no pair for 'zh' prompts; use engine: marian",
+    )
+    assert "rotten_tomatoes" not in cli("validate", str(path)).stderr  # English is fine
+    skip = _search(tmp_path, ["inews_sentiment"], [{"name": "back_translation", "unsupported": "skip"}])
+    assert cli("validate", str(skip)).returncode == 0
+    remote = _search(tmp_path, ["thucnews"], [{"name": "remote", "mutator": {"name": "back_translation"}}])
+    _check(cli("validate", str(remote)), "mutators.0: mutator 'remote' cannot handle task 'thucnews' (zh")
+
+
+@pytest.mark.parametrize(
+    "task, metric, fragment",
+    [
+        ("trec_coarse", "auc", "with metric 'auc', which needs exactly two labels, and the task has 6; use micro_f1"),
+        ("rotten_tomatoes", "rouge1", "with metric 'rouge1', which compares generated text, and the task is a classification task"),
+        ("msra_ner", "micro_f1", "with metric 'micro_f1', which reads label scores, and the task generates text"),
+        ("quartz", "auc", "with metric 'auc', which compares two fixed labels, and the task has options per example"),
+        ("sms_spam", "acuracy", "with metric 'acuracy', which is not registered: unknown metric 'acuracy'. Did you mean 'accuracy'"),
+    ],
+)
+def test_a_metric_that_cannot_score_a_task(tmp_path, cli, task, metric, fragment):
+    path = _search(tmp_path, [task], [{"name": "edit"}], fitness={"name": "dev_metric", "metric": metric})
+    _validate_and_run(cli, tmp_path, path, f"fitness: fitness 'dev_metric' scores task '{task}'", fragment)
+
+
+def test_auc_named_by_a_card_with_three_labels(tmp_path, cli):
+    card = {"name": "three_way", "type": "SENTI", "inputs": {"X": "text"}, "labels": ["neg", "neu", "pos"],
+            "metric": "auc", "splits": {"train": "train.jsonl", "test": "test.jsonl"}}
+    (tmp_path / "card.yaml").write_text(yaml.safe_dump(card))
+    path = _search(tmp_path, ["three_way"], [{"name": "edit"}], providers=[{"name": "files", "cards": [str(tmp_path / "card.yaml")]}])
+    _check(cli("validate", str(path)),
+           "fitness 'dev_metric' scores task 'three_way' (en, classification with 3 labels) with metric 'auc', which needs exactly two labels")
+
+
+def test_an_evaluation_metric_that_cannot_score_a_task(tmp_path, cli):
+    raw = {"job": "eval", "name": "ev", "model": {"backend": "hf_seq2seq", "name": str(tmp_path / "no_model_here")},
+           "tasks": {"names": ["rotten_tomatoes", "thucnews"]}, "metric": "auc"}
+    path = _write(tmp_path, yaml.safe_dump(raw, sort_keys=False))
+    _check(cli("validate", str(path)),
+           "metric: task 'thucnews' (zh, classification with 10 labels) is scored with metric 'auc', which needs exactly two labels")
+    _check(cli("run", str(path), "--run-dir", str(tmp_path / "run")), "which needs exactly two labels")
+    assert not (tmp_path / "run").exists()

@@ -41,6 +41,36 @@ def test_duplicate_names_name_both_plugins():
     assert "_PluginA" in str(error.value) and "_PluginB" in str(error.value)
 
 
+def test_registration_options_are_those_of_the_kinds_register_protocol():
+    from zp_evolve.hookspecs import registration_options
+
+    class Misspelt:
+        @hookimpl
+        def zp_register_mutators(self, register):
+            register("typo", _Mutator, descripton="a misspelt option")
+
+    with pytest.raises(PluginError) as error:
+        load_plugins([Misspelt()])
+    assert "registered mutators 'typo' with unknown option(s) ['descripton']; mutators take: description, check_task" in str(error.value)
+    assert registration_options("commands") == ("add_arguments", "help")
+    assert registration_options("fitness") == ("description", "needs_model", "task_metric", "check_task")
+
+
+def test_fitness_gets_the_metrics_of_the_runs_own_plugins():
+    """A metric from an extra plugin reaches dev_metric through the registry it is built with."""
+
+    class ExtraMetric:
+        @hookimpl
+        def zp_register_metrics(self, register):
+            register("always_half", lambda predictions, references: 0.5)
+
+    plugins = load_plugins([ExtraMetric()])
+    fitness = plugins.build("fitness", {"name": "dev_metric", "metric": "always_half"}, backend=object())
+    assert fitness.metrics is plugins["metrics"] and "always_half" in fitness.metrics
+    with pytest.raises(PluginError, match="unknown metric 'always_half'"):
+        load_plugins().build("fitness", {"name": "dev_metric", "metric": "always_half"}, backend=object())
+
+
 def test_build_checks_kwargs_against_the_signature():
     plugins = load_plugins([_PluginA()])
     built = plugins.build("mutators", {"name": "dup", "spans": 3})

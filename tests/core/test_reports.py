@@ -1,4 +1,5 @@
-"""Sweep tables for zero-shot evaluation cells (Tables 4/5) and the scaling plot (Figure 5)."""
+"""Reports over many runs know no job's files: plugins contribute sections and read their own
+summaries through hooks, as GPS does; a dev score standing in for a test score is labelled."""
 
 from __future__ import annotations
 
@@ -6,59 +7,65 @@ import json
 
 import yaml
 
-from zp_evolve.report.aggregate import load_cells
-from zp_evolve.report.sweep_report import eval_table, write_sweep_report
+from tests import toy_plugin
+from zp_evolve import hookimpl
+from zp_evolve.plugins import load_plugins
+from zp_evolve.report.sections import CellsReport, ReportSection, TaskScore
+from zp_evolve.report.sweep_report import write_combined_report
 
 
-def _eval_summary(scores: dict[str, tuple[float, bool]]) -> dict:
-    return {"job": "eval", "tasks": {t: {"type": "X", "metric": "auc", "score": s, "seen_type": seen} for t, (s, seen) in scores.items()}}
+class _CountingJob:
+    """A third-party job's reporter: its summaries hold ``{"job": "count", "counts": {task: n}}``."""
+
+    @hookimpl
+    def zp_summary_scores(self, summary):
+        if summary.get("job") != "count":
+            return None
+        return {task: TaskScore(n / 100, "test") for task, n in summary["counts"].items()}
+
+    @hookimpl
+    def zp_report_sections(self, report: CellsReport):
+        cells = report.of_job("count")
+        if not cells:
+            return []
+        (report.root / "counts.csv").write_text("".join(f"{c.id},{sum(c.summary['counts'].values())}\n" for c in cells))
+        return [ReportSection("Counts", f"{len(cells)} counting runs, {sum(len(c.scores) for c in cells)} task scores.", order=5)]
 
 
-def test_eval_table_splits_all_seen_unseen_and_plots_scaling(tmp_path):
-    root = tmp_path / "sweep"
-    sweep = {"name": "s", "base": {"job": "eval"}, "grid": {"n_tasks": ["2", "8"], "seed": [0, 1]}, "report": {"rows": "n_tasks", "x": "n_tasks"}}
-    root.mkdir()
-    (root / "sweep.yaml").write_text(yaml.safe_dump(sweep))
-    scores = {
-        ("2", 0): {"a": (0.5, True), "b": (0.7, False)},
-        ("2", 1): {"a": (0.6, True), "b": (0.8, False)},
-        ("8", 0): {"a": (0.9, True), "b": (0.7, False)},
-        ("8", 1): {"a": (0.7, True), "b": (0.9, False)},
-    }
-    for (n, seed), task_scores in scores.items():
-        cell = root / "cells" / f"n_tasks-{n}__seed-{seed}"
-        cell.mkdir(parents=True)
-        (cell / "summary.json").write_text(json.dumps(_eval_summary(task_scores)))
-    cells = load_cells(root)
-    headers, rows = eval_table(cells, "n_tasks")
-    assert headers == ["n_tasks", "All", "Seen", "Unseen", "seeds"]
-    assert rows[0] == ["2", "65.00 (5.00)", "55.00 (5.00)", "75.00 (5.00)", 2]
-    assert rows[1] == ["8", "80.00 (0.00)", "80.00 (10.00)", "80.00 (10.00)", 2]
-    report = write_sweep_report(root).read_text()
-    assert "Table 4/5 style" in report and "| 2 | 65.00 (5.00) |" in report
-    assert (root / "plots" / "scaling.png").stat().st_size > 1000
-    assert (root / "table_eval.csv").read_text().splitlines()[1].startswith("2,65.00 (5.00)")
-    # one seed: the mean alone, no "(0.00)" that reads as a measured spread
-    only = [c for c in cells if c.values["seed"] == "0"]
-    assert eval_table(only, "n_tasks")[1][0] == ["2", "60.00", "50.00", "70.00", 1]
+def _run_dir(tmp_path, name: str, summary: dict):
+    path = tmp_path / name
+    path.mkdir()
+    (path / "summary.json").write_text(json.dumps(summary))
+    return path
 
 
-def test_cells_that_differ_in_another_axis_are_separate_rows(tmp_path):
-    root = tmp_path / "sweep"
-    sweep = {"name": "s", "base": {"job": "eval"}, "grid": {"n_tasks": ["2", "8"], "size": ["small", "mini"]},
-             "report": {"rows": "n_tasks", "x": "n_tasks", "series": "size"}}
-    root.mkdir()
-    (root / "sweep.yaml").write_text(yaml.safe_dump(sweep))
-    for n, size, score in (("2", "small", 0.6), ("2", "mini", 0.4), ("8", "small", 0.9), ("8", "mini", 0.5)):
-        cell = root / "cells" / f"n_tasks-{n}__size-{size}"
-        cell.mkdir(parents=True)
-        (cell / "summary.json").write_text(json.dumps(_eval_summary({"a": (score, True)})))
-        (cell / "train").mkdir()
-        (cell / "train" / "metrics.jsonl").write_text("\n".join(json.dumps({"step": s, "loss": 9.0 - s, "sup": 5.0 - s}) for s in (1, 2, 3)))
-    headers, rows = eval_table(load_cells(root), "n_tasks")
-    assert [r[:2] for r in rows] == [["2, size=small", "60.00"], ["2, size=mini", "40.00"], ["8, size=small", "90.00"], ["8, size=mini", "50.00"]]
-    assert (root / "plots" / "scaling.png").exists() is False
-    report = write_sweep_report(root).read_text()
-    assert (root / "plots" / "scaling.png").stat().st_size > 1000
-    assert "plots/training_loss.png" in report and (root / "plots" / "training_loss.png").stat().st_size > 1000
-    assert "plots/task_types.png" in report and (root / "plots" / "task_types.png").stat().st_size > 1000
+def test_a_plugin_job_contributes_its_section_and_scores(tmp_path):
+    runs = [_run_dir(tmp_path, f"c{seed}", {"job": "count", "name": "counting", "seed": seed, "counts": {"a": 40 + seed, "b": 60}})
+            for seed in (0, 1)]
+    report = write_combined_report(runs, tmp_path / "out", load_plugins([_CountingJob()])).read_text()
+    assert "## Counts\n\n2 counting runs, 4 task scores." in report
+    assert "| a | 40.50 (0.50) |" in report and "| b | 60.00 (0.00) |" in report  # the core's per-task table, from its scores
+    assert (tmp_path / "out" / "counts.csv").read_text() == "c0,100\nc1,101\n"
+    assert "Table 6/7" not in report and "Table 4/5" not in report  # no GPS or trainer runs here
+    plain = write_combined_report(runs, tmp_path / "plain", load_plugins()).read_text()
+    assert "## Counts" not in plain and "## Per task" not in plain  # nobody reads an unknown job's summary
+
+
+def test_dev_scores_standing_in_for_test_scores_are_labelled(tmp_path, cli):
+    base = toy_plugin.toy_config(tmp_path, generations=1)
+    base.pop("name")
+    sweep = {"name": "split_sweep", "output_dir": str(tmp_path / "runs"), "base": base,
+             "grid": {"test": {"scored": {"tasks.test.enabled": True}, "skipped": {"tasks.test.enabled": False}}}}
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump(sweep))
+    result = cli("run", str(path), "--no-progress", plugins="tests.toy_plugin")
+    assert result.returncode == 0, result.stderr
+    root = tmp_path / "runs" / "split_sweep"
+    report = (root / "report.md").read_text()
+    skipped = json.loads((root / "cells" / "test-skipped" / "summary.json").read_text())["tasks"]["toy_pair"]["best"]
+    scored = json.loads((root / "cells" / "test-scored" / "summary.json").read_text())["tasks"]["toy_pair"]["best"]
+    assert skipped["test"] is None and scored["test"] is not None
+    assert "except those marked †: dev-set scores (or means holding one) of runs that measured no test score: " \
+           "`test-skipped/toy_pair`, `test-skipped/toy_sentiment`." in report
+    assert f"| toy_pair | {scored['test'] * 100:.2f} | {skipped['dev'] * 100:.2f}† |" in report
+    assert f"| scored | {scored['test'] * 100:.2f} |" in report

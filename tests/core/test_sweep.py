@@ -10,7 +10,7 @@ import yaml
 
 from tests import toy_plugin
 from zp_evolve.errors import ConfigError
-from zp_evolve.sweep import deep_merge, expand
+from zp_evolve.grid import expand
 
 
 def _sweep(tmp_path) -> dict:
@@ -33,8 +33,7 @@ def _sweep(tmp_path) -> dict:
     }
 
 
-def test_deep_merge_and_expand(tmp_path):
-    assert deep_merge({"a": {"b": 1, "c": 2}}, {"a.b": 5, "d": [1]}) == {"a": {"b": 5, "c": 2}, "d": [1]}
+def test_expand(tmp_path):
     setups, cells = expand(_sweep(tmp_path), tmp_path / "root")
     assert setups == {}
     assert [c.id for c in cells][:2] == ["method-manual__seed-0", "method-manual__seed-1"]
@@ -88,13 +87,14 @@ def test_sweep_runs_skips_and_reports(tmp_path, cli):
 
 
 def test_sweep_table_values_match_cell_summaries(tmp_path, cli):
+    from zp_evolve.plugins import load_plugins
     from zp_evolve.report.aggregate import load_cells
-    from zp_evolve.report.sweep_report import gps_table
+    from zp_evolve.report.gps import gps_table
 
     path = tmp_path / "sweep.yaml"
     path.write_text(yaml.safe_dump(_sweep(tmp_path)))
     assert cli("run", str(path), "--no-progress", plugins="tests.toy_plugin").returncode == 0
-    cells = load_cells(tmp_path / "runs" / "toy_sweep")
+    cells = load_cells(tmp_path / "runs" / "toy_sweep", load_plugins([toy_plugin]))
     headers, rows = gps_table(cells, "method")
     manual = next(r for r in rows if r[0] == "manual")
     seeds = [c for c in cells if c.values["method"] == "manual"]
@@ -119,7 +119,7 @@ def test_sweep_validation_names_the_cell(tmp_path, cli):
 
 
 def test_includes_merge_overrides_relative_to_the_sweep_file(tmp_path):
-    from zp_evolve.sweep import resolve_includes
+    from zp_evolve.grid import resolve_includes
 
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "job.yaml").write_text(yaml.safe_dump({"job": "gps", "search": {"top_k": 3, "generations": 2}}))

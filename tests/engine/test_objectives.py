@@ -7,9 +7,8 @@ from collections import defaultdict
 import pytest
 
 from tests import toy_plugin
-from tests.engine.conftest import read_events
+from tests.conftest import gps_search
 from zp_evolve.config import validate
-from zp_evolve.engine.gps import GeneticPromptSearch
 from zp_evolve.engine.objectives import nsga2_select, pareto_front
 from zp_evolve.engine.rundir import RunDirectory
 from zp_evolve.errors import ConfigError
@@ -55,15 +54,13 @@ def _config(tmp_path, objectives):
     return raw
 
 
-def _run(tmp_path, toy_plugins, name, raw, resume=False):
-    search = GeneticPromptSearch(validate(raw, toy_plugins), raw, RunDirectory(tmp_path / name), toy_plugins,
-                                 extra_plugins=[toy_plugin], progress=False, echo=lambda s: None)
-    return search.run(resume=resume)
+def _run(tmp_path, name, raw, resume=False):
+    return gps_search(tmp_path / name, raw, extra=[toy_plugin]).run(resume=resume)
 
 
-def test_nsga2_breeds_from_the_front_and_the_summary_keeps_it(tmp_path, toy_plugins):
-    summary = _run(tmp_path, toy_plugins, "run", _config(tmp_path, ["metric", "length"]))
-    events = [e for e in read_events(RunDirectory(tmp_path / "run")) if e["split"] == "dev"]
+def test_nsga2_breeds_from_the_front_and_the_summary_keeps_it(tmp_path):
+    summary = _run(tmp_path, "run", _config(tmp_path, ["metric", "length"]))
+    events = [e for e in RunDirectory(tmp_path / "run").events() if e["split"] == "dev"]
     assert all(set(e["objectives"]) == {"length"} for e in events)
     by_gen = defaultdict(list)
     for e in events:
@@ -85,8 +82,11 @@ def test_nsga2_breeds_from_the_front_and_the_summary_keeps_it(tmp_path, toy_plug
         assert max(v[0] for v in every) == front[0]["objectives"]["metric"] == task["best"]["dev"]
 
 
-def test_single_objective_has_no_front_and_an_unknown_objective_is_refused(tmp_path, toy_plugins):
-    summary = _run(tmp_path, toy_plugins, "plain", _config(tmp_path, ["metric"]))
+def test_single_objective_has_no_front_and_an_unknown_objective_is_refused(tmp_path):
+    from zp_evolve.plugins import load_plugins
+
+    toy_plugins = load_plugins([toy_plugin])
+    summary = _run(tmp_path, "plain", _config(tmp_path, ["metric"]))
     assert all("pareto_front" not in task for task in summary["tasks"].values())
     with pytest.raises(ConfigError, match="lenght"):
         validate(_config(tmp_path, ["metric", "lenght"]), toy_plugins)
@@ -96,19 +96,19 @@ def test_single_objective_has_no_front_and_an_unknown_objective_is_refused(tmp_p
         validate(_config(tmp_path, ["metric", "fluency"]), toy_plugins)
 
 
-def test_objectives_resume_to_the_same_summary(tmp_path, toy_plugins):
+def test_objectives_resume_to_the_same_summary(tmp_path):
     raw = _config(tmp_path, ["metric", "length"])
-    whole = _run(tmp_path, toy_plugins, "whole", raw)
+    whole = _run(tmp_path, "whole", raw)
     capped = {**raw, "search": {**raw["search"], "budget": {"evaluations": 300}}}
-    _run(tmp_path, toy_plugins, "cut", capped)
-    resumed = _run(tmp_path, toy_plugins, "cut", raw, resume=True)
+    _run(tmp_path, "cut", capped)
+    resumed = _run(tmp_path, "cut", raw, resume=True)
     assert resumed["tasks"] == whole["tasks"]
 
 
-def test_report_tabulates_and_plots_the_front(tmp_path, toy_plugins):
+def test_report_tabulates_and_plots_the_front(tmp_path):
     from zp_evolve.report.run_report import write_run_report
 
-    _run(tmp_path, toy_plugins, "run", _config(tmp_path, ["metric", "length"]))
+    _run(tmp_path, "run", _config(tmp_path, ["metric", "length"]))
     text = write_run_report(tmp_path / "run").read_text()
     assert "## Pareto front: toy_sentiment" in text and "| prompt | metric | length | dev | test |" in text
     assert (tmp_path / "run" / "plots" / "pareto.png").stat().st_size > 5000

@@ -15,6 +15,7 @@ import yaml
 
 from tests import toy_plugin
 from tests.conftest import REPO, cli_env, run_cli
+from zp_evolve.engine.rundir import RunDirectory
 
 
 def _write_config(tmp_path: Path) -> Path:
@@ -22,10 +23,6 @@ def _write_config(tmp_path: Path) -> Path:
     path = tmp_path / "toy.yaml"
     path.write_text(yaml.safe_dump(raw))
     return path
-
-
-def _events(run_dir: Path) -> list[dict]:
-    return [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
 
 
 def test_resume_after_sigkill_gives_identical_summary(tmp_path):
@@ -44,13 +41,12 @@ def test_resume_after_sigkill_gives_identical_summary(tmp_path):
     )
     deadline = time.time() + 120
     while time.time() < deadline:
-        events = killed_dir / "events.jsonl"
-        if events.exists() and sum(1 for e in _events(killed_dir) if e["generation"] == 2) >= 2:
+        if sum(1 for e in RunDirectory(killed_dir).events() if e["generation"] == 2) >= 2:
             break
         time.sleep(0.02)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
-    before = _events(killed_dir)
+    before = list(RunDirectory(killed_dir).events())
     assert not (killed_dir / "summary.json").exists()
     assert any(e["generation"] == 2 for e in before)
 
@@ -62,11 +58,11 @@ def test_resume_after_sigkill_gives_identical_summary(tmp_path):
     actual = json.loads((killed_dir / "summary.json").read_text())
     assert actual == expected
 
-    after = _events(killed_dir)
+    after = list(RunDirectory(killed_dir).events())
     assert after[: len(before)] == before  # nothing written before the kill was lost
     per_prompt = Counter((e["generation"], e["task"], e["split"], e["prompt"]) for e in after)
     assert max(per_prompt.values()) == 1  # nothing scored (or logged) twice
-    reference_prompts = {(e["generation"], e["task"], e["split"], e["prompt"]) for e in _events(tmp_path / "reference")}
+    reference_prompts = {(e["generation"], e["task"], e["split"], e["prompt"]) for e in RunDirectory(tmp_path / "reference").events()}
     assert set(per_prompt) == reference_prompts
 
 

@@ -9,10 +9,9 @@ from collections import defaultdict
 import pytest
 
 from tests import toy_plugin
-from tests.engine.conftest import read_events
+from tests.conftest import gps_search
 from zp_evolve.config import validate
 from zp_evolve.config_schema import SelectionConfig
-from zp_evolve.engine.gps import GeneticPromptSearch
 from zp_evolve.engine.rundir import RunDirectory
 from zp_evolve.engine.selection import SelectionPolicy, holdout_partition, strategy_name
 from zp_evolve.ensemble import ensemble_label_scores
@@ -30,13 +29,15 @@ def example_config(tmp_path, selection=None, fitness=None, **search):
     return raw
 
 
-def run(tmp_path, toy_plugins, name, raw, echo=None):
-    config = validate(raw, toy_plugins)
-    search = GeneticPromptSearch(
-        config, raw, RunDirectory(tmp_path / name), toy_plugins, extra_plugins=[toy_plugin], progress=False,
-        echo=echo or (lambda s: None),
-    )
+def run(tmp_path, name, raw, echo=None):
+    search = gps_search(tmp_path / name, raw, extra=[toy_plugin])
+    if echo is not None:
+        search.echo = echo
     return search.run(), search
+
+
+def read_events(run_dir: RunDirectory) -> list[dict]:
+    return list(run_dir.events())
 
 
 def breeding_history(run_dir_events):
@@ -48,9 +49,9 @@ def breeding_history(run_dir_events):
     return dict(history)
 
 
-def test_holdout_part_never_reaches_breeding(tmp_path, toy_plugins):
+def test_holdout_part_never_reaches_breeding(tmp_path):
     raw = example_config(tmp_path, selection={"holdout": 0.5})
-    summary, search = run(tmp_path, toy_plugins, "a", raw)
+    summary, search = run(tmp_path, "a", raw)
     partitions = {name: search.selection.partition(task) for name, task in search.eval_tasks.items()}
     held = [f"{n}|{search.eval_tasks[n].dev[i].source}" for n, p in partitions.items() for i in p.holdout]
     bred = [f"{n}|{search.eval_tasks[n].dev[i].source}" for n, p in partitions.items() for i in p.breed]
@@ -58,7 +59,7 @@ def test_holdout_part_never_reaches_breeding(tmp_path, toy_plugins):
 
     # what the held-out examples say changes nothing that breeding did ...
     raw_held = example_config(tmp_path, selection={"holdout": 0.5}, fitness={"name": "example_fitness", "flip_sources": held})
-    summary_held, _ = run(tmp_path, toy_plugins, "b", raw_held)
+    summary_held, _ = run(tmp_path, "b", raw_held)
     history = breeding_history(read_events(RunDirectory(tmp_path / "a")))
     assert breeding_history(read_events(RunDirectory(tmp_path / "b"))) == history
     for name in summary["tasks"]:
@@ -69,13 +70,13 @@ def test_holdout_part_never_reaches_breeding(tmp_path, toy_plugins):
 
     # the control: flipping breeding examples does change the search
     raw_bred = example_config(tmp_path, selection={"holdout": 0.5}, fitness={"name": "example_fitness", "flip_sources": bred})
-    run(tmp_path, toy_plugins, "c", raw_bred)
+    run(tmp_path, "c", raw_bred)
     assert breeding_history(read_events(RunDirectory(tmp_path / "c"))) != history
 
 
-def test_holdout_answer_is_the_pool_ranked_on_the_held_out_part(tmp_path, toy_plugins):
+def test_holdout_answer_is_the_pool_ranked_on_the_held_out_part(tmp_path):
     raw = example_config(tmp_path, selection={"holdout": 0.5, "pool": 4}, top_k=2)
-    summary, search = run(tmp_path, toy_plugins, "run", raw)
+    summary, search = run(tmp_path, "run", raw)
     for name, result in summary["tasks"].items():
         assert result["dev_parts"] == {"breed": 16, "holdout": 16}
         state = search.scoring.judged
@@ -120,8 +121,8 @@ def test_lcb_ranks_a_noisy_prompt_below_a_steady_one_with_the_same_mean():
     assert judged_noisy.fitness < judged_steady.fitness
 
 
-def test_lcb_fitness_drives_the_search(tmp_path, toy_plugins):
-    summary, _ = run(tmp_path, toy_plugins, "run", example_config(tmp_path, selection={"lcb": 2.0}))
+def test_lcb_fitness_drives_the_search(tmp_path):
+    summary, _ = run(tmp_path, "run", example_config(tmp_path, selection={"lcb": 2.0}))
     assert summary["selection"]["strategy"] == "lcb"
     for result in summary["tasks"].values():
         fitness = [e["fitness"] for e in result["top_k"]]
@@ -130,9 +131,9 @@ def test_lcb_fitness_drives_the_search(tmp_path, toy_plugins):
             assert entry["fitness"] == pytest.approx(entry["dev"] - 2.0 * entry["stderr"])
 
 
-def test_ensemble_prediction_is_the_mean_of_its_members(tmp_path, toy_plugins):
+def test_ensemble_prediction_is_the_mean_of_its_members(tmp_path):
     raw = example_config(tmp_path, selection={"answer": "ensemble", "ensemble_size": 3}, top_k=3)
-    summary, search = run(tmp_path, toy_plugins, "run", raw)
+    summary, search = run(tmp_path, "run", raw)
     events = read_events(RunDirectory(tmp_path / "run"))
     assert summary["selection"]["strategy"] == "ensemble"
     for name, result in summary["tasks"].items():
@@ -148,9 +149,9 @@ def test_ensemble_prediction_is_the_mean_of_its_members(tmp_path, toy_plugins):
         assert answer["dev_test_gap"] == pytest.approx(answer["dev"] - answer["test"])
 
 
-def test_algorithm1_is_untouched_by_the_selection_machinery(tmp_path, toy_plugins):
+def test_algorithm1_is_untouched_by_the_selection_machinery(tmp_path):
     """Defaults: fitness is the worker's value, the answer the top of the hall of fame."""
-    summary, _ = run(tmp_path, toy_plugins, "run", example_config(tmp_path))
+    summary, _ = run(tmp_path, "run", example_config(tmp_path))
     events = read_events(RunDirectory(tmp_path / "run"))
     assert summary["selection"]["strategy"] == "algorithm1"
     assert not any("predictions" in e for e in events)  # events stay as they were
@@ -164,18 +165,16 @@ def test_algorithm1_is_untouched_by_the_selection_machinery(tmp_path, toy_plugin
         }
 
 
-def test_strategies_resume_to_the_same_summary(tmp_path, toy_plugins):
+def test_strategies_resume_to_the_same_summary(tmp_path):
     selection = {"holdout": 0.5, "lcb": 1.0, "answer": "ensemble"}
-    whole, _ = run(tmp_path, toy_plugins, "whole", example_config(tmp_path, selection=selection))
+    whole, _ = run(tmp_path, "whole", example_config(tmp_path, selection=selection))
     raw = example_config(tmp_path, selection=selection)
-    config = validate(raw, toy_plugins)
-    run_dir = RunDirectory(tmp_path / "cut")
     stop_after = {"left": 2}
 
     class Stop(Exception):
         pass
 
-    search = GeneticPromptSearch(config, raw, run_dir, toy_plugins, extra_plugins=[toy_plugin], progress=False, echo=lambda s: None)
+    search = gps_search(tmp_path / "cut", raw, extra=[toy_plugin])
     original = search._generation
 
     def limited(state, info):
@@ -187,15 +186,14 @@ def test_strategies_resume_to_the_same_summary(tmp_path, toy_plugins):
     search._generation = limited
     with pytest.raises(Stop):
         search.run()
-    resumed = GeneticPromptSearch(config, raw, run_dir, toy_plugins, extra_plugins=[toy_plugin], progress=False, echo=lambda s: None)
-    summary = resumed.run(resume=True)
+    summary = gps_search(tmp_path / "cut", raw, extra=[toy_plugin]).run(resume=True)
     assert summary["tasks"] == whole["tasks"]
 
 
-def test_selection_needs_a_fitness_that_reports_predictions(tmp_path, toy_plugins):
+def test_selection_needs_a_fitness_that_reports_predictions(tmp_path):
     raw = example_config(tmp_path, selection={"holdout": 0.5}, fitness={"name": "text_fitness"})
     with pytest.raises(RunError, match="per-example predictions"):
-        run(tmp_path, toy_plugins, "run", raw)
+        run(tmp_path, "run", raw)
 
 
 def test_strategy_names():
@@ -204,34 +202,36 @@ def test_strategy_names():
     assert strategy_name(SelectionConfig(holdout=8, rank_on="dev_debiased")) == "holdout_debiased"
 
 
-def test_one_class_dev_set_warns_and_counts_are_recorded(tmp_path, toy_plugins):
+def test_one_class_dev_set_warns_and_counts_are_recorded(tmp_path):
     lines = []
     raw = example_config(tmp_path, generations=0)
     raw["tasks"]["dev"] = {"size": 1}
-    summary, _ = run(tmp_path, toy_plugins, "run", raw, echo=lines.append)
+    summary, _ = run(tmp_path, "run", raw, echo=lines.append)
     warnings = [line for line in lines if line.startswith("warning:")]
     assert len(warnings) == 2 and all("one class only" in w and "AUC is 0.5" in w for w in warnings)
     counts = summary["tasks"]["toy_sentiment"]["dev_class_counts"]
     assert sorted(counts.values()) == [0, 1]
 
     lines.clear()
-    summary, _ = run(tmp_path, toy_plugins, "run2", example_config(tmp_path, generations=0), echo=lines.append)
+    summary, _ = run(tmp_path, "run2", example_config(tmp_path, generations=0), echo=lines.append)
     assert not [line for line in lines if line.startswith("warning:")]
     assert summary["tasks"]["toy_sentiment"]["dev_class_counts"] == {"negative": 16, "positive": 16}
 
 
-def test_reports_show_the_strategy_and_the_dev_test_gap(tmp_path, toy_plugins):
+def test_reports_show_the_strategy_and_the_dev_test_gap(tmp_path):
     from zp_evolve.report.run_report import write_run_report
     from zp_evolve.report.sweep_report import write_combined_report
 
     plain = {**example_config(tmp_path), "name": "plain"}
     held = {**example_config(tmp_path, selection={"holdout": 0.5, "answer": "ensemble"}), "name": "held"}
-    summary_a, _ = run(tmp_path, toy_plugins, "plain", plain)
-    summary_b, _ = run(tmp_path, toy_plugins, "held", held)
+    summary_a, _ = run(tmp_path, "plain", plain)
+    summary_b, _ = run(tmp_path, "held", held)
     text = write_run_report(tmp_path / "held").read_text()
     assert "Selection: `holdout+ensemble`" in text and "dev-test gap" in text
     assert "ensemble of 2" in text and "held out to rank the final pool" in text
-    report = write_combined_report([tmp_path / "plain", tmp_path / "held"], tmp_path / "both").read_text()
+    from zp_evolve.plugins import load_plugins
+
+    report = write_combined_report([tmp_path / "plain", tmp_path / "held"], tmp_path / "both", load_plugins()).read_text()
     section = report.split("## Selection", 1)[1].split("##", 1)[0]
     gaps = {}
     for summary, label in ((summary_a, "plain | algorithm1"), (summary_b, "held | holdout+ensemble")):

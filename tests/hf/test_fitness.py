@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from zp_evolve import hookimpl
 from zp_evolve.errors import ConfigError, PluginError
 from zp_evolve.evaluation import FitnessJob
 from zp_evolve.plugins import load_plugins
@@ -128,3 +129,23 @@ def test_fluency_prefers_a_natural_prompt_on_the_real_smollm2():
         ("negative review following or the Is movie positive? [X] Answer: _", None),
     ])
     assert natural > debris > salad
+
+
+class _HalfMetric:
+    """An extra plugin's metric: before dev_metric looked metrics up in a global registry, it was invisible."""
+
+    @hookimpl
+    def zp_register_metrics(self, register):
+        register("always_half", lambda predictions, references: 0.5)
+
+
+def test_a_worker_scores_with_a_metric_from_an_extra_plugin(tiny_causal, real_task):
+    from zp_evolve.evaluation import EvalRequest, WorkerFactory
+
+    task, examples = real_task("rotten_tomatoes", 4)
+    factory = WorkerFactory(
+        fitness={"name": "dev_metric", "metric": "always_half"}, tasks={task.name: EvalTask(task, tuple(examples))},
+        model={"backend": "hf_causal", "name": tiny_causal}, extra_plugins=(_HalfMetric(),),
+    )
+    (result,) = factory().evaluate([EvalRequest(task.name, task.prompts[0])])
+    assert result.ok and result.fitness == 0.5

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 import pytest
 
-from zp_evolve.config import validate
-from zp_evolve.engine.gps import GeneticPromptSearch
-from zp_evolve.engine.rundir import RunDirectory
-from zp_evolve.plugins import load_plugins
+from tests.conftest import gps_search
 
 
 def _config(tmp_path, model: dict, tasks: list[str], generations: int, dev: int) -> dict:
@@ -29,12 +25,8 @@ def _config(tmp_path, model: dict, tasks: list[str], generations: int, dev: int)
 
 
 def _run(tmp_path, raw):
-    plugins = load_plugins()
-    config = validate(raw, plugins)
-    run_dir = RunDirectory(tmp_path / "run")
-    summary = GeneticPromptSearch(config, raw, run_dir, plugins, progress=False, echo=lambda s: None).run()
-    events = [json.loads(line) for line in run_dir.events_path.read_text().splitlines()]
-    return summary, events
+    search = gps_search(tmp_path / "run", raw)
+    return search.run(), list(search.run_dir.events())
 
 
 def test_gps_with_a_tiny_model_on_real_tasks(tmp_path, tiny_causal, catalog):

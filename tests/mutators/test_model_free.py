@@ -9,7 +9,7 @@ import pytest
 from tests.mutators.conftest import assert_valid_offspring, engine_verdict
 from tests.mutators.prompts import EN_PROMPTS, SENTIMENT_EN, ZH_PROMPTS
 from zp_evolve.errors import ConfigError
-from zp_evolve.prompts import blank_count, placeholders
+from zp_evolve.prompts import blank_count, normalize, placeholders
 from zp_mutators.crossover import SentenceCrossover
 from zp_mutators.edit import PhraseEdit, donor_phrases
 from zp_mutators.segments import detokenize, phrases, sentences, slots_of, tokenize
@@ -80,17 +80,32 @@ def test_edit_options_are_checked():
         PhraseEdit(whole_phrase=2.0)
 
 
+def _words(text: str) -> set[str]:
+    return {t.text.lower() for t in tokenize(normalize(text)) if t.kind == "word"}
+
+
+def _wordy_sentences(text: str) -> list[str]:
+    return [normalize("".join(t.text for t in s)) for s in sentences(tokenize(normalize(text))) if any(t.kind == "word" for t in s)]
+
+
 def test_crossover_combines_two_prompts_of_the_same_task(packaged_tasks):
+    children_seen = 0
     for name in ("rotten_tomatoes", "logiqa", "thucnews", "msra_ner"):
         task = packaged_tasks[name]
         parents = list(task.prompts)
         children = SentenceCrossover().mutate(parents, rng=random.Random(0), task=task)
         good = assert_valid_offspring(parents, children, at_least=0.5)
         assert good >= 1
+        pool_words = set().union(*(_words(p) for p in task.prompts))
         for parent, kids in zip(parents, children):
             for kid in kids:
-                # every child shares a sentence with its parent and one with a mate
-                assert kid not in task.prompts
+                children_seen += 1
+                # a child keeps a sentence of its parent, is neither its parent nor another prompt of
+                # the task, and holds no word that no prompt of the task has: its change is a recombination
+                assert any(sentence in kid for sentence in _wordy_sentences(parent)), (parent, kid)
+                assert kid not in task.prompts and normalize(kid) != normalize(parent)
+                assert _words(kid) <= pool_words, (kid, _words(kid) - pool_words)
+    assert children_seen >= 8
 
 
 def test_crossover_one_point_child_mixes_both_parents():

@@ -40,12 +40,22 @@ def processes_under(folder: str) -> list[int]:
 
 
 class LoopbackCluster:
-    """One head node with ``num_cpus`` logical CPUs, reachable at :attr:`address`."""
+    """One head node with ``num_cpus`` logical CPUs, reachable at :attr:`address` (loopback).
 
-    def __init__(self, num_cpus: int = 2) -> None:
+    ``node_ip_address=None`` lets Ray pick this machine's IP, as a plain ``ray start --head``
+    does; the node then lives at that IP while :attr:`address` still reaches it through
+    loopback. Drivers given ``RAY_TMPDIR=`` :attr:`root` find it with ``address: auto``,
+    as drivers on a cluster machine find the cluster that ``ray start`` started there.
+    """
+
+    def __init__(self, num_cpus: int = 2, node_ip_address: str | None = "127.0.0.1") -> None:
         self.num_cpus = num_cpus
-        # Short path: Ray's Unix sockets must fit in 107 characters.
-        self.temp_dir = tempfile.mkdtemp(prefix="zpray", dir="/tmp")
+        self.node_ip_address = node_ip_address
+        # Short path: Ray's Unix sockets must fit in 107 characters. Ray's own layout under
+        # RAY_TMPDIR is RAY_TMPDIR/ray, where `address: auto` looks for the latest cluster.
+        self.root = tempfile.mkdtemp(prefix="zpray", dir="/tmp")
+        self.temp_dir = os.path.join(self.root, "ray")
+        os.mkdir(self.temp_dir)
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -57,7 +67,7 @@ class LoopbackCluster:
         worker_low = 20000 + (self.port % 100) * 100
         command = [
             RAY, "start", "--head", "--block", "--disable-usage-stats",
-            "--node-ip-address", "127.0.0.1", "--port", str(self.port),
+            *(["--node-ip-address", self.node_ip_address] if self.node_ip_address else []), "--port", str(self.port),
             "--num-cpus", str(self.num_cpus), "--num-gpus", "0",
             "--include-dashboard", "false", "--temp-dir", self.temp_dir,
             "--object-store-memory", str(200 * 1024 * 1024),
@@ -81,9 +91,12 @@ class LoopbackCluster:
                 raise RuntimeError(f"ray start exited with {self.process.returncode}: {self.read_log()}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return self
+                    # `ray start` writes the address `auto` reads a moment after the port opens
+                    if (Path(self.temp_dir) / "ray_current_cluster").is_file():
+                        return self
             except OSError:
-                time.sleep(0.3)
+                pass
+            time.sleep(0.3)
         self.stop()
         raise RuntimeError(f"ray start did not open port {self.port} in {timeout_s}s: {self.read_log()}")
 
@@ -103,7 +116,7 @@ class LoopbackCluster:
         stragglers = kill_processes_under(self.temp_dir)
         if getattr(self, "log", None):
             self.log.close()
-        shutil.rmtree(self.temp_dir, ignore_errors=True)
+        shutil.rmtree(self.root, ignore_errors=True)
         return stragglers
 
 
@@ -145,7 +158,7 @@ def _main(argv: list[str] | None = None) -> int:
             return 0
         cluster = LoopbackCluster(num_cpus=args.num_cpus).start()
         state.mkdir(parents=True, exist_ok=True)
-        info_path.write_text(json.dumps({"pid": cluster.process.pid, "address": cluster.address, "temp_dir": cluster.temp_dir}))
+        info_path.write_text(json.dumps({"pid": cluster.process.pid, "address": cluster.address, "temp_dir": cluster.temp_dir, "root": cluster.root}))
         print(cluster.address)
         return 0
     if info is None:
@@ -157,7 +170,7 @@ def _main(argv: list[str] | None = None) -> int:
         while Path(f"/proc/{info['pid']}").exists() and time.monotonic() < deadline:
             time.sleep(0.2)
     stragglers = kill_processes_under(info["temp_dir"])
-    shutil.rmtree(info["temp_dir"], ignore_errors=True)
+    shutil.rmtree(info.get("root", info["temp_dir"]), ignore_errors=True)
     info_path.unlink()
     print(f"stopped{f' (killed stragglers {stragglers})' if stragglers else ''}")
     return 0

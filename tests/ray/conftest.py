@@ -7,7 +7,6 @@ driver connection, reopened by :func:`ray_session` when a test closed it.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any, Callable
@@ -15,11 +14,10 @@ from typing import Any, Callable
 import pytest
 
 from tests import toy_plugin
+from tests.conftest import gps_search
 from tests.ray.cluster import LoopbackCluster
-from zp_evolve.config import validate
 from zp_evolve.engine.gps import GeneticPromptSearch
 from zp_evolve.engine.rundir import RunDirectory
-from zp_evolve.plugins import load_plugins
 from zp_ray import session
 
 
@@ -58,22 +56,14 @@ def make_search(
     edit: Callable[[dict], None] | None = None,
     **search: Any,
 ) -> GeneticPromptSearch:
-    """A toy search (tests/toy_plugin.py) writing to ``tmp_path/name``."""
+    """The toy search (tests/toy_plugin.py) on ``executor``, writing to ``tmp_path/name``."""
     raw = toy_plugin.toy_config(tmp_path, **search)
     raw["executor"] = executor
     if edit is not None:
         edit(raw)
-    plugins = load_plugins(list(extra))
-    config = validate(raw, plugins)
-    return GeneticPromptSearch(
-        config, raw, RunDirectory(tmp_path / name), plugins, extra_plugins=list(extra), progress=False, echo=lambda s: None
-    )
-
-
-def read_events(run_dir: Path) -> list[dict]:
-    return [json.loads(line) for line in (Path(run_dir) / "events.jsonl").read_text().splitlines()]
+    return gps_search(tmp_path / name, raw, extra=extra)
 
 
 def scored_keys(run_dir: Path) -> Counter:
     """How often each (generation, task, split, prompt) appears in events.jsonl."""
-    return Counter((e["generation"], e["task"], e["split"], e["prompt"]) for e in read_events(run_dir))
+    return Counter((e["generation"], e["task"], e["split"], e["prompt"]) for e in RunDirectory(run_dir).events())

@@ -16,7 +16,7 @@ import pytest
 
 from tests import toy_plugin
 from tests.ray import faulty_plugin
-from tests.ray.conftest import make_search, read_events, scored_keys
+from tests.ray.conftest import make_search, scored_keys
 from zp_evolve.errors import ExecutorError, ModelError
 from zp_evolve.evaluation import EvalRequest, WorkerFactory
 from zp_evolve.sampling import DevRule
@@ -55,7 +55,7 @@ def _toy_tasks():
 
 def test_results_come_back_in_request_order_each_reported_once(ray_session):
     tasks = _toy_tasks()
-    factory = WorkerFactory(fitness={"name": "text_fitness"}, tasks=tasks, seed=0, extra_plugins=(toy_plugin,))
+    factory = WorkerFactory(fitness={"name": "text_fitness"}, tasks=tasks, extra_plugins=(toy_plugin,))
     requests = [
         EvalRequest(task, f"[X] [X1] [X2] prompt {i} " + "word " * (i % 7) + "_", split)
         for i in range(30)
@@ -85,13 +85,10 @@ def _kill_one_actor_during_generation(search, generation_done: int, killed: list
         while time.monotonic() < deadline and not getattr(getattr(search, "executor", None), "_actors", None):
             time.sleep(0.02)
         seen_pids.extend(search.executor.actor_pids())
-        events = search.run_dir.events_path
         size = sum(1 for t in search.eval_tasks for _ in search.eval_tasks[t].task.prompts)
         while time.monotonic() < deadline:
-            if events.exists():
-                done = sum(1 for e in read_events(events.parent) if e["generation"] == generation_done)
-                if done >= size:
-                    break
+            if sum(1 for e in search.run_dir.events() if e["generation"] == generation_done) >= size:
+                break
             time.sleep(0.02)
         time.sleep(0.3)  # the next generation's chunks are now running on both actors
         os.kill(seen_pids[0], signal.SIGKILL)

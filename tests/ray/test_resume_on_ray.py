@@ -20,7 +20,8 @@ import yaml
 from tests import toy_plugin
 from tests.conftest import REPO, cli_env, run_cli
 from tests.ray.cluster import kill_processes_under
-from tests.ray.conftest import make_search, read_events, scored_keys
+from tests.ray.conftest import make_search, scored_keys
+from zp_evolve.engine.rundir import RunDirectory
 
 
 @pytest.mark.slow
@@ -46,7 +47,7 @@ def test_run_killed_mid_generation_on_local_ray_resumes_to_identical_summary(tmp
     try:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and process.poll() is None:
-            if (run_dir / "events.jsonl").exists() and sum(e["generation"] == 1 for e in read_events(run_dir)) >= 2:
+            if sum(e["generation"] == 1 for e in RunDirectory(run_dir).events()) >= 2:
                 break
             time.sleep(0.05)
         assert process.poll() is None, f"the run ended before it could be killed: {process.stderr.read()}"
@@ -58,7 +59,7 @@ def test_run_killed_mid_generation_on_local_ray_resumes_to_identical_summary(tmp
             process.wait()
         stragglers = kill_processes_under(ray_tmp, grace_s=15)
     assert not stragglers, "the killed run's local Ray outlived it"
-    before = read_events(run_dir)
+    before = list(RunDirectory(run_dir).events())
     assert not (run_dir / "summary.json").exists()
     generation_1 = [e for e in before if e["generation"] == 1]
     assert generation_1 and not any(e["generation"] == 2 for e in before)  # killed inside generation 1
@@ -70,7 +71,7 @@ def test_run_killed_mid_generation_on_local_ray_resumes_to_identical_summary(tmp
     shutil.rmtree(ray_tmp, ignore_errors=True)
 
     assert json.loads((run_dir / "summary.json").read_text()) == expected
-    after = read_events(run_dir)
+    after = list(RunDirectory(run_dir).events())
     assert after[: len(before)] == before  # nothing written before the kill was lost
     keys = scored_keys(run_dir)
     assert max(keys.values()) == 1  # nothing scored twice

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from zp_evolve.keypaths import assign
+
 #: Small real tasks: English topics (17 labels), Chinese news (10 labels), English titles (generation).
 TRAIN_TASKS = ["chatterbot_topics_en", "thucnews", "abstract2title"]
 #: A held-out task of a type no training task has (PARA), and one of a seen type (TOPIC).
@@ -74,11 +76,7 @@ def train_data(model: str, **overrides: Any) -> dict[str, Any]:
         "max_target_tokens": 24,
     }
     for key, value in overrides.items():
-        target = data
-        parts = key.split(".")
-        for part in parts[:-1]:
-            target = target.setdefault(part, {})
-        target[parts[-1]] = value
+        assign(data, key, value)
     return data
 
 

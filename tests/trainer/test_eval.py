@@ -61,9 +61,15 @@ def test_every_soft_prompt_init_mode_runs_on_unseen_tasks(mode, trained_t5, tiny
     else:
         per_example = [table.vectors(f"{UNSEEN_TASK}#{i}") for i in range(12)]
         assert len(added) == 24
-        if mode == "top1":
-            assert all(any(torch.equal(p, t) for t in trained) for p in per_example)
-        else:  # convex combinations of the trained prompts, one per example
+        classifier = built["planner"].classifier
+        order = [TRAIN_TASKS.index(t) for t in classifier.tasks]
+        probs = torch.tensor(classifier.probabilities(_test_examples(UNSEEN_TASK)))
+        if mode == "top1":  # each example gets the trained prompt of its most likely training task
+            assert all(torch.equal(p, trained[order][int(k)]) for p, k in zip(per_example, probs.argmax(dim=1)))
+        else:  # weighted_sample: each example's own convex combination of the trained prompts (eq. 3)
+            assert torch.allclose(probs.sum(dim=1), torch.ones(len(probs)), atol=1e-5) and bool((probs >= 0).all())
+            expected = torch.einsum("xk,knh->xnh", probs, trained[order])
+            assert all(torch.allclose(p, e, atol=1e-5) for p, e in zip(per_example, expected))
             assert not all(torch.equal(per_example[0], p) for p in per_example[1:])
     assert (tmp_path / "eval" / "results.md").read_text().count("|") > 20
     assert "MEAN_UNSEEN" in (tmp_path / "eval" / "results.csv").read_text()

@@ -128,7 +128,7 @@ def validate_command(args: argparse.Namespace) -> int:
             if isinstance(data, dict) and "grid" in data:
                 from zp_evolve.sweep import validate_sweep
 
-                cells = validate_sweep(path, data, lines, plugins)
+                _, cells = validate_sweep(path, data, lines, plugins)
                 print(f"ok: {path} ({len(cells)} cells)")
                 continue
             config = job_for(data, plugins, file=path).validate(data, file=path, lines=lines)
@@ -195,13 +195,15 @@ def report_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def report_command(args: argparse.Namespace) -> int:
+    from zp_evolve.plugins import load_plugins
     from zp_evolve.report.run_report import write_run_report
     from zp_evolve.report.sweep_report import write_combined_report, write_sweep_report
 
+    plugins = load_plugins()
     runs = []
     for path in map(Path, args.run_dirs):
         if (path / "sweep.yaml").is_file():
-            print(f"report: {write_sweep_report(path)}")
+            print(f"report: {write_sweep_report(path, plugins)}")
         elif (path / "checkpoint.pkl").is_file():
             print(f"report: {write_run_report(path)}")
             runs.append(path)
@@ -213,5 +215,5 @@ def report_command(args: argparse.Namespace) -> int:
         unfinished = [str(p) for p in runs if not (p / "summary.json").is_file()]
         if unfinished:
             raise RunError(f"these runs have not finished, resume them first: {', '.join(unfinished)}")
-        print(f"combined report: {write_combined_report(runs, Path(args.out))}")
+        print(f"combined report: {write_combined_report(runs, Path(args.out), plugins)}")
     return 0

@@ -10,9 +10,9 @@ from typing import Any
 
 from zp_evolve.engine.individual import PromptIndividual
 from zp_evolve.engine.offspring import OperatorStats, rejection_reason
-from zp_evolve.engine.state import derived_rng
 from zp_evolve.errors import PluginError
 from zp_evolve.prompts import normalize
+from zp_evolve.rng import derived_rng
 from zp_evolve.tasks import Task
 
 

@@ -18,7 +18,6 @@ from typing import Any, Callable, Sequence
 
 from deap import tools
 
-from zp_evolve.catalog import TaskCatalog
 from zp_evolve.config_schema import RunConfig
 from zp_evolve.engine.breeding import Operator, breed, build_operators
 from zp_evolve.engine.budget import BUDGET_STOP, BudgetClock
@@ -78,7 +77,7 @@ class GeneticPromptSearch:
     # -- set-up ---------------------------------------------------------------
     def _prepare(self) -> None:
         config = self.config
-        catalog = TaskCatalog(self.plugins, config.tasks.providers)
+        catalog = self.plugins.catalog(config.tasks.providers)
         dev = config.tasks.dev
         rule = DevRule(dev.size, dev.per_label, dev.max_labels_for_fixed_size, dev.stratify, dev.min_per_label)
         test_limit = config.tasks.test.max_examples if config.tasks.test.enabled else 0
@@ -131,7 +130,6 @@ class GeneticPromptSearch:
                 fitness=self.config.fitness,
                 tasks=self.eval_tasks,
                 model=self.config.model,
-                seed=self.config.seed,
                 extra_plugins=self.extra_plugins,
                 objectives=self.objectives,
             )
@@ -155,9 +153,6 @@ class GeneticPromptSearch:
             self.executor.close()
             self.run_dir.close()
             self.cache.close()
-        from zp_evolve.report.run_report import write_run_report
-
-        write_run_report(self.run_dir)
         return summary
 
     def _stop_for_budget(self, state: SearchState) -> None:
@@ -183,7 +178,6 @@ class GeneticPromptSearch:
         for task in active:
             task.hall_of_fame.update(task.population)
             record = _record_generation(task, generation, counts[(task.name, "new")], counts[(task.name, "hits")])
-            task.logbook.record(**record)
             records.append(record)
         seconds = time.perf_counter() - started
         state.history.append(records)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,12 +15,12 @@ from zp_evolve.prompts import normalize
 
 @dataclass
 class TaskState:
-    """One task's population G^t, its all-time top K and its logbook."""
+    """One task's population G^t and its all-time top K. The per-generation records live
+    once, in :attr:`SearchState.history` (a DEAP Logbook kept beside it was never read)."""
 
     name: str
     population: list[PromptIndividual]
     hall_of_fame: tools.HallOfFame
-    logbook: tools.Logbook
     seen: set[str] = field(default_factory=set)
     manual: list[PromptIndividual] = field(default_factory=list)
     stopped: str | None = None
@@ -35,9 +34,7 @@ class TaskState:
             if key not in seen:  # G0 may repeat a prompt; score it once
                 seen.add(key)
                 population.append(PromptIndividual(key, task=name, generation=0, operator="manual"))
-        logbook = tools.Logbook()
-        logbook.header = ["gen", "task", "size", "new", "cache_hits", "best", "mean", "std", "top_k_mean"]
-        return cls(name, population, tools.HallOfFame(top_k), logbook, seen, list(population))
+        return cls(name, population, tools.HallOfFame(top_k), seen, list(population))
 
 
 @dataclass
@@ -48,6 +45,7 @@ class SearchState:
     tasks: dict[str, TaskState]
     rng: random.Random
     operator_stats: dict[str, OperatorStats]
+    #: One list of per-task records (gen, best, mean, top_k_mean...) per scored generation.
     history: list[list[dict[str, Any]]] = field(default_factory=list)
     stop_reason: str | None = None
     finished: bool = False
@@ -65,8 +63,3 @@ class SearchState:
     def active(self) -> list[TaskState]:
         return [t for t in self.tasks.values() if t.stopped is None]
 
-
-def derived_rng(base: int, *parts: object) -> random.Random:
-    """An independent stream for one purpose, e.g. (generation seed, task, operator)."""
-    text = "/".join(str(p) for p in (base, *parts))
-    return random.Random(int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big"))

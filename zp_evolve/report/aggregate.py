@@ -1,9 +1,13 @@
-"""Turn the summaries of a sweep's cells into per-method, per-task scores over seeds."""
+"""Turn finished runs (a sweep's cells) into per-row, per-task scores over seeds.
+
+Nothing here reads a job's files: each run's score per task comes from the plugin
+that knows its job (the ``zp_summary_scores`` hook), marked when it is a dev-set
+score standing in for a missing test score.
+"""
 
 from __future__ import annotations
 
 import json
-import math
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -12,63 +16,23 @@ from typing import Any
 
 import yaml
 
+from zp_evolve.plugins import Plugins
+from zp_evolve.report.sections import CellResult, TaskScore
+
 SEED_AXIS = "seed"
+#: Marks a score (or a mean holding one) measured on the dev set, for runs without a test score.
+DEV_MARK = "†"
 
 
-@dataclass
-class CellResult:
-    id: str
-    values: dict[str, str]
-    path: Path
-    summary: dict[str, Any]
-
-    @property
-    def kind(self) -> str:
-        """``gps`` for searches, ``eval`` for zero-shot evaluations (their summaries differ)."""
-        return "eval" if self.summary.get("job") in ("eval", "train_eval") else "gps"
-
-    @property
-    def strategy(self) -> str:
-        """The selection strategy of a GPS run (``algorithm1`` for runs made before strategies)."""
-        return str((self.summary.get("selection") or {}).get("strategy", "algorithm1"))
-
-    @staticmethod
-    def answer(task: dict[str, Any]) -> dict[str, Any]:
-        """What a GPS run answered with on a task: its ``answer`` (an ensemble's own scores
-        included), or the best prompt in summaries written before answers existed."""
-        return task.get("answer") or task.get("best") or {}
-
-    def dev_test_pairs(self) -> dict[str, tuple[float, float]]:
-        """Per task, the answer's dev and test score (GPS cells with a test sample)."""
-        out = {}
-        for name, task in self.summary.get("tasks", {}).items():
-            answer = self.answer(task)
-            dev, test = answer.get("dev"), answer.get("test")
-            if dev is not None and test is not None and math.isfinite(dev) and math.isfinite(test):
-                out[name] = (float(dev), float(test))
-        return out
-
-    def task_scores(self) -> dict[str, float]:
-        """Test score per task: of the search's answer (GPS) or of the model (eval)."""
-        out = {}
-        for name, task in self.summary.get("tasks", {}).items():
-            if self.kind == "eval":
-                value = task.get("score")
-            else:
-                best = self.answer(task)
-                value = best.get("test") if best.get("test") is not None else best.get("dev")
-            if value is not None and math.isfinite(value):
-                out[name] = float(value)
-        return out
-
-    def task_types(self) -> dict[str, bool]:
-        """Whether each task's type was seen in training (eval summaries only)."""
-        return {n: bool(t.get("seen_type")) for n, t in self.summary.get("tasks", {}).items() if "seen_type" in t}
+def cell_result(cell_id: str, values: dict[str, str], path: Path, summary: dict[str, Any], plugins: Plugins) -> CellResult:
+    """A finished run with its scores, read by the plugin that knows its job."""
+    scores = plugins.hook.zp_summary_scores(summary=summary) or {}
+    return CellResult(cell_id, values, path, summary, dict(scores))
 
 
-def load_cells(root: Path) -> list[CellResult]:
+def load_cells(root: Path, plugins: Plugins) -> list[CellResult]:
     """Finished cells of a sweep folder, with the grid value of each axis."""
-    from zp_evolve.sweep import expand
+    from zp_evolve.grid import expand
 
     data = yaml.safe_load((root / "sweep.yaml").read_text(encoding="utf-8"))
     _, cells = expand(data, root)
@@ -77,7 +41,7 @@ def load_cells(root: Path) -> list[CellResult]:
         summary_path = root / "cells" / cell.id / "summary.json"
         if summary_path.is_file():
             summary = json.loads(summary_path.read_text(encoding="utf-8"))
-            results.append(CellResult(cell.id, dict(cell.values), summary_path.parent, summary))
+            results.append(cell_result(cell.id, dict(cell.values), summary_path.parent, summary, plugins))
     return results
 
 
@@ -90,13 +54,16 @@ def row_axis(cells: list[CellResult], preferred: str | None) -> str | None:
 
 @dataclass
 class RowScores:
-    """Scores of one table row: per task and per seed."""
+    """Scores of one table row: per task and per seed, and which of them hold dev scores."""
 
     label: str
     per_task: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     per_seed_mean: list[float] = field(default_factory=list)
-    per_seed_seen: list[float] = field(default_factory=list)
-    per_seed_unseen: list[float] = field(default_factory=list)
+    dev_tasks: set[str] = field(default_factory=set)
+
+    @property
+    def mean_has_dev(self) -> bool:
+        return bool(self.dev_tasks)
 
 
 def row_label(cell: CellResult, axis: str | None) -> str:
@@ -114,20 +81,18 @@ def group_rows(cells: list[CellResult], axis: str | None) -> list[RowScores]:
     for cell in cells:
         label = row_label(cell, axis)
         row = rows.setdefault(label, RowScores(label))
-        scores = cell.task_scores()
-        for task, value in scores.items():
-            row.per_task[task].append(value)
-        if scores:
-            row.per_seed_mean.append(statistics.fmean(scores.values()))
-        seen = cell.task_types()
-        if seen:
-            seen_scores = [v for t, v in scores.items() if seen.get(t)]
-            unseen_scores = [v for t, v in scores.items() if t in seen and not seen[t]]
-            if seen_scores:
-                row.per_seed_seen.append(statistics.fmean(seen_scores))
-            if unseen_scores:
-                row.per_seed_unseen.append(statistics.fmean(unseen_scores))
+        for task, score in cell.scores.items():
+            row.per_task[task].append(score.value)
+            if score.split != "test":
+                row.dev_tasks.add(task)
+        if cell.scores:
+            row.per_seed_mean.append(statistics.fmean(s.value for s in cell.scores.values()))
     return list(rows.values())
+
+
+def dev_fallbacks(cells: list[CellResult]) -> list[str]:
+    """``cell/task`` of every score that is a dev score standing in for a test score."""
+    return [f"{c.id}/{t}" for c in cells for t, s in sorted(c.scores.items()) if s.split != "test"]
 
 
 def mean_std(values: list[float]) -> tuple[float | None, float | None]:
@@ -136,11 +101,14 @@ def mean_std(values: list[float]) -> tuple[float | None, float | None]:
     return statistics.fmean(values), statistics.pstdev(values) if len(values) > 1 else 0.0
 
 
-def cell_text(values: list[float], scale: float = 100.0) -> str:
-    """``46.16 (0.54)``: mean (std) over seeds, in points as the paper reports them; one seed: ``46.16``."""
+def cell_text(values: list[float], scale: float = 100.0, *, dev: bool = False) -> str:
+    """``46.16 (0.54)``: mean (std) over seeds, in points as the paper reports them; one seed:
+    ``46.16``; ``dev`` marks a value holding dev-set scores (``46.16†``)."""
     mean, std = mean_std(values)
     if mean is None:
         return "–"
+    mark = DEV_MARK if dev else ""
     if len(values) == 1:
-        return f"{mean * scale:.2f}"
-    return f"{mean * scale:.2f} ({std * scale:.2f})"
+        return f"{mean * scale:.2f}{mark}"
+    return f"{mean * scale:.2f}{mark} ({std * scale:.2f})"
+

@@ -19,13 +19,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
+from zp_evolve.cjk import CJK_CLASS
 from zp_evolve.errors import DataError
 from zp_evolve.sampling import TrainRule, sample_train, task_rng
 from zp_evolve.tasks import Example
 
 NGRAM = 30
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_TOKEN = re.compile(f"[{_CJK}]|[^\\W{_CJK}]+")
+_TOKEN = re.compile(f"[{CJK_CLASS}]|[^\\W{CJK_CLASS}]+")
 _BASE = 1_000_003  # odd, so it has an inverse modulo 2**64
 _BATCH_TOKENS = 2_000_000
 
@@ -223,9 +223,6 @@ class TrainingReport:
         }
 
 
-_INDEX_CACHE: dict[tuple, Decontaminator] = {}
-
-
 def training_examples(
     catalog: Any,
     task_name: str,
@@ -239,8 +236,9 @@ def training_examples(
 
     The pool is every non-test split of the task; examples sharing a 30-gram with
     any example of ``test_tasks`` are dropped first, then 128 per class / 256 for
-    generation are drawn with the seed. The index of the test tasks is built once
-    per process and reused across calls (or pass ``decontaminator``).
+    generation are drawn with the seed. Pass ``decontaminator`` (built once with
+    :meth:`Decontaminator.from_tasks`) to reuse one index across tasks, as the trainer
+    does; without it, this call indexes ``test_tasks`` itself.
 
     The task's own test part is not filtered against: the paper evaluates on held-out
     tasks, and in reading-comprehension data many questions share one passage, so
@@ -250,11 +248,7 @@ def training_examples(
         raise DataError(f"task {task_name!r} is a held-out test task; it cannot also be a training task")
     task = catalog.get(task_name)
     if decontaminator is None:
-        key = (id(catalog), tuple(sorted(test_tasks)))
-        if key not in _INDEX_CACHE:
-            _INDEX_CACHE.clear()  # one test set at a time: indexes can be large
-            _INDEX_CACHE[key] = Decontaminator.from_tasks(catalog, test_tasks, seed=seed)
-        decontaminator = _INDEX_CACHE[key]
+        decontaminator = Decontaminator.from_tasks(catalog, test_tasks, seed=seed)
     pool = catalog.eval_pool(task_name)
     kept = decontaminator.clean(pool)
     if not kept:

@@ -1,12 +1,12 @@
-"""30-gram decontamination (appendix A.1.3) on real texts, and the trainer's entry point."""
+"""The trainer's 30-gram decontamination (appendix A.1.3) on real texts, and its entry point."""
 
 from __future__ import annotations
 
 import pytest
 
-from zp_evolve.decontamination import NGRAM, Decontaminator, tokens, training_examples
 from zp_evolve.errors import DataError
 from zp_evolve.tasks import Example
+from zp_trainer.decontamination import NGRAM, Decontaminator, tokens, training_examples
 
 from tests.datasets.conftest import require_source
 
@@ -71,10 +71,13 @@ def test_training_examples_drop_overlap_with_test_tasks(catalog):
     assert polluted == examples[:5]
 
 
-def test_training_examples_report_and_cache(catalog):
+def test_training_examples_report_and_an_index_of_their_own(catalog):
     examples, report = training_examples(catalog, "sms_spam", seed=1, test_tasks=["bbc_news"])
     assert report.pool == len(catalog.eval_pool("sms_spam")) and report.sampled == 256
     assert report.dropped == 0  # SMS shares nothing with BBC news
+    # without a given index the call builds its own: the same sample as with the trainer's shared one
+    shared = Decontaminator.from_tasks(catalog, ["bbc_news"], seed=1)
+    assert training_examples(catalog, "sms_spam", seed=1, test_tasks=["bbc_news"], decontaminator=shared)[0] == examples
     with pytest.raises(DataError, match="held-out test task"):
         training_examples(catalog, "bbc_news", seed=1, test_tasks=["bbc_news"])
 
