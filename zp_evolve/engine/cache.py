@@ -1,6 +1,6 @@
 """The fitness cache: a prompt is never scored twice for the same task and setup.
 
-The key covers the prompt, the task, the model, the dev-set hash, the fitness
+The key covers the prompt (as the model reads it: without span marks), the task, the model, the dev-set hash, the fitness
 function and the split. With a cache folder configured, scores persist across
 runs in SQLite (safe for several processes on one machine).
 """
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from zp_evolve.prompts import normalize
+from zp_evolve.spans import strip_marks
 
 
 def canonical(spec: Mapping[str, Any] | None) -> str:
@@ -23,7 +24,8 @@ def canonical(spec: Mapping[str, Any] | None) -> str:
 
 
 def cache_key(prompt: str, task: str, split: str, data_hash: str, model_id: str, fitness_id: str) -> str:
-    payload = json.dumps([normalize(prompt), task, split, data_hash, model_id, fitness_id], ensure_ascii=False)
+    # What the model reads decides the score: two templates differing only in span marks share it.
+    payload = json.dumps([normalize(strip_marks(prompt)), task, split, data_hash, model_id, fitness_id], ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
