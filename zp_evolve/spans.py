@@ -191,24 +191,30 @@ def join_spans(spans: tuple[Span, ...] | list[Span]) -> str:
     return "".join(span.text for span in spans)
 
 
-def _gap_pattern(left: bool, right: bool) -> str:
-    # A space the parent had between fixed text and an editable span must stay:
-    # otherwise a new word could be glued onto a fixed one ("Review" -> "Reviews").
-    if left and right:
-        return r"( | .*? )"
-    if left:
-        return r"( .*?)"
-    if right:
-        return r"(.*? )"
-    return r"(.*?)"
+_WORDISH = "A-Za-z0-9\u00c0-\u024f"  # letters that join into one word when nothing separates them
+
+
+def _wordish(char: str) -> bool:
+    return bool(char) and re.match(f"[{_WORDISH}]", char) is not None
 
 
 @lru_cache(maxsize=1024)
 def _pattern(marked: MarkedTemplate) -> re.Pattern[str]:
+    """The fixed pieces in order, any text between them.
+
+    Where the parent had a space between a fixed word and an editable span, a child
+    may not glue a new word onto the fixed one ("Review" -> "Reviewgood"); elsewhere
+    spacing is free (Chinese has none, "[X]" and punctuation join nothing).
+    """
     pattern = re.escape(marked.fixed[0])
-    for text, (left, right), after in zip(marked.editable, marked.gaps, marked.fixed[1:]):
-        # an empty span's one space stands for both sides: text put there needs both
-        pattern += _gap_pattern(left, right or (left and not text)) + re.escape(after)
+    for before, text, (left, right), after in zip(marked.fixed, marked.editable, marked.gaps, marked.fixed[1:]):
+        right = right or (left and not text)  # an empty span's one space separates both sides
+        if left and _wordish(before[-1:]):
+            pattern += f"(?![{_WORDISH}])"
+        pattern += "(.*?)"
+        if right and _wordish(after[:1]):
+            pattern += f"(?<![{_WORDISH}])"
+        pattern += re.escape(after)
     return re.compile(pattern, re.DOTALL)
 
 

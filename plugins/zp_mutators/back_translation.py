@@ -158,6 +158,7 @@ class BackTranslation:
         results = self.round_trip([unit[1].text for _, unit in lines], [jobs[j][1] for j, _ in lines], language, rng) if lines else []
         translated: list[list[tuple[int, str | None, str]]] = [[] for _ in jobs]
         for (j, (k, hidden)), text in zip(lines, results):
+            text = " ".join(text.replace("{{", " ").replace("}}", " ").split())  # only the engine places span marks
             translated[j].append((k, hidden.restore(text), hidden.restore_partial(text)))
         kids: list[list[str]] = [[] for _ in parents]
         first_try: list[str | None] = [None] * len(parents)

@@ -86,12 +86,13 @@ def _spanned_offspring(parent: Sequence[Span], mate: Sequence[Span]) -> list[str
     donor = " ".join(span.text for span in mate if span.editable and span.text.strip())
     if not donor:
         return []
+    glue = "" if is_chinese(donor) else " "  # an empty span may sit between two fixed words
     children = []
     for index, span in enumerate(parent):
         if not span.editable:
             continue
         for crossed in _offspring(span.text, donor):
-            children.append(normalize("".join(crossed if k == index else p.text for k, p in enumerate(parent))))
+            children.append(normalize("".join(f"{glue}{crossed}{glue}" if k == index else p.text for k, p in enumerate(parent))))
     return children
 
 

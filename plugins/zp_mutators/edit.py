@@ -115,6 +115,9 @@ class PhraseEdit:
                 tokens, applied = result, applied + 1
         if not applied:
             return None
+        first = next((t for t in tokens if t.text.strip()), None)
+        if first is not None and first.fixed:
+            return detokenize(tokens)  # the first word is fixed text: its case is not ours to change
         return _match_case(detokenize(tokens), parent)
 
     def _delete(self, tokens: list[Token], rng: random.Random) -> list[Token] | None:
