@@ -92,7 +92,7 @@ def read_card(path: Path) -> TaskCard:
     return card
 
 
-def _rows(path: Path) -> Iterator[tuple[int, Any]]:
+def read_rows(path: Path) -> Iterator[tuple[int, Any]]:
     """``(line, row)`` of a JSONL or CSV file; a row that is not an object comes back as ``None``."""
     if path.suffix.lower() in (".jsonl", ".json", ".ndjson"):
         with open(path, encoding="utf-8") as stream:
@@ -170,16 +170,24 @@ class FilesProvider(CachingProvider):
         return out
 
     def _read(self, file: Path, card: TaskCard, rows: RowChecker) -> Iterator[Example | None]:
-        for number, row in _rows(file):
+        for number, row in read_rows(file):
             source = f"{file}:{number}"
             if row is None:
                 rows.bad(source, "missing label: the line is not a JSON object")
                 continue
             inputs = {name: clip(row.get(column) or "", self.max_chars) for name, column in card.inputs.items()}
             target = row.get(card.target)
-            candidates: tuple[str, ...] = ()
-            if card.options:
-                raw = row.get(card.options)
-                values = raw if isinstance(raw, list) else str(raw or "").split("|")
-                candidates = tuple(dict.fromkeys(" ".join(str(v).split()) for v in values if str(v).strip()))
+            candidates = options_of(row.get(card.options)) if card.options else ()
             yield rows.example(inputs, None if target is None else str(target), source, candidates)
+
+    def input_columns(self, task: str) -> tuple[dict[str, str], str, str | None]:
+        """``(placeholder -> column, target column, options column)`` of a task's card:
+        how ``zp-evolve predict`` reads new rows of this task."""
+        _, card = self.cards[task]
+        return dict(card.inputs), card.target, card.options
+
+
+def options_of(raw: Any) -> tuple[str, ...]:
+    """A multiple-choice row's options: a JSON list, or ``"a|b|c"`` (CSV), white space normalised."""
+    values = raw if isinstance(raw, list) else str(raw or "").split("|")
+    return tuple(dict.fromkeys(" ".join(str(v).split()) for v in values if str(v).strip()))
