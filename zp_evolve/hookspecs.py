@@ -23,7 +23,9 @@ def zp_register_mutators(register: Register) -> None:
     A factory builds an object with
     ``mutate(parents: Sequence[str], *, rng: random.Random) -> list[list[str]]``
     where ``children[i]`` are the offspring of ``parents[i]``. ``mutate`` may also
-    accept a keyword ``task`` to receive the :class:`zp_evolve.tasks.Task` searched.
+    accept a keyword ``task`` to receive the :class:`zp_evolve.tasks.Task` searched, and
+    a keyword ``spans`` to receive each parent's fixed and editable pieces
+    (:class:`zp_evolve.spans.Span`); parents and children carry no span marks.
     """
 
 
