@@ -122,8 +122,7 @@ def parse(template: str) -> MarkedTemplate | None:
     problems = mark_problems(template)
     if problems:
         raise DataError(f"prompt {template!r} {problems[0]}")
-    text = " ".join(unicodedata.normalize("NFKC", template).split())
-    pieces = _MARK.split(text)  # fixed, editable, fixed, ..., fixed
+    pieces = _MARK.split(_clean(template))  # fixed, editable, fixed, ..., fixed
     fixed_raw, editable_raw = pieces[0::2], pieces[1::2]
     # Editable spans separated by nothing but white space are one span.
     index = 1
@@ -171,8 +170,7 @@ def strip_marks(template: str) -> str:
         marked = parse(template)
     except DataError:
         return " ".join(_MARK.sub(" ", template).split())
-    assert marked is not None
-    return marked.plain()
+    return template if marked is None else marked.plain()
 
 
 def split_spans(template: str) -> tuple[Span, ...]:
@@ -184,11 +182,6 @@ def split_spans(template: str) -> tuple[Span, ...]:
 def is_marked(spans: tuple[Span, ...] | list[Span]) -> bool:
     """True when ``spans`` hold fixed text (not one editable piece)."""
     return len(spans) != 1 or not spans[0].editable
-
-
-def join_spans(spans: tuple[Span, ...] | list[Span]) -> str:
-    """The plain text of ``spans``."""
-    return "".join(span.text for span in spans)
 
 
 _WORDISH = "A-Za-z0-9\u00c0-\u024f"  # letters that join into one word when nothing separates them
