@@ -51,6 +51,11 @@ class TaskCatalog:
             raise DataError(self.unknown_message(name))
         return self._tasks[name]
 
+    def provider_of(self, name: str) -> TaskProvider:
+        """The provider object that serves task ``name``."""
+        self.get(name)
+        return self._providers[self._owner[name]]
+
     def examples(self, name: str, split: str) -> list[Example]:
         task = self.get(name)
         return self._providers[self._owner[name]].examples(task.name, split)

@@ -31,7 +31,10 @@ hookspec = pluggy.HookspecMarker("zp_evolve")
 
 
 class Mutator(Protocol):
-    """g_GPS: ``children[i]`` are the offspring of ``parents[i]``; ``mutate`` may also take ``task=``."""
+    """g_GPS: ``children[i]`` are the offspring of ``parents[i]``. ``mutate`` may also take
+    ``task=`` (the :class:`~zp_evolve.tasks.Task` searched) and ``spans=`` (each parent's
+    fixed and editable pieces, :class:`zp_evolve.spans.Span`); parents and children carry
+    no span marks."""
 
     def mutate(self, parents: Sequence[str], *, rng: random.Random) -> list[list[str]]: ...
 

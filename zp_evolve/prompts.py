@@ -2,7 +2,9 @@
 
 A template is plain text with input placeholders ``[X]``, ``[X1]``, ``[X2]``, ``[X3]``
 and the answer blank ``_`` (the paper's Tables 9-17). Cloze prompts put the blank
-inside the text; prefix prompts end with it.
+inside the text; prefix prompts end with it. ``{{...}}`` marks the spans mutation
+operators may change (:mod:`zp_evolve.spans`); the marks are stripped before a model
+reads the prompt.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from zp_evolve.errors import DataError
+from zp_evolve.spans import canonical, mark_problems, strip_marks
 
 PLACEHOLDER = re.compile(r"\[(X\d*)\]")
 # The blank is an underscore that is not part of an identifier-like token.
@@ -30,8 +33,8 @@ def blank_count(template: str) -> int:
 
 
 def normalize(template: str) -> str:
-    """Canonical form used to detect duplicates: NFKC, single spaces, stripped."""
-    return " ".join(unicodedata.normalize("NFKC", template).split())
+    """Canonical form used to detect duplicates: NFKC, single spaces, stripped (and marks canonical)."""
+    return canonical(" ".join(unicodedata.normalize("NFKC", template).split()))
 
 
 def template_wording(template: str) -> str:
@@ -64,11 +67,13 @@ def template_problems(template: str, required: Sequence[str]) -> list[str]:
     blanks = blank_count(template)
     if blanks != 1:
         problems.append(f"must contain the answer blank '_' exactly once (found {blanks})")
+    problems.extend(mark_problems(template))
     return problems
 
 
 def render(template: str, inputs: Mapping[str, str], *, answer: str | None = None) -> str:
-    """Fill the placeholders (and the blank, if ``answer`` is given)."""
+    """Fill the placeholders (and the blank, if ``answer`` is given); span marks are dropped."""
+    template = strip_marks(template)
     missing = missing_placeholders(template, list(inputs))
     if missing:
         raise DataError(
@@ -132,6 +137,7 @@ def assemble(
     the blank. The soft prompt ``E`` is added by the model backend.
     """
     check_template(template, list(inputs))
+    template = strip_marks(template)  # the marks are for mutation operators, never for the model
     parts = BLANK.split(template, maxsplit=1)
     filler = lambda part: PLACEHOLDER.sub(lambda m: inputs[m.group(1)], part)  # noqa: E731
     prefix, suffix = filler(parts[0]), filler(parts[1])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 from pathlib import Path
+from typing import Iterator
 
 from zp_evolve.errors import DataError
 
@@ -68,3 +69,32 @@ def read_utf8(path: str | Path) -> str:
     except OSError as error:
         raise DataError(f"{path}: cannot read it ({error.strerror or error}). Check the path.") from None
     return decode_utf8(data, path)
+
+
+def iter_utf8_lines(path: str | Path) -> Iterator[tuple[int, str]]:
+    """``(line number, text)`` of a UTF-8 file, one line at a time (for files too large to hold).
+
+    The same checks as :func:`decode_utf8`, line by line: a UTF-16/32 byte-order mark, NUL
+    bytes or invalid UTF-8 stop with the file and the line. Line ends are kept as read
+    (``\\r\\n`` included), so CSV readers see the file as written.
+    """
+    path = Path(path)
+    try:
+        stream = open(path, "rb")
+    except OSError as error:
+        raise DataError(f"{path}: cannot read it ({error.strerror or error}). Check the path.") from None
+    with stream:
+        for number, data in enumerate(stream, 1):
+            if number == 1:
+                if data.startswith(_UTF32_MARKS):
+                    raise NotUtf8Error(path, 1, "it starts with a UTF-32 byte-order mark")
+                if data.startswith(_UTF16_MARKS):
+                    raise NotUtf8Error(path, 1, "it starts with a UTF-16 byte-order mark")
+                data = data.removeprefix(codecs.BOM_UTF8)
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise NotUtf8Error(path, number, f"byte 0x{data[error.start]:02x}: {error.reason}") from None
+            if "\x00" in text:
+                raise NotUtf8Error(path, number, "it holds NUL bytes: binary data, or UTF-16 without a byte-order mark")
+            yield number, text

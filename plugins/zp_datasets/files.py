@@ -22,7 +22,6 @@ line, or is skipped and counted with ``on_bad_rows: skip``.
 from __future__ import annotations
 
 import csv
-import io
 import json
 from pathlib import Path
 from typing import Any, Iterator, Literal, Optional, Union
@@ -32,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from zp_evolve.errors import DataError
 from zp_evolve.tasks import Example, Task
-from zp_evolve.textfiles import read_utf8
+from zp_evolve.textfiles import iter_utf8_lines, read_utf8
 
 from zp_datasets.base import CachingProvider
 from zp_datasets.rows import RowChecker, clip
@@ -96,32 +95,31 @@ def read_card(path: Path) -> TaskCard:
     return card
 
 
-def _rows(path: Path) -> list[tuple[int, Any]]:
-    """``(line, row)`` of a JSONL or CSV file; a row that is not an object comes back as ``None``.
+def read_rows(path: Path) -> Iterator[tuple[int, Any]]:
+    """``(line, row)`` of a JSONL or CSV file, streamed; a row that is not an object comes back as ``None``.
 
-    The file is decoded as UTF-8 explicitly (:func:`zp_evolve.textfiles.read_utf8`), so a
-    UTF-16 or binary file stops with its name and line instead of a decoding traceback.
+    The file is decoded as UTF-8 explicitly, line by line
+    (:func:`zp_evolve.textfiles.iter_utf8_lines`), so a UTF-16 or binary file stops with its
+    name and line instead of a decoding traceback.
     """
     suffix = path.suffix.lower()
     if suffix not in (".jsonl", ".json", ".ndjson", ".csv", ".tsv"):
         raise DataError(f"{path}: unknown file type; use .jsonl, .csv or .tsv")
-    text = read_utf8(path)
-    out: list[tuple[int, Any]] = []
     if suffix in (".csv", ".tsv"):
-        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t" if suffix == ".tsv" else ",")
+        reader = csv.DictReader((text for _, text in iter_utf8_lines(path)), delimiter="\t" if suffix == ".tsv" else ",")
         try:
-            out = [(reader.line_num, row) for row in reader]
+            for row in reader:
+                yield reader.line_num, row
         except csv.Error as error:
             raise DataError(f"{path}:{reader.line_num}: malformed CSV: {error}") from None
-        return out
-    for number, line in enumerate(io.StringIO(text, newline=None), 1):  # universal newlines, as open() reads
+        return
+    for number, line in iter_utf8_lines(path):
         if line.strip():
             try:
                 row = json.loads(line)
             except ValueError:
                 row = None
-            out.append((number, row if isinstance(row, dict) else None))
-    return out
+            yield number, row if isinstance(row, dict) else None
 
 
 def _columns(rows: list[tuple[int, Any]]) -> list[str]:
@@ -188,7 +186,7 @@ class FilesProvider(CachingProvider):
         return out
 
     def _read(self, file: Path, card: TaskCard, card_path: Path, named: str, rows: RowChecker) -> Iterator[Example | None]:
-        lines = _rows(file)
+        lines = list(read_rows(file))
         if not lines:
             raise DataError(
                 f"{file}: the file has no rows (task card {card_path} names it as {named}). "
@@ -206,12 +204,20 @@ class FilesProvider(CachingProvider):
                 continue
             inputs = {name: clip(row.get(column) or "", self.max_chars) for name, column in card.inputs.items()}
             target = row.get(card.target)
-            candidates: tuple[str, ...] = ()
-            if card.options:
-                raw = row.get(card.options)
-                values = raw if isinstance(raw, list) else str(raw or "").split("|")
-                candidates = tuple(dict.fromkeys(" ".join(str(v).split()) for v in values if str(v).strip()))
+            candidates = options_of(row.get(card.options)) if card.options else ()
             yield rows.example(inputs, None if target is None else str(target), source, candidates)
+
+    def input_columns(self, task: str) -> tuple[dict[str, str], str, str | None]:
+        """``(placeholder -> column, target column, options column)`` of a task's card:
+        how ``zp-evolve predict`` reads new rows of this task."""
+        _, card = self.cards[task]
+        return dict(card.inputs), card.target, card.options
+
+
+def options_of(raw: Any) -> tuple[str, ...]:
+    """A multiple-choice row's options: a JSON list, or ``"a|b|c"`` (CSV), white space normalised."""
+    values = raw if isinstance(raw, list) else str(raw or "").split("|")
+    return tuple(dict.fromkeys(" ".join(str(v).split()) for v in values if str(v).strip()))
 
 
 def _check_columns(file: Path, card: TaskCard, card_path: Path, lines: list[tuple[int, Any]]) -> None:

@@ -35,10 +35,17 @@ def clip(text: str, max_chars: int) -> str:
 class RowChecker:
     """Builds examples of one task, applying the bad-row policy."""
 
-    def __init__(self, task: Task, on_bad_rows: str = "error", known_bad: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        task: Task,
+        on_bad_rows: str = "error",
+        known_bad: Sequence[str] = (),
+        skip_hint: str = "set on_bad_rows: skip on the task provider",
+    ) -> None:
         self.task = task
         self.policy = check_policy(on_bad_rows)
         self.known_bad = tuple(known_bad)
+        self.skip_hint = skip_hint
         self.skipped: Counter[str] = Counter()
         self.examples_of_skipped: list[str] = []
 
@@ -52,7 +59,7 @@ class RowChecker:
         if self.policy == "error":
             raise DataError(
                 f"{source}: {reason} (task {self.task.name!r}). Fix or remove the row, "
-                "or set on_bad_rows: skip on the task provider to skip such rows."
+                f"or {self.skip_hint} to skip such rows."
             )
         self.skipped[reason.split(":")[0]] += 1
 
@@ -62,11 +69,19 @@ class RowChecker:
         target: object,
         source: str,
         candidates: Sequence[str] = (),
+        *,
+        require_target: bool = True,
     ) -> Example | None:
-        """An :class:`Example`, or ``None`` when the row is bad and skipped."""
+        """An :class:`Example`, or ``None`` when the row is bad and skipped.
+
+        With ``require_target=False`` (rows to predict) a row may lack its label: the
+        example's target is then empty; a label that is given is still checked.
+        """
         if target is None or not str(target).strip():
-            self.bad(source, "missing label")
-            return None
+            if require_target:
+                self.bad(source, "missing label")
+                return None
+            target = ""
         for name in self.task.input_fields:
             value = inputs.get(name)
             if value is None or not str(value).strip():
@@ -77,10 +92,10 @@ class RowChecker:
             if len(candidates) < 2:
                 self.bad(source, "unknown label: a multiple-choice row needs at least two options")
                 return None
-            if target not in candidates:
+            if target and target not in candidates:
                 self.bad(source, f"unknown label: {target!r} is not one of the options {list(candidates)}")
                 return None
-        elif self.task.labels and target not in self.task.labels:
+        elif self.task.labels and target and target not in self.task.labels:
             self.bad(source, f"unknown label: {target!r}; the task's labels are {list(self.task.labels)}")
             return None
         return Example(

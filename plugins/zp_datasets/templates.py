@@ -222,8 +222,8 @@ _DEFAULT_TOPIC = {"en": "text", "zh": "文本"}
 
 
 def sanitize_instruction(text: str, *, max_chars: int = 300) -> str:
-    """Make free text (a task description) safe inside a template: no blank, no placeholders."""
-    text = " ".join(str(text).split())
+    """Make free text (a task description) safe inside a template: no blank, placeholders or span marks."""
+    text = " ".join(str(text).replace("{{", "{ {").replace("}}", "} }").split())
     if not text or len(text) > max_chars:
         return ""
     text = PLACEHOLDER.sub(lambda m: m.group(1), text)

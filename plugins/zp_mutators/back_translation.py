@@ -5,7 +5,8 @@ meaning, the classic paraphrasing trick (Sennrich et al. 2016; Mallinson et al.
 2017); ZeroPrompt (Wu et al. 2022, Section 3.3) uses it to grow prompts in GPS.
 Several pivots, and chains of round trips (eng->spa->eng->cat->eng), add
 diversity. Slots are hidden as nonce words during translation
-(:mod:`zp_mutators.protect`) and restored after.
+(:mod:`zp_mutators.protect`) and restored after. In a prompt with marked spans,
+each editable span is translated on its own line and the fixed text is kept as is.
 
 Engines: ``apertium`` (rule-based, Debian packages, offline; no Chinese pair
 exists) and ``marian`` (Helsinki-NLP opus-mt, by hub id or local path, with
@@ -24,6 +25,7 @@ from typing import Any, Literal, Mapping, Sequence
 from zp_evolve.cjk import has_cjk
 from zp_evolve.errors import ConfigError, ModelError
 from zp_evolve.prompts import normalize
+from zp_evolve.spans import Span
 from zp_evolve.tasks import Task
 from zp_mutators.apertium import INSTALL_HINT, NO_PAIRS, ApertiumTranslator
 from zp_mutators.languages import codes
@@ -140,8 +142,18 @@ class BackTranslation:
             self.translator.mode(missing[0], language)
         return list(itertools.permutations(usable, self.round_trips))
 
-    def mutate(self, parents: Sequence[str], *, rng: random.Random, task: Task | None = None) -> list[list[str]]:
-        """One list of children per parent; all parents' translations share each engine call."""
+    def mutate(
+        self,
+        parents: Sequence[str],
+        *,
+        rng: random.Random,
+        task: Task | None = None,
+        spans: Sequence[Sequence[Span]] | None = None,
+    ) -> list[list[str]]:
+        """One list of children per parent; all parents' translations share each engine call.
+
+        With ``spans``, only the editable spans are translated (each on its own line).
+        """
         if not parents:
             return []
         language = self.language or (task.language if task else ("zh" if has_cjk(parents[0]) else "en"))
@@ -152,16 +164,26 @@ class BackTranslation:
         # Every parent's first ``tries`` chains go through in one batch: an Apertium call
         # costs ~0.2 s to start and little per line, so extra lines are nearly free.
         jobs = [(i, chain) for i in range(len(parents)) for chain in rng.sample(chains, len(chains))[:tries]]
-        protected = [protect(p) for p in parents]
-        results = self.round_trip([protected[i].text for i, _ in jobs], [chain for _, chain in jobs], language, rng)
+        pieces = [list(spans[i]) if spans else [Span(p, True)] for i, p in enumerate(parents)]
+        # the units translated: every editable piece with text (a prompt without marks is one piece)
+        units = [[(k, protect(piece.text)) for k, piece in enumerate(found) if piece.editable and piece.text.strip()]
+                 for found in pieces]
+        lines = [(j, unit) for j, (i, _) in enumerate(jobs) for unit in units[i]]
+        results = self.round_trip([unit[1].text for _, unit in lines], [jobs[j][1] for j, _ in lines], language, rng) if lines else []
+        translated: list[list[tuple[int, str | None, str]]] = [[] for _ in jobs]
+        for (j, (k, hidden)), text in zip(lines, results):
+            text = " ".join(text.replace("{{", " ").replace("}}", " ").split())  # only the engine places span marks
+            translated[j].append((k, hidden.restore(text), hidden.restore_partial(text)))
         kids: list[list[str]] = [[] for _ in parents]
         first_try: list[str | None] = [None] * len(parents)
         # the engine repeats a parent once per child slot: its entries share what was taken
         used: dict[str, set[str]] = {normalize(p): {normalize(p)} for p in parents}
-        for (i, _), text in zip(jobs, results):
-            child = protected[i].restore(text)
+        for (i, _), parts in zip(jobs, translated):
+            if not parts:
+                continue  # nothing editable to translate
+            child = None if any(full is None for _, full, _ in parts) else _rebuild(pieces[i], {k: full for k, full, _ in parts})
             if first_try[i] is None:
-                first_try[i] = child if child is not None else protected[i].restore_partial(text)
+                first_try[i] = child if child is not None else _rebuild(pieces[i], {k: partial for k, _, partial in parts})
             taken = used[normalize(parents[i])]
             if child is not None and normalize(child) not in taken and len(kids[i]) < self.children:
                 taken.add(normalize(child))
@@ -195,3 +217,7 @@ class BackTranslation:
                 self._cache[(line, source, target)] = out
         return [self._cache[(line, source, target)] for line in lines]
 
+
+def _rebuild(pieces: Sequence[Span], texts: dict[int, str | None]) -> str:
+    """The prompt with piece ``k`` replaced by ``texts[k]`` (its translation); the rest kept."""
+    return "".join(texts.get(k) or piece.text for k, piece in enumerate(pieces))

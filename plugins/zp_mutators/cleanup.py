@@ -42,8 +42,9 @@ _STOPWORDS = frozenset(
 
 
 def clean_generation(text: str) -> str:
-    """The first line of ``text`` without chatter prefixes, numbering, markdown or wrapping quotes."""
-    text = text.replace("**", "").replace("`", "").strip()
+    """The first line of ``text`` without chatter prefixes, numbering, markdown, wrapping quotes
+    or span marks (``{{``, ``}}``: only the engine places them)."""
+    text = text.replace("**", "").replace("`", "").replace("{{", " ").replace("}}", " ").strip()
     text = text.split("\n", 1)[0].strip()
     for _ in range(2):  # "Sure! Here is the rewritten prompt: ..." needs two passes
         text = _INTERJECTION.sub("", text)

@@ -13,7 +13,8 @@ swap, paraphrase and add. This operator keeps the three that need no model:
 GrIPS finds phrases with a constituency parser; here a phrase is a run of words
 between slots and phrase punctuation (:func:`zp_mutators.segments.phrases`), which
 needs no model and works for Chinese too. Slots (``[X]``, ``_``) are never edited,
-so children always keep them.
+so children always keep them; nor is the fixed text of a prompt with marked spans
+(deletes and swaps take phrases of editable spans, adds insert inside them).
 """
 
 from __future__ import annotations
@@ -24,8 +25,11 @@ from typing import Literal, Sequence
 from zp_evolve.cjk import has_cjk
 from zp_evolve.errors import ConfigError
 from zp_evolve.prompts import normalize
+from zp_evolve.spans import Span, strip_marks
 from zp_evolve.tasks import Task
-from zp_mutators.segments import Token, detokenize, phrases, tokenize, word_spans
+from zp_mutators.segments import (
+    Token, detokenize, editable_positions, phrases, tokenize, tokenize_spans, word_spans,
+)
 
 EditOperation = Literal["delete", "swap", "add"]
 ALL_OPERATIONS: tuple[EditOperation, ...] = ("delete", "swap", "add")
@@ -67,18 +71,25 @@ class PhraseEdit:
         self.children = children
         self.max_tries = max_tries
 
-    def mutate(self, parents: Sequence[str], *, rng: random.Random, task: Task | None = None) -> list[list[str]]:
+    def mutate(
+        self,
+        parents: Sequence[str],
+        *,
+        rng: random.Random,
+        task: Task | None = None,
+        spans: Sequence[Sequence[Span]] | None = None,
+    ) -> list[list[str]]:
         """One list of children per parent; a parent too short to edit gets fewer."""
-        donors = donor_phrases([*parents, *(task.prompts if task else ())])
+        donors = donor_phrases([*parents, *(strip_marks(p) for p in (task.prompts if task else ()))])
         out: list[list[str]] = []
         # the engine repeats a parent once per child slot: its entries share what was taken
         used: dict[str, set[str]] = {}
-        for parent in parents:
+        for index, parent in enumerate(parents):
             kids: list[str] = []
             taken = used.setdefault(normalize(parent), {normalize(parent)})
             for _ in range(self.children):
                 for _ in range(self.max_tries):
-                    child = self.edit(parent, rng, donors)
+                    child = self.edit(parent, rng, donors, spans[index] if spans else None)
                     if child is not None and normalize(child) not in taken:
                         taken.add(normalize(child))
                         kids.append(child)
@@ -86,9 +97,10 @@ class PhraseEdit:
             out.append(kids)
         return out
 
-    def edit(self, parent: str, rng: random.Random, donors: Sequence[str]) -> str | None:
-        """``edits_per_child`` random operations applied to ``parent``, or None if none applied."""
-        tokens = tokenize(parent)
+    def edit(self, parent: str, rng: random.Random, donors: Sequence[str], spans: Sequence[Span] | None = None) -> str | None:
+        """``edits_per_child`` random operations applied to ``parent`` (its editable ``spans``
+        only, when given), or None if none applied."""
+        tokens = tokenize_spans(parent, spans)
         applied = 0
         for _ in range(self.edits_per_child):
             operation = rng.choice(self.operations)
@@ -104,6 +116,9 @@ class PhraseEdit:
                 tokens, applied = result, applied + 1
         if not applied:
             return None
+        first = next((t for t in tokens if t.text.strip()), None)
+        if first is not None and first.fixed:
+            return detokenize(tokens)  # the first word is fixed text: its case is not ours to change
         return _match_case(detokenize(tokens), parent)
 
     def _delete(self, tokens: list[Token], rng: random.Random) -> list[Token] | None:
@@ -136,8 +151,12 @@ def _add(tokens: list[Token], rng: random.Random, donors: Sequence[str], joiner:
     if not donors:
         return None
     donor = tokenize(rng.choice(donors))
-    # insert at a phrase or slot boundary: before a slot, a phrase, or at the end
-    positions = sorted({0, len(tokens), *(i for i, t in enumerate(tokens) if t.kind == "slot"), *(s for s, _ in phrases(tokens))})
+    # insert at a phrase or slot boundary: before a slot, a phrase, or at the end (of an editable span)
+    boundaries = {0, len(tokens), *(i for i, t in enumerate(tokens) if t.kind in ("slot", "close")), *(s for s, _ in phrases(tokens))}
+    boundaries |= {i + 1 for i, t in enumerate(tokens) if t.kind == "open"}
+    positions = sorted(boundaries & editable_positions(tokens))
+    if not positions:
+        return None
     at = rng.choice(positions)
     glue = [Token(joiner, "space")] if joiner else []
     return tokens[:at] + glue + donor + glue + tokens[at:]

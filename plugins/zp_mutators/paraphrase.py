@@ -15,6 +15,10 @@ Two units of rewriting:
 * ``auto`` (default): ``prompt`` first, then ``sentence`` for the parents that got
   no valid child (one more batched round).
 
+A prompt with marked spans is always reworded by ``sentence``, its stretches drawn
+from editable text only: the model never sees the fixed text (nor the marks), so it
+cannot change it.
+
 Every sample is cleaned (chatter, quotes, numbering) and filtered (slots, copies,
 length; :mod:`zp_mutators.cleanup`); ``stats`` counts the verdicts.
 """
@@ -27,9 +31,10 @@ from typing import Any, Literal, Sequence
 from zp_evolve.cjk import has_cjk
 from zp_evolve.errors import ConfigError
 from zp_evolve.prompts import normalize, placeholders
+from zp_evolve.spans import Span, is_marked
 from zp_mutators.cleanup import CandidateFilter, clean_generation, is_question
 from zp_mutators.models import seeded_torch, shared_model
-from zp_mutators.segments import stretches, tokenize
+from zp_mutators.segments import stretches, tokenize_spans
 
 Unit = Literal["prompt", "sentence", "auto"]
 
@@ -159,18 +164,30 @@ class PTMParaphrase:
         """Verdicts on every sample so far: kept, or dropped by reason, and the yield."""
         return self.filter.summary()
 
-    def mutate(self, parents: Sequence[str], *, rng: random.Random) -> list[list[str]]:
-        """Children per parent; each round is one batched sampling pass over all parents in need."""
+    def mutate(
+        self, parents: Sequence[str], *, rng: random.Random, spans: Sequence[Sequence[Span]] | None = None
+    ) -> list[list[str]]:
+        """Children per parent; each round is one batched sampling pass over all parents in need.
+
+        A parent whose ``spans`` hold fixed text is reworded by sentence, in its editable spans only.
+        """
         kids: list[list[str]] = [[] for _ in parents]
+        pieces: list[Sequence[Span] | None] = [spans[i] if spans else None for i in range(len(parents))]
+        marked = [p is not None and is_marked(p) for p in pieces]
         # the engine repeats a parent once per child slot: its entries share what was taken
         used: dict[str, set[str]] = {normalize(p): {normalize(p)} for p in parents}
         units = ["prompt", "sentence"] if self.unit == "auto" else [self.unit]
+        if any(marked) and "sentence" not in units:
+            units.append("sentence")
         for unit in units:
-            todo = [i for i in range(len(parents)) if len(kids[i]) < self.children]
+            todo = [i for i in range(len(parents)) if len(kids[i]) < self.children and (unit == "sentence" or not marked[i])]
             if not todo:
-                break
-            found = self._prompt_round if unit == "prompt" else self._sentence_round
-            for i, options in zip(todo, found([parents[i] for i in todo], rng)):
+                continue
+            if unit == "prompt":
+                found = self._prompt_round([parents[i] for i in todo], rng)
+            else:
+                found = self._sentence_round([parents[i] for i in todo], rng, [pieces[i] for i in todo])
+            for i, options in zip(todo, found):
                 taken = used[normalize(parents[i])]
                 fresh = list({normalize(o): o for o in reversed(options) if normalize(o) not in taken}.values())[::-1]
                 chosen = rng.sample(fresh, min(len(fresh), self.children - len(kids[i])))
@@ -188,10 +205,12 @@ class PTMParaphrase:
             out.append([c for c in cleaned if self.filter.keep(c, parent, required)])
         return out
 
-    def _sentence_round(self, parents: Sequence[str], rng: random.Random) -> list[list[str]]:
+    def _sentence_round(
+        self, parents: Sequence[str], rng: random.Random, pieces: Sequence[Sequence[Span] | None] = ()
+    ) -> list[list[str]]:
         picks: list[tuple[str, str, str] | None] = []
-        for parent in parents:
-            tokens = tokenize(parent)
+        for index, parent in enumerate(parents):
+            tokens = tokenize_spans(parent, pieces[index] if index < len(pieces) else None)
             spans = stretches(tokens)
             if not spans:
                 picks.append(None)

@@ -4,6 +4,12 @@ Every model-free operator works on these units. A *slot* is a placeholder
 (``[X]``, ``[X1]``...) or the answer blank ``_``; slots are never split, edited
 or duplicated. English text splits into words and punctuation; Chinese (any
 CJK character) into single characters, since it has no spaces.
+
+A prompt with fixed spans (:mod:`zp_evolve.spans`) tokenizes with
+:func:`tokenize_spans`: tokens of fixed text are ``fixed`` and, like slots, never
+part of a phrase or stretch; each editable span is enclosed by two zero-width
+``open``/``close`` tokens, so an operator knows where it may insert text, even
+into an empty span. A prompt without marks gets exactly :func:`tokenize`'s tokens.
 """
 
 from __future__ import annotations
@@ -14,8 +20,9 @@ from typing import Literal, Sequence
 
 from zp_evolve.cjk import CJK_CLASS, has_cjk
 from zp_evolve.prompts import BLANK, PLACEHOLDER
+from zp_evolve.spans import Span, is_marked
 
-TokenKind = Literal["slot", "word", "punct", "space"]
+TokenKind = Literal["slot", "word", "punct", "space", "open", "close"]
 
 # Order matters: slots first (zp_evolve.prompts' own patterns), then words, CJK characters, punctuation.
 _WORD_CHAR = r"A-Za-z0-9\u00c0-\u024f'-"
@@ -32,10 +39,20 @@ SENTENCE_END = set(";:.?!；：。？！")
 
 @dataclass(frozen=True)
 class Token:
-    """One unit of a template: a slot, a word (or CJK character), punctuation or whitespace."""
+    """One unit of a template: a slot, a word (or CJK character), punctuation or whitespace.
+
+    ``fixed`` tokens belong to a fixed span; ``open``/``close`` tokens (empty text)
+    enclose an editable span.
+    """
 
     text: str
     kind: TokenKind
+    fixed: bool = False
+
+    @property
+    def frozen(self) -> bool:
+        """True for what no operator may edit, split or cross: slots, fixed text, span edges."""
+        return self.fixed or self.kind in ("slot", "open", "close")
 
 
 def is_slot(text: str) -> bool:
@@ -49,6 +66,44 @@ def tokenize(template: str) -> list[Token]:
     for match in _TOKEN.finditer(template):
         tokens.append(Token(match.group(), match.lastgroup))  # type: ignore[arg-type]
     return tokens
+
+
+def tokenize_spans(text: str, spans: Sequence[Span] | None = None) -> list[Token]:
+    """Tokens of ``text`` (the prompt without marks) with its fixed and editable spans.
+
+    ``spans`` (as :func:`zp_evolve.spans.split_spans` gives them) must concatenate to
+    ``text``; ``None`` or one editable span gives :func:`tokenize`'s tokens.
+    """
+    if not spans or not is_marked(spans):
+        return tokenize(text)
+    tokens: list[Token] = []
+    for span in spans:
+        if span.editable:
+            tokens += [Token("", "open"), *tokenize(span.text), Token("", "close")]
+        else:
+            tokens += [Token(t.text, t.kind, fixed=True) for t in tokenize(span.text)]
+    return tokens
+
+
+def has_spans(tokens: Sequence[Token]) -> bool:
+    """True when ``tokens`` came from a prompt with fixed spans."""
+    return any(t.kind == "open" for t in tokens)
+
+
+def editable_positions(tokens: Sequence[Token]) -> set[int]:
+    """Insertion points inside editable spans (every point for a prompt without spans)."""
+    if not has_spans(tokens):
+        return set(range(len(tokens) + 1))
+    inside, out = False, set()
+    for index, token in enumerate(tokens):
+        if token.kind == "open":
+            inside = True
+        elif token.kind == "close":
+            out.add(index)
+            inside = False
+        if inside:
+            out.add(index + 1)
+    return out
 
 
 def detokenize(tokens: Sequence[Token]) -> str:
@@ -68,9 +123,9 @@ def slot_signature(text: str) -> list[str]:
 
 
 def phrases(tokens: Sequence[Token]) -> list[tuple[int, int]]:
-    """Half-open token ranges of the slot-free phrases.
+    """Half-open token ranges of the slot-free phrases (of editable text only).
 
-    A phrase is a run of tokens between slots, cut after punctuation that ends a
+    A phrase is a run of tokens between slots (and fixed text), cut after punctuation that ends a
     phrase (``, ; : . ? !`` and their CJK forms). It starts at a word (quotes and
     spaces glued to a slot stay outside) and ends before trailing whitespace.
     """
@@ -89,7 +144,7 @@ def phrases(tokens: Sequence[Token]) -> list[tuple[int, int]]:
         start = None
 
     for index, token in enumerate(tokens):
-        if token.kind == "slot":
+        if token.frozen:
             close(index)
             continue
         if start is None:
@@ -103,12 +158,12 @@ def phrases(tokens: Sequence[Token]) -> list[tuple[int, int]]:
 
 
 def stretches(tokens: Sequence[Token]) -> list[tuple[int, int]]:
-    """Maximal slot-free runs that hold a word, from their first word to their last word or
-    phrase punctuation: quotes and spaces that hug the next slot stay outside."""
+    """Maximal slot-free runs of editable text that hold a word, from their first word to their
+    last word or phrase punctuation: quotes and spaces that hug the next slot stay outside."""
     out: list[tuple[int, int]] = []
     start = None
     for index, token in enumerate([*tokens, Token("_", "slot")]):
-        if token.kind == "slot":
+        if token.frozen:
             if start is not None:
                 end = index
                 while tokens[end - 1].kind == "space" or (tokens[end - 1].kind == "punct" and tokens[end - 1].text not in PHRASE_END):

@@ -13,6 +13,10 @@ they stay in place. Two modes, matching the paper's Tables 6 and 7:
   are masked, each inside one phrase (never across a slot or phrase punctuation),
   and together at most ``max_fraction`` of the prompt's words (at least one word).
   For Chinese, a "word" is a character.
+
+In a prompt with marked spans, only editable text is masked (``full`` masks each
+slot-free stretch of editable text; ``partial`` counts editable words only); T5
+still reads the fixed text around the sentinels, never the marks.
 """
 
 from __future__ import annotations
@@ -26,11 +30,13 @@ from typing import Literal, Sequence
 from zp_evolve.cjk import CJK_CLASS, has_cjk
 from zp_evolve.errors import ConfigError
 from zp_evolve.prompts import BLANK, PLACEHOLDER, normalize
+from zp_evolve.spans import Span
 from zp_mutators.models import seeded_torch, shared_model
-from zp_mutators.segments import Token, detokenize, phrases, stretches, tokenize, word_spans
+from zp_mutators.segments import Token, detokenize, phrases, stretches, tokenize, tokenize_spans, word_spans
 
 _SENTINEL = re.compile(r"<extra_id_(\d+)>")
 _JUNK = re.compile(r"</s>|<pad>|<unk>|<s>")
+_MARKS = re.compile(r"\{\{|\}\}")
 _WORDY = re.compile(rf"[^\W\d_]{{2,}}|[{CJK_CLASS}]")  # two letters in a row, or a CJK character
 
 
@@ -101,8 +107,14 @@ class T5Infill:
         self.dtype = dtype
         self.device = device
 
-    def mutate(self, parents: Sequence[str], *, rng: random.Random) -> list[list[str]]:
-        """Children per parent; every round masks all parents still in need and fills them in one batch."""
+    def mutate(
+        self, parents: Sequence[str], *, rng: random.Random, spans: Sequence[Sequence[Span]] | None = None
+    ) -> list[list[str]]:
+        """Children per parent; every round masks all parents still in need and fills them in one batch.
+
+        With ``spans``, only each parent's editable spans are masked.
+        """
+        pieces_of = list(spans) if spans else [None] * len(parents)
         kids: list[list[str]] = [[] for _ in parents]
         last: list[str | None] = [None] * len(parents)
         # the engine repeats a parent once per child slot: its entries share what was taken
@@ -111,19 +123,19 @@ class T5Infill:
             todo = [(i, slot) for i in range(len(parents)) for slot in range(self.children - len(kids[i]))]
             if not todo:
                 break
-            masked = [self.mask(parents[i], rng) for i, _ in todo]
+            masked = [self.mask(parents[i], rng, pieces_of[i]) for i, _ in todo]
             ready = [(k, m) for k, m in enumerate(masked) if m is not None]
             if not ready:
                 break
             fills = self.fill([m[0] for _, m in ready], rng)
-            for (k, (_, pieces)), spans in zip(ready, fills):
+            for (k, (_, pieces)), filled in zip(ready, fills):
                 i = todo[k][0]
-                child = assemble(pieces, spans)
+                child = assemble(pieces, filled)
                 taken = used[normalize(parents[i])]
                 if normalize(child) in taken:
                     self.counts["copy"] += 1
                     last[i] = child
-                elif self.require_words and not all(_WORDY.search(fill) for fill in spans):
+                elif self.require_words and not all(_WORDY.search(fill) for fill in filled):
                     self.counts["no_words"] += 1  # a weak T5 often fills a span with bare punctuation
                 elif len(kids[i]) < self.children:
                     self.counts["kept"] += 1
@@ -138,9 +150,12 @@ class T5Infill:
         """Verdicts on every filled mask so far: kept, copy (of the parent or a sibling), no_words."""
         return dict(sorted(self.counts.items()))
 
-    def mask(self, template: str, rng: random.Random) -> tuple[str, list[str]] | None:
-        """``(T5 input with sentinels, text pieces between them)``, or None if nothing can be masked."""
-        tokens = tokenize(template)
+    def mask(self, template: str, rng: random.Random, spans: Sequence[Span] | None = None) -> tuple[str, list[str]] | None:
+        """``(T5 input with sentinels, text pieces between them)``, or None if nothing can be masked.
+
+        ``spans``: the template's fixed and editable pieces; only editable text is masked.
+        """
+        tokens = tokenize_spans(template, spans)
         if self.mode == "full":
             chosen = stretches(tokens)
         else:
@@ -160,7 +175,7 @@ class T5Infill:
         return "".join(t.text for t in source), pieces
 
     def _partial_spans(self, tokens: list[Token], rng: random.Random) -> list[tuple[int, int]]:
-        words = sum(t.kind == "word" for t in tokens)
+        words = sum(t.kind == "word" and not t.fixed for t in tokens)
         budget = max(1, math.floor(self.max_fraction * words))
         chosen: list[tuple[int, int]] = []
         for _ in range(self.spans):
@@ -214,8 +229,8 @@ def parse_fills(generated: str, count: int) -> list[str]:
 
 
 def clean_fill(fill: str) -> str:
-    """A fill without slots of its own (they would duplicate the template's)."""
-    fill = PLACEHOLDER.sub(" ", fill)
+    """A fill without slots (they would duplicate the template's) or span marks of its own."""
+    fill = PLACEHOLDER.sub(" ", _MARKS.sub(" ", fill))
     fill = BLANK.sub(" ", re.sub(r"_{2,}", " ", fill))  # runs of underscores read as blanks
     return " ".join(fill.split())
 

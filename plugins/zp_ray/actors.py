@@ -57,14 +57,16 @@ class MutatorActor:
         self.mutator = load_plugins(extra).build("mutators", dict(spec), path="mutators.mutator")
         limit_threads(threads)
         try:
-            self.takes_task = "task" in inspect.signature(self.mutator.mutate).parameters
+            parameters = set(inspect.signature(self.mutator.mutate).parameters)
         except (TypeError, ValueError):
-            self.takes_task = False
+            parameters = set()
+        self.takes_task = "task" in parameters
+        self.takes_spans = "spans" in parameters
 
     def ready(self) -> int:
         return os.getpid()
 
-    def mutate(self, parents: list[str], rng_state: tuple, task: Any) -> tuple[list[list[str]], tuple]:
+    def mutate(self, parents: list[str], rng_state: tuple, task: Any, spans: Any = None) -> tuple[list[list[str]], tuple]:
         """Mutate with a copy of the caller's rng; return the children and the rng's new state,
         so the caller's rng advances exactly as if the mutator had run locally."""
         rng = random.Random()
@@ -72,6 +74,8 @@ class MutatorActor:
         kwargs: dict[str, Any] = {"rng": rng}
         if self.takes_task:
             kwargs["task"] = task
+        if self.takes_spans and spans is not None:
+            kwargs["spans"] = spans
         children = self.mutator.mutate(parents, **kwargs)
         return children, rng.getstate()
 

@@ -113,13 +113,14 @@ class RemoteMutator:
         self._actor = actor
         return actor
 
-    def mutate(self, parents: Sequence[str], *, rng: random.Random, task: Any = None) -> list[list[str]]:
+    def mutate(self, parents: Sequence[str], *, rng: random.Random, task: Any = None, spans: Any = None) -> list[list[str]]:
+        """The wrapped mutator's children; ``task`` and ``spans`` reach it if its ``mutate`` takes them."""
         import ray
         from ray.exceptions import RayTaskError
 
         actor = self._ensure_actor()
         try:
-            children, state = ray.get(actor.mutate.remote(list(parents), rng.getstate(), task))
+            children, state = ray.get(actor.mutate.remote(list(parents), rng.getstate(), task, spans))
         except RayTaskError as error:
             cause = getattr(error, "cause", None)
             if isinstance(cause, ZpError):

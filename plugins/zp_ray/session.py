@@ -218,7 +218,7 @@ def worker_runtime_env(
     """The runtime env for actors: the user's, plus what makes plugins import and threads obey.
 
     Adds the folders of ``plugins`` (and of the modules named in ``$ZP_EVOLVE_PLUGINS``) to
-    ``PYTHONPATH``, forwards ``$ZP_EVOLVE_PLUGINS``, and caps BLAS/OpenMP threads so that
+    ``PYTHONPATH`` (the runtime env's, else the driver's), forwards ``$ZP_EVOLVE_PLUGINS``, and caps BLAS/OpenMP threads so that
     actors sharing a machine do not oversubscribe its cores. The user's values win.
     """
     env: dict[str, Any] = dict(runtime_env or {})
@@ -229,7 +229,10 @@ def worker_runtime_env(
     modules = [sys.modules[n] for n in named if n in sys.modules]
     roots = module_roots([*plugins, *modules])
     if roots:
-        existing = [p for p in env_vars.get("PYTHONPATH", "").split(os.pathsep) if p]
+        # Setting PYTHONPATH replaces the worker's own, so start from the driver's: an actor must
+        # import the same code as the driver (a checkout on PYTHONPATH, not an older installed copy).
+        base = env_vars.get("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
+        existing = [p for p in base.split(os.pathsep) if p]
         env_vars["PYTHONPATH"] = os.pathsep.join(existing + [r for r in roots if r not in existing])
     if threads is not None:
         for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):

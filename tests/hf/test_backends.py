@@ -40,6 +40,19 @@ def test_description_switch_drops_the_template(tiny_causal, real_task):
     assert off.predict(items) != HFCausalBackend(tiny_causal, use_verbalizers=False).predict(items)
 
 
+def test_span_marks_never_reach_the_model(tiny_causal, tiny_t5, real_task):
+    from zp_evolve.spans import strip_marks
+
+    task, examples = real_task("rotten_tomatoes", 4)
+    marked = "Review: [X] {{Was the film good or bad?}} Answer: _"
+    for backend in (HFCausalBackend(tiny_causal), HFSeq2SeqBackend(tiny_t5)):
+        items = [PredictItem(task, marked, example) for example in examples]
+        plain = [PredictItem(task, strip_marks(marked), example) for example in examples]
+        texts = [backend.tokenizer.decode(item.context) for item in backend.encode(backend.queries(items))]
+        assert texts and not any("{{" in t or "}}" in t for t in texts)
+        assert backend.predict(items) == backend.predict(plain)  # the model reads the same text either way
+
+
 @pytest.mark.parametrize("kind", ["causal", "t5"])
 def test_soft_prompt_switch(kind, tiny_causal, tiny_t5, tmp_path, real_task):
     from zp_hf.loading import load_causal_lm, load_seq2seq_lm

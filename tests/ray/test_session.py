@@ -41,6 +41,13 @@ def test_worker_runtime_env_adds_plugin_paths_and_thread_caps_but_keeps_user_val
     assert env["env_vars"]["MKL_NUM_THREADS"] == "2"
 
 
+def test_worker_runtime_env_keeps_the_drivers_pythonpath(monkeypatch):
+    # a checkout on the driver's PYTHONPATH must win over an installed copy in the actors too
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(["/work/checkout", "/work/checkout/plugins"]))
+    env = session.worker_runtime_env(None, plugins=[toy_plugin])
+    assert env["env_vars"]["PYTHONPATH"].split(os.pathsep) == ["/work/checkout", "/work/checkout/plugins", REPO]
+
+
 def test_worker_runtime_env_forwards_plugins_named_in_the_environment(monkeypatch):
     monkeypatch.setenv("ZP_EVOLVE_PLUGINS", "tests.toy_plugin")
     env = session.worker_runtime_env(None)

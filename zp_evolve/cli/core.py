@@ -1,4 +1,4 @@
-"""The core commands: run, resume, validate, plugins, report."""
+"""The core commands: run, resume, validate, plugins, report, export."""
 
 from __future__ import annotations
 
@@ -216,4 +216,30 @@ def report_command(args: argparse.Namespace) -> int:
         if unfinished:
             raise RunError(f"these runs have not finished, resume them first: {', '.join(unfinished)}")
         print(f"combined report: {write_combined_report(runs, Path(args.out), plugins)}")
+    return 0
+
+
+def export_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_dir", help="a finished search (a run directory with summary.json)")
+    parser.add_argument("--format", choices=("yaml", "json"), default="yaml",
+                        help="yaml: a prompts: block with the scores as comments (default); json: everything, for other tools")
+    parser.add_argument("--task", dest="tasks", action="append", default=[], metavar="NAME",
+                        help="only this task (repeatable); with one task, YAML is a task card's prompts: list")
+    parser.add_argument("--strip-marks", action="store_true", help="drop the {{...}} span marks from the prompts")
+    parser.add_argument("--output", "-o", help="write to this file instead of standard output")
+
+
+def export_command(args: argparse.Namespace) -> int:
+    from zp_evolve.engine.rundir import RunDirectory, atomic_write
+    from zp_evolve.export import export_text
+
+    path = Path(args.run_dir)
+    if not (path / "config.yaml").is_file():
+        raise RunError(f"{path} is not a run directory (no config.yaml); give a folder written by 'zp-evolve run'")
+    text = export_text(RunDirectory(path).read_summary(), path, fmt=args.format, tasks=args.tasks, strip=args.strip_marks)
+    if args.output:
+        atomic_write(Path(args.output), text.encode("utf-8"))
+        print(f"export: {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
     return 0

@@ -28,6 +28,7 @@ def _core_commands() -> list[tuple[str, Handler, Callable[[argparse.ArgumentPars
         ("validate", core.validate_command, core.validate_arguments, "check configs without loading models"),
         ("plugins", core.plugins_command, core.plugins_arguments, "list every component and its plugin"),
         ("report", core.report_command, core.report_arguments, "write report.md, tables and plots for runs and sweeps"),
+        ("export", core.export_command, core.export_arguments, "the final prompts of a search with their scores, as YAML or JSON"),
     ]
 
 

@@ -9,16 +9,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from zp_evolve.engine.individual import PromptIndividual
-from zp_evolve.engine.offspring import OperatorStats, rejection_reason
+from zp_evolve.engine.offspring import OperatorStats, judge
 from zp_evolve.errors import PluginError
-from zp_evolve.prompts import normalize
 from zp_evolve.rng import derived_rng
+from zp_evolve.spans import split_spans, strip_marks
 from zp_evolve.tasks import Task
 
 
 @dataclass
 class Operator:
-    """A configured mutator with its label (the operator's name in reports) and weight."""
+    """A configured mutator with its label (the operator's name in reports) and weight.
+
+    Mutators see the parents without span marks; one whose ``mutate`` takes ``spans``
+    also gets each parent's fixed and editable pieces (:class:`zp_evolve.spans.Span`).
+    """
 
     label: str
     weight: float
@@ -29,16 +33,21 @@ class Operator:
         if not callable(mutate):
             raise PluginError(f"mutator {self.label!r} has no mutate(parents, *, rng) method")
         try:
-            self._takes_task = "task" in inspect.signature(mutate).parameters
+            parameters = inspect.signature(mutate).parameters
         except (TypeError, ValueError):
-            self._takes_task = False
+            parameters = {}  # type: ignore[assignment]
+        self._takes_task = "task" in parameters
+        self._takes_spans = "spans" in parameters
 
     def mutate(self, parents: list[str], rng: random.Random, task: Task) -> list[list[str]]:
+        """Children (without marks) per parent; ``parents`` may hold span marks."""
         kwargs: dict[str, Any] = {"rng": rng}
         if self._takes_task:
             kwargs["task"] = task
+        if self._takes_spans:
+            kwargs["spans"] = [split_spans(p) for p in parents]
         try:
-            children = self.mutator.mutate(parents, **kwargs)
+            children = self.mutator.mutate([strip_marks(p) for p in parents], **kwargs)
         except Exception as error:
             raise PluginError(f"mutator {self.label!r} failed on task {task.name!r}: {type(error).__name__}: {error}") from error
         if not isinstance(children, list) or len(children) != len(parents):
@@ -63,8 +72,8 @@ def breed(
 ) -> list[PromptIndividual]:
     """G^{t+1}: for every parent, ``children_per_parent`` slots, each given an operator by weight.
 
-    Invalid children are counted per operator and reason and dropped; valid ones are
-    added to ``seen`` so no later child repeats them.
+    Invalid children are counted per operator and reason and dropped; valid ones get
+    their parent's span marks back and are added to ``seen`` so no later child repeats them.
     """
     allocation_rng = derived_rng(generation_seed, task.name, "allocate")
     weights = [op.weight for op in operators]
@@ -84,11 +93,10 @@ def breed(
         for parent, kids in zip(group, children):
             for kid in kids:
                 op_stats.proposed += 1
-                reason = rejection_reason(kid, parent, required=task.input_fields, max_chars=max_chars, seen=seen)
+                reason, text = judge(kid, str(parent), required=task.input_fields, max_chars=max_chars, seen=seen)
                 if reason is not None:
                     op_stats.rejected[reason] += 1
                     continue
-                text = normalize(kid)
                 seen.add(text)
                 op_stats.accepted += 1
                 offspring.append(

@@ -1,10 +1,10 @@
 """The fitness cache: a prompt is never scored twice for the same task and setup.
 
-The key covers the prompt, the task, the model, the dev-set hash, the fitness
-function and the split. An entry is the fitness value and, where the fitness
-reports them, the per-example predictions behind it (selection strategies need
-them). With a cache folder configured, entries persist across runs in SQLite
-(safe for several processes on one machine).
+The key covers the prompt (as the model reads it: without span marks), the task, the
+model, the dev-set hash, the fitness function and the split. An entry is the fitness
+value and, where the fitness reports them, the per-example predictions behind it
+(selection strategies need them). With a cache folder configured, entries persist
+across runs in SQLite (safe for several processes on one machine).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from zp_evolve.prompts import normalize
+from zp_evolve.spans import strip_marks
 
 
 def canonical(spec: Mapping[str, Any] | None) -> str:
@@ -26,7 +27,8 @@ def canonical(spec: Mapping[str, Any] | None) -> str:
 
 
 def cache_key(prompt: str, task: str, split: str, data_hash: str, model_id: str, fitness_id: str) -> str:
-    payload = json.dumps([normalize(prompt), task, split, data_hash, model_id, fitness_id], ensure_ascii=False)
+    # What the model reads decides the score: two templates differing only in span marks share it.
+    payload = json.dumps([normalize(strip_marks(prompt)), task, split, data_hash, model_id, fitness_id], ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 

@@ -7,19 +7,37 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from zp_evolve.prompts import blank_count, normalize, placeholders
+from zp_evolve.spans import remark, strip_marks
 
-REJECTION_REASONS = ("empty", "lost_placeholder", "extra_placeholder", "lost_blank", "too_long", "duplicate")
+REJECTION_REASONS = (
+    "empty", "changed_fixed_span", "lost_placeholder", "extra_placeholder", "lost_blank", "too_long", "duplicate",
+)
 
 
-def rejection_reason(child: str, parent: str, *, required: Sequence[str], max_chars: int, seen: set[str]) -> str | None:
-    """Why ``child`` may not enter the population, or ``None`` if it may.
+def judge(child: str, parent: str, *, required: Sequence[str], max_chars: int, seen: set[str]) -> tuple[str | None, str]:
+    """``(reason, text)``: why ``child`` may not enter the population (``None`` if it may), and
+    the child as the search keeps it: normalised, with the parent's span marks put back.
 
-    ``seen`` holds the normalised text of every prompt already in this task's
+    ``child`` is a mutator's output (no marks); ``parent`` the marked template it came
+    from. ``seen`` holds the normalised text of every prompt already in this task's
     search, so a child equal to its parent is a duplicate too.
     """
     text = normalize(child)
     if not text:
-        return "empty"
+        return "empty", text
+    marked = remark(text, parent)
+    if marked is None:
+        return "changed_fixed_span", text
+    text = normalize(marked)
+    return _template_reason(text, required=required, max_chars=max_chars, seen=seen), text
+
+
+def rejection_reason(child: str, parent: str, *, required: Sequence[str], max_chars: int, seen: set[str]) -> str | None:
+    """Why ``child`` may not enter the population, or ``None`` if it may (see :func:`judge`)."""
+    return judge(child, parent, required=required, max_chars=max_chars, seen=seen)[0]
+
+
+def _template_reason(text: str, *, required: Sequence[str], max_chars: int, seen: set[str]) -> str | None:
     found = placeholders(text)
     if any(found.count(name) < 1 for name in required):
         return "lost_placeholder"
@@ -27,7 +45,7 @@ def rejection_reason(child: str, parent: str, *, required: Sequence[str], max_ch
         return "extra_placeholder"
     if blank_count(text) != 1:
         return "lost_blank"
-    if len(text) > max_chars:
+    if len(strip_marks(text)) > max_chars:
         return "too_long"
     if text in seen:
         return "duplicate"
