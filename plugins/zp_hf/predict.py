@@ -11,9 +11,13 @@ Each output line (JSONL) holds the row's ``source`` (``file:line``), the
 ``prediction`` (a label, an option or generated text), for classification the
 per-label ``scores`` (log-probabilities over the labels: each prompt's scores are
 normalised, then averaged over the prompts), the ``prompts`` used, and the row's
-``target`` when it has one. ``--top K`` ensembles the K best prompts
+``target`` when it has one. By default the run's own answer is used: its best prompt,
+or its ensemble when the search answered with one (``selection.answer: ensemble``).
+``--top K`` ensembles the K best prompts instead
 (:func:`zp_evolve.ensemble.ensemble_label_scores`); generated text is the answer most
-prompts gave (ties: the better prompt's).
+prompts gave (ties: the better prompt's). A run scored with contextual calibration
+(``fitness: {calibrate: true}``) predicts with it too: each prompt's label prior on
+content-free inputs is divided out, as during the search.
 """
 
 from __future__ import annotations
@@ -41,9 +45,28 @@ class RunPrompts:
     metric: str
     catalog: Any
 
+    @property
+    def calibrated(self) -> bool:
+        """Whether the run's scorer divided out the content-free label prior (and this task has labels)."""
+        from zp_hf.calibration import calibrates
 
-def load_run(run_dir: Path, task_name: str | None, top: int, overrides: Sequence[str], plugins: Any) -> RunPrompts:
-    """The run's config (with ``model.*`` overrides), its task and its ``top`` best prompts."""
+        return bool((self.config.fitness or {}).get("calibrate")) and calibrates(self.task)
+
+    def label_priors(self, backend: Any) -> list[dict[str, float]] | None:
+        """Per prompt, log p_cf: the label prior calibration removes (``None`` without calibration)."""
+        if not self.calibrated:
+            return None
+        from zp_hf.calibration import CONTENT_FREE_INPUTS, content_free_examples, label_prior
+        from zp_hf.formatting import PredictItem
+
+        texts = (self.config.fitness or {}).get("content_free") or CONTENT_FREE_INPUTS
+        free = content_free_examples(self.task, texts)
+        outputs = backend.predict([PredictItem(self.task, prompt, example) for prompt in self.prompts for example in free])
+        return [label_prior(outputs[k * len(free) : (k + 1) * len(free)]) for k in range(len(self.prompts))]
+
+
+def load_run(run_dir: Path, task_name: str | None, top: int | None, overrides: Sequence[str], plugins: Any) -> RunPrompts:
+    """The run's config (with ``model.*`` overrides), its task, and its answer's prompts (or its ``top`` best)."""
     from zp_evolve.catalog import TaskCatalog
     from zp_evolve.config import apply_overrides, validate
     from zp_evolve.engine.rundir import RunDirectory
@@ -69,12 +92,13 @@ def load_run(run_dir: Path, task_name: str | None, top: int, overrides: Sequence
     if not config.model:
         raise RunError(f"{run_dir} has no model in its config.yaml: predict runs the model that scored the prompts")
     ranked = [entry["prompt"] for entry in tasks[task_name]["top_k"]]
-    if not 1 <= top <= len(ranked):
+    answer = (tasks[task_name].get("answer") or {}).get("prompts") or ranked[:1]
+    if top is not None and not 1 <= top <= len(ranked):
         raise ConfigError(f"--top must be between 1 and {len(ranked)}, the prompts the run kept for {task_name!r} (got {top})")
     catalog = TaskCatalog(plugins, config.tasks.providers)
     task = catalog.get(task_name)
     metric = (config.fitness or {}).get("metric") or task.metric
-    return RunPrompts(config, task, ranked[:top], metric, catalog)
+    return RunPrompts(config, task, list(answer) if top is None else ranked[:top], metric, catalog)
 
 
 def combine(outputs: Sequence[Any]) -> dict[str, Any]:
@@ -114,17 +138,22 @@ def predict_stream(
     *,
     batch_size: int,
     on_row: Any = None,
+    priors: Sequence[Mapping[str, float]] | None = None,
 ) -> int:
     """Write one JSON line per row to ``out``; returns the rows written.
 
-    ``on_row(answer, example)`` sees every row's answer (for a progress bar or a score).
+    ``on_row(answer, example)`` sees every row's answer (for a progress bar or a score);
+    ``priors`` (one per prompt) calibrate each prompt's label scores first.
     """
+    from zp_hf.calibration import calibrate
     from zp_hf.formatting import PredictItem
 
     written = 0
     for batch in batched(rows, batch_size):
         items = [PredictItem(task, prompt, example) for prompt in prompts for example in batch]
         outputs = backend.predict(items)
+        if priors is not None:
+            outputs = [calibrate(o, priors[i // len(batch)]) if isinstance(o, Mapping) else o for i, o in enumerate(outputs)]
         lines = []
         for index, example in enumerate(batch):
             answer = combine([outputs[k * len(batch) + index] for k in range(len(prompts))])
@@ -144,7 +173,8 @@ def predict_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", help="a finished search (run directory with config.yaml and summary.json)")
     parser.add_argument("--task", help="the task to predict (needed when the run searched several)")
     parser.add_argument("--input", required=True, metavar="FILE", help="rows to predict: .jsonl, .csv or .tsv")
-    parser.add_argument("--top", type=int, default=1, metavar="K", help="ensemble the K best prompts (default 1: the best)")
+    parser.add_argument("--top", type=int, default=None, metavar="K",
+                        help="ensemble the K best prompts (default: the run's answer, its best prompt or its ensemble)")
     parser.add_argument("--output", "-o", metavar="FILE", help="write JSONL here (default: standard output)")
     parser.add_argument("--column", action="append", default=[], metavar="X=COLUMN",
                         help="the column of a placeholder, e.g. --column X=review (default: the task card's, else X, X1...)")
@@ -197,7 +227,9 @@ def predict_command(args: argparse.Namespace) -> int:
     written = 0
     try:
         rows = read_inputs(args.input, run.task, columns, on_bad_rows=args.on_bad_rows)
-        written = predict_stream(backend, run.task, run.prompts, rows, out, batch_size=args.batch_size, on_row=on_row)
+        written = predict_stream(
+            backend, run.task, run.prompts, rows, out, batch_size=args.batch_size, on_row=on_row, priors=run.label_priors(backend)
+        )  # fmt: skip
     except BaseException:
         if args.output:
             print(f"predict stopped; the rows answered so far are in {args.output}", file=sys.stderr)
@@ -207,19 +239,20 @@ def predict_command(args: argparse.Namespace) -> int:
         if args.output:
             out.close()
     where = args.output or "standard output"
-    print(f"predict: {written} rows of {args.input} -> {where} (task {run.task.name}, top {len(run.prompts)} prompt(s))",
+    calibrated = ", calibrated" if run.calibrated else ""
+    print(f"predict: {written} rows of {args.input} -> {where} (task {run.task.name}, {len(run.prompts)} prompt(s){calibrated})",
           file=sys.stderr)
     if args.score:
-        _print_score(run.metric, scored, written)
+        _print_score(run.metric, scored, written, plugins)
     return 0
 
 
-def _print_score(metric: str, scored: list[tuple[Any, str]], written: int) -> None:
+def _print_score(metric: str, scored: list[tuple[Any, str]], written: int, plugins: Any) -> None:
     from zp_hf.fitness import metric_function
 
     if not scored:
         print("score: no row has a label (give --target COLUMN)", file=sys.stderr)
         return
-    value = metric_function(metric)([p for p, _ in scored], [t for _, t in scored])
+    value = metric_function(metric, plugins["metrics"])([p for p, _ in scored], [t for _, t in scored])
     note = "" if len(scored) == written else f" ({written - len(scored)} rows without a label left out)"
     print(f"score: {metric} {value:.4f} on {len(scored)} rows{note}", file=sys.stderr)

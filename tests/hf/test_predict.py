@@ -79,7 +79,7 @@ def test_predict_reproduces_the_summary_test_score_of_the_best_prompt(search, cl
         best = summary["tasks"][name]["best"]
         assert all(r["prompts"] == [best["prompt"]] for r in rows)
         assert [r["source"] for r in rows] == [f"{path}:{i}" for i in range(1, len(test) + 1)]
-        metric = metric_function(summary["tasks"][name]["metric"])
+        metric = metric_function(summary["tasks"][name]["metric"], load_plugins()["metrics"])
         predictions = [r["scores"] if "scores" in r else r["prediction"] for r in rows]
         if name == "rotten_tomatoes":  # one prompt: its scores are log-probabilities over the labels
             assert all(math.fsum(math.exp(v) for v in r["scores"].values()) == pytest.approx(1.0) for r in rows)
@@ -180,3 +180,37 @@ def test_export_gives_a_prompts_block_and_json_with_scores(search, cli, tmp_path
     assert entry["prompt"] == entry["text"] == strip_marks(best["prompt"]) and "{{" not in entry["text"]
     assert entry["dev"] == pytest.approx(best["dev"]) and entry["test"] == pytest.approx(best["test"])
     assert data["model"] == summary["model"] and data["tasks"]["abstract2title"]["metric"] == "rouge1"
+
+
+def test_predict_answers_like_the_run_a_calibrated_ensemble_included(tmp_path, tiny_causal, catalog, cli):
+    """A run that answered with a calibrated ensemble: predict's default is that answer, and
+    its score on the test rows is the summary's answer test score."""
+    from zp_hf.fitness import metric_function
+
+    raw = {
+        "name": "predict_ensemble", "seed": 4, "output_dir": str(tmp_path),
+        "tasks": {"providers": [{"name": "packaged"}], "names": ["trec_coarse"], "dev": {"size": 12, "per_label": 2},
+                  "test": {"max_examples": 30}},
+        "model": {"backend": "hf_causal", "name": tiny_causal},
+        "fitness": {"name": "dev_metric", "calibrate": True},
+        "selection": {"answer": "ensemble", "ensemble_size": 3},
+        "search": {"generations": 1, "top_k": 3, "children_per_parent": 1},
+        "mutators": [{"name": "edit"}],
+    }
+    plugins = load_plugins()
+    config = validate(raw, plugins)
+    summary = GeneticPromptSearch(config, raw, RunDirectory(tmp_path / "run"), plugins, progress=False, echo=lambda s: None).run()
+    answer = summary["tasks"]["trec_coarse"]["answer"]
+    assert answer["kind"] == "ensemble" and len(answer["prompts"]) == 3
+    rule = DevRule(config.tasks.dev.size, config.tasks.dev.per_label, config.tasks.dev.max_labels_for_fixed_size)
+    test = catalog.eval_task("trec_coarse", config.seed, rule, 30).test
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(json.dumps({**e.inputs, "label": e.target}) + "\n" for e in test))
+    out = tmp_path / "out.jsonl"
+    done = cli("predict", str(tmp_path / "run"), "--input", str(path), "--output", str(out), "--score")
+    assert done.returncode == 0, done.stderr
+    assert "3 prompt(s), calibrated" in done.stderr
+    rows = _rows(out)
+    assert all(r["prompts"] == answer["prompts"] for r in rows)
+    metric = metric_function("micro_f1", plugins["metrics"])
+    assert metric([r["scores"] for r in rows], [r["target"] for r in rows]) == pytest.approx(answer["test"], abs=1e-9)
