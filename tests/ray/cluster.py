@@ -40,10 +40,12 @@ def processes_under(folder: str) -> list[int]:
 
 
 class LoopbackCluster:
-    """One head node with ``num_cpus`` logical CPUs, reachable at :attr:`address`."""
+    """One head node with ``num_cpus`` logical CPUs and ``num_gpus`` logical GPUs (a number
+    Ray schedules by; no GPU need exist), reachable at :attr:`address`."""
 
-    def __init__(self, num_cpus: int = 2) -> None:
+    def __init__(self, num_cpus: int = 2, num_gpus: int = 0) -> None:
         self.num_cpus = num_cpus
+        self.num_gpus = num_gpus
         # Short path: Ray's Unix sockets must fit in 107 characters.
         self.temp_dir = tempfile.mkdtemp(prefix="zpray", dir="/tmp")
         self.port = free_port()
@@ -58,7 +60,7 @@ class LoopbackCluster:
         command = [
             RAY, "start", "--head", "--block", "--disable-usage-stats",
             "--node-ip-address", "127.0.0.1", "--port", str(self.port),
-            "--num-cpus", str(self.num_cpus), "--num-gpus", "0",
+            "--num-cpus", str(self.num_cpus), "--num-gpus", str(self.num_gpus),
             "--include-dashboard", "false", "--temp-dir", self.temp_dir,
             "--object-store-memory", str(200 * 1024 * 1024),
             "--node-manager-port", str(ports[0]), "--object-manager-port", str(ports[1]),
