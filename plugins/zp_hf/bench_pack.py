@@ -137,9 +137,9 @@ def random_t5_model(pack: Pack, out: str | Path, *, shape: str = "base", seed: i
     if shape not in T5_SHAPES:
         raise DataError(f"unknown T5 shape {shape!r}; use one of {', '.join(T5_SHAPES)}")
     texts = [" ".join(e.inputs.values()) for e in pack.examples]
-    # The verbalizers, repeated, become whole tokens: single-token answers, as with T5's own vocabulary.
-    texts += [" ".join(pack.task.verbalizers)] * 200
-    return build_tiny_t5(out, texts=texts, vocab_size=8000, seed=seed, **T5_SHAPES[shape])
+    # The verbalizers are single tokens, as in T5's own vocabulary (and as the anchor needs).
+    words = [w for v in pack.task.verbalizers for w in [v] if " " not in w]
+    return build_tiny_t5(out, texts=texts, vocab_size=8000, seed=seed, words=words, **T5_SHAPES[shape])
 
 
 def context_lengths(items: Sequence[Any]) -> list[int]:
