@@ -120,8 +120,10 @@ def score_on_ray_actors(
                  log_to_driver=False, logging_level="WARNING")  # fmt: skip
     try:
         actor = ray.remote(ShareScorer)
+        env = {"env_vars": {"PYTHONPATH": _code_roots()}}  # the actors import this code, whatever is installed
         handles = [
-            actor.options(num_gpus=gpus_per_worker, num_cpus=0.5).remote(model_dir, dict(options), 1) for _ in range(workers)
+            actor.options(num_gpus=gpus_per_worker, num_cpus=0.5, runtime_env=env).remote(model_dir, dict(options), 1)
+            for _ in range(workers)
         ]
         parts = [list(items[p.start : p.stop]) for p in shares(len(items), workers)]
         ray.get([h.score.remote(part) for h, part in zip(handles, parts)])  # warm-up
@@ -136,3 +138,14 @@ def score_on_ray_actors(
     finally:
         if started:
             ray.shutdown()
+
+
+def _code_roots() -> str:
+    """``PYTHONPATH`` for workers: the folders this process imports zp_evolve and zp_hf from."""
+    from pathlib import Path
+
+    import zp_evolve
+    import zp_hf
+
+    roots = [str(Path(module.__file__).resolve().parents[1]) for module in (zp_evolve, zp_hf)]
+    return os.pathsep.join(dict.fromkeys(roots))
