@@ -16,7 +16,7 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from zp_evolve.errors import DataError
 from zp_evolve.tasks import Example, Task
@@ -138,10 +138,6 @@ def random_t5_model(pack: Pack, out: str | Path, *, shape: str = "base", seed: i
         raise DataError(f"unknown T5 shape {shape!r}; use one of {', '.join(T5_SHAPES)}")
     texts = [" ".join(e.inputs.values()) for e in pack.examples]
     # The verbalizers are single tokens, as in T5's own vocabulary (and as the anchor needs).
-    words = [w for v in pack.task.verbalizers for w in [v] if " " not in w]
+    words = [v for v in pack.task.verbalizers if " " not in v]
     return build_tiny_t5(out, texts=texts, vocab_size=8000, seed=seed, words=words, **T5_SHAPES[shape])
 
-
-def context_lengths(items: Sequence[Any]) -> list[int]:
-    """Token counts of encoded items' contexts (for the FLOP bound and the report)."""
-    return [len(item.context) for item in items]

@@ -81,7 +81,7 @@ class Family:
         self.name = name
         self.model_dir = model_dir
         self.backend_class = backend_class
-        self.section: dict[str, Any] = {"model_dir_shape": name, "variants": {}}
+        self.section: dict[str, Any] = {"family": name, "variants": {}}
         self.encoded: list[Any] = []
         self.naive: list[list[float]] = []
         self.outputs: dict[str, list[list[float]]] = {}

@@ -27,7 +27,8 @@ import torch
 from zp_evolve.errors import ModelError
 from zp_hf.batching import TokenItem, finish
 from zp_hf.head import ScoringHead, segment_mask
-from zp_hf.packing import Layout, Plan, Unit, build_causal_batch, causal_units, plan_batches, to_device
+from zp_hf.packed_batches import build_causal_batch, to_device
+from zp_hf.packing import Layout, Plan, Unit, causal_units, plan_batches
 from zp_hf.runner import Runner, repeated_blocks
 from zp_hf.scorer_base import ScorerBase
 

@@ -19,7 +19,8 @@ import torch
 from zp_hf.batching import TokenItem
 from zp_hf.head import ScoringHead, segment_mask
 from zp_hf.packed import PackedScorerBase
-from zp_hf.packing import build_seq2seq_batch, seq2seq_units, to_device
+from zp_hf.packed_batches import build_seq2seq_batch, to_device
+from zp_hf.packing import seq2seq_units
 
 
 class PackedSeq2SeqScorer(PackedScorerBase):

@@ -20,7 +20,8 @@ and row counts are rounded up to powers of two, so the shapes the model sees rep
 from call to call: CUDA graphs are captured once per shape and ``torch.compile``
 compiles once per width.
 
-Everything here is host-side list work; :func:`to_device` moves a batch in one copy.
+Everything here is host-side list work; :mod:`zp_hf.packed_batches` turns a planned
+batch into arrays and moves it to the device in one copy.
 """
 
 from __future__ import annotations
@@ -28,8 +29,6 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 from typing import Callable, Literal, Sequence
-
-import torch
 
 from zp_evolve.errors import ModelError
 from zp_hf.batching import TokenItem
@@ -44,8 +43,8 @@ class Segment:
     """Tokens laid out contiguously in a row, and the offsets whose outputs are read."""
 
     tokens: list[int]
-    positions: list[int] = field(default_factory=list)  # position ids (causal only)
-    branches: list[int] = field(default_factory=list)  # 0: trunk, b > 0: answer branch b (causal only)
+    positions: list[int] = field(default_factory=list)  # position ids (causal); empty: 0, 1, 2...
+    branches: list[int] = field(default_factory=list)  # 0: trunk, b > 0: answer branch b; empty: all 0
     readout: list[int] = field(default_factory=list)
 
 
@@ -85,15 +84,17 @@ def causal_units(items: Sequence[TokenItem], soft_slots: Callable[[str], int], p
         trunk = soft + len(item.context)
         if trunk == 0:
             raise ModelError(f"an item of task {item.task!r} has an empty context; nothing to score after")
-        tokens = [pad_id] * soft + list(item.context)
-        positions = list(range(trunk))
-        branches = [0] * trunk
+        tokens = [pad_id] * soft + item.context if soft else item.context
         readout = [trunk - 1]
         picks: list[Pick] = [(0, cand[0], slot + c) for c, cand in enumerate(item.candidates)]
+        positions: list[int] = []  # empty: 0, 1, 2... (a unit without branches)
+        branches: list[int] = []  # empty: all trunk
         branch = 0
         for c, cand in enumerate(item.candidates):
             if len(cand) < 2:
                 continue
+            if not branch:
+                tokens, positions, branches = list(tokens), list(range(trunk)), [0] * trunk
             branch += 1
             # Branch token j (answer token j) at position trunk + j predicts answer token j + 1.
             for j, token in enumerate(cand[:-1]):
@@ -222,146 +223,3 @@ def plan_batches(
             decoder = max((sum(units[u].decoder_length for u in row) for row in chunk), default=0)
             plans.append(Plan(width, chunk, max(shape, len(chunk)), next_pow2(max(decoder, 8)) if decoder else 0))
     return plans
-
-
-# -- host batches ----------------------------------------------------------------
-
-
-@dataclass
-class HostBatch:
-    """Integer arrays of one batch (flat lists with their shapes) and the soft-prompt tasks."""
-
-    arrays: dict[str, list[int]]
-    shapes: dict[str, tuple[int, ...]]
-    tasks: list[str]  # soft-prompt source rows: task i's vectors are rows i*n .. i*n+n-1
-    real_tokens: int = 0
-
-    def add(self, name: str, values: list[int], shape: tuple[int, ...] | None = None) -> None:
-        self.arrays[name] = values
-        self.shapes[name] = shape if shape is not None else (len(values),)
-
-
-def build_causal_batch(plan: Plan, units: Sequence[Unit], pad_id: int, *, positions: bool, branches: bool) -> HostBatch:
-    """``ids`` and ``seg`` (rows, width), optionally ``pos`` and ``branch``, the read-out
-    positions (flat), the picks and the soft-prompt slots of a causal batch."""
-    rows, width = plan.shape_rows, plan.width
-    size = rows * width
-    ids, seg = [pad_id] * size, [-1] * size
-    pos, branch = [0] * size, [0] * size
-    readout: list[int] = []
-    picks: tuple[list[int], list[int], list[int]] = ([], [], [])
-    soft_pos: list[int] = []
-    soft_src: list[int] = []
-    tasks: dict[str, int] = {}
-    real = 0
-    for r, row in enumerate(plan.rows):
-        start = r * width
-        for s, u in enumerate(row):
-            unit = units[u]
-            main, n = unit.main, unit.length
-            ids[start : start + n] = main.tokens
-            seg[start : start + n] = [s] * n
-            pos[start : start + n] = main.positions
-            branch[start : start + n] = main.branches
-            _add_picks(unit, readout, picks, [start + o for o in main.readout])
-            _add_soft(unit, start, tasks, soft_pos, soft_src)
-            start += n
-            real += n
-    batch = HostBatch({}, {}, list(tasks), real)
-    batch.add("ids", ids, (rows, width))
-    batch.add("seg", seg, (rows, width))
-    if positions:
-        batch.add("pos", pos, (rows, width))
-    if branches:
-        batch.add("branch", branch, (rows, width))
-    _finish(batch, readout, picks, soft_pos, soft_src)
-    return batch
-
-
-def build_seq2seq_batch(plan: Plan, units: Sequence[Unit], pad_id: int) -> HostBatch:
-    """Encoder ``ids``/``seg`` (rows, width); decoder ``dec_ids``, ``dec_seg`` (own decoder
-    segment) and ``dec_src`` (the encoder segment it reads) of (rows, decoder width); the
-    read-out positions (flat over the decoder), picks and soft-prompt slots."""
-    rows, width, dwidth = plan.shape_rows, plan.width, plan.decoder_width
-    ids, seg = [pad_id] * (rows * width), [-1] * (rows * width)
-    dec_ids, dec_seg, dec_src = [pad_id] * (rows * dwidth), [-1] * (rows * dwidth), [-1] * (rows * dwidth)
-    readout: list[int] = []
-    picks: tuple[list[int], list[int], list[int]] = ([], [], [])
-    soft_pos: list[int] = []
-    soft_src: list[int] = []
-    tasks: dict[str, int] = {}
-    real = 0
-    for r, row in enumerate(plan.rows):
-        start, dstart, dsegs = r * width, r * dwidth, 0
-        for s, u in enumerate(row):
-            unit = units[u]
-            n = unit.length
-            ids[start : start + n] = unit.main.tokens
-            seg[start : start + n] = [s] * n
-            _add_soft(unit, start, tasks, soft_pos, soft_src)
-            offsets = []
-            for segment in unit.decoder:
-                m = len(segment.tokens)
-                dec_ids[dstart : dstart + m] = segment.tokens
-                dec_seg[dstart : dstart + m] = [dsegs] * m
-                dec_src[dstart : dstart + m] = [s] * m
-                offsets.extend(dstart + o for o in segment.readout)
-                dstart += m
-                dsegs += 1
-            _add_picks(unit, readout, picks, offsets)
-            start += n
-            real += n + unit.decoder_length
-    batch = HostBatch({}, {}, list(tasks), real)
-    batch.add("ids", ids, (rows, width))
-    batch.add("seg", seg, (rows, width))
-    batch.add("dec_ids", dec_ids, (rows, dwidth))
-    batch.add("dec_seg", dec_seg, (rows, dwidth))
-    batch.add("dec_src", dec_src, (rows, dwidth))
-    _finish(batch, readout, picks, soft_pos, soft_src)
-    return batch
-
-
-def _add_picks(unit: Unit, readout: list[int], picks: tuple[list[int], list[int], list[int]], flat: list[int]) -> None:
-    base = len(readout)
-    readout.extend(flat)
-    for index, target, slot in unit.picks:
-        picks[0].append(base + index)
-        picks[1].append(target)
-        picks[2].append(slot)
-
-
-def _add_soft(unit: Unit, start: int, tasks: dict[str, int], soft_pos: list[int], soft_src: list[int]) -> None:
-    if not unit.soft:
-        return
-    source = tasks.setdefault(unit.task, len(tasks)) * unit.soft
-    soft_pos.extend(range(start, start + unit.soft))
-    soft_src.extend(range(source, source + unit.soft))
-
-
-def _finish(batch: HostBatch, readout, picks, soft_pos, soft_src) -> None:
-    batch.add("readout", readout)
-    batch.add("pick_row", picks[0])
-    batch.add("pick_token", picks[1])
-    batch.add("pick_slot", picks[2])
-    batch.add("soft_pos", soft_pos)
-    batch.add("soft_src", soft_src)
-
-
-def to_device(batch: HostBatch, device: torch.device) -> dict[str, torch.Tensor]:
-    """Every array of ``batch`` on ``device`` after one host-to-device copy (from pinned
-    memory, asynchronous, on CUDA), as views of that one buffer."""
-    names = list(batch.arrays)
-    flat: list[int] = []
-    for name in names:
-        flat.extend(batch.arrays[name])
-    cuda = device.type == "cuda"
-    host = torch.tensor(flat, dtype=torch.int64, pin_memory=cuda)
-    buffer = host.to(device, non_blocking=True) if cuda else host
-    out: dict[str, torch.Tensor] = {}
-    cursor = 0
-    for name in names:
-        shape = batch.shapes[name]
-        count = len(batch.arrays[name])
-        out[name] = buffer.narrow(0, cursor, count).view(shape)
-        cursor += count
-    return out

@@ -9,17 +9,8 @@ import torch
 
 from zp_hf.batching import TokenItem
 from zp_hf.head import segment_mask
-from zp_hf.packing import (
-    build_causal_batch,
-    build_seq2seq_batch,
-    causal_units,
-    pack_rows,
-    packed_width,
-    padded_width,
-    plan_batches,
-    seq2seq_units,
-    to_device,
-)
+from zp_hf.packed_batches import build_causal_batch, build_seq2seq_batch, to_device
+from zp_hf.packing import causal_units, pack_rows, packed_width, padded_width, plan_batches, seq2seq_units
 
 PAD = 0
 
@@ -100,14 +91,17 @@ def test_causal_batch_layout_and_one_copy_to_the_device():
     plans = plan_batches(units, layout="packed", pack_length=8, max_batch_tokens=64, bucket_rows=False)
     assert len(plans) == 1 and plans[0].rows == [[1, 0]]  # the longer unit first, both in one row
     host = build_causal_batch(plans[0], units, PAD, positions=True, branches=True)
-    assert host.arrays["ids"] == [PAD, 6, 7, 8, 1, 2, 3, PAD]
-    assert host.arrays["seg"] == [0, 0, 0, 0, 1, 1, 1, -1]
-    assert host.arrays["pos"] == [0, 1, 2, 3, 0, 1, 2, 0]
-    assert host.arrays["branch"] == [0, 0, 0, 1, 0, 0, 0, 0]
-    assert host.arrays["readout"] == [2, 3, 6]
-    assert host.arrays["soft_pos"] == [0] and host.arrays["soft_src"] == [0] and host.tasks == ["b"]
+    arrays = {name: values.tolist() for name, values in host.arrays.items()}
+    assert arrays["ids"] == [PAD, 6, 7, 8, 1, 2, 3, PAD]
+    assert arrays["seg"] == [0, 0, 0, 0, 1, 1, 1, -1]
+    assert arrays["pos"] == [0, 1, 2, 3, 0, 1, 2, 0]
+    assert arrays["branch"] == [0, 0, 0, 1, 0, 0, 0, 0]
+    assert arrays["readout"] == [2, 3, 6]
+    assert arrays["pick_row"] == [0, 1, 2, 2] and arrays["pick_token"] == [8, 9, 4, 5]
+    assert arrays["pick_slot"] == [2, 2, 0, 1]  # item "b" (slot 2) sits first in the row
+    assert arrays["soft_pos"] == [0] and arrays["soft_src"] == [0] and host.tasks == ["b"]
     tensors = to_device(host, torch.device("cpu"))
-    assert tensors["ids"].shape == (1, 8) and tensors["ids"].tolist() == [host.arrays["ids"]]
+    assert tensors["ids"].shape == (1, 8) and tensors["ids"].tolist() == [arrays["ids"]]
     assert tensors["ids"].untyped_storage().data_ptr() == tensors["pick_slot"].untyped_storage().data_ptr()
 
 
@@ -116,10 +110,12 @@ def test_seq2seq_batch_lines_decoders_up_with_their_encoder_segments():
     units, _ = seq2seq_units(items, lambda task: 0, PAD, prefix=[0])
     plans = plan_batches(units, layout="packed", pack_length=8, max_batch_tokens=64, bucket_rows=False)
     host = build_seq2seq_batch(plans[0], units, PAD)
-    assert host.arrays["seg"] == [0, 0, 0, 1, 1, -1, -1, -1]
-    assert host.arrays["dec_ids"] == [0, 0, 5, 0] + [PAD] * 4
-    assert host.arrays["dec_seg"] == [0, 1, 1, 2] + [-1] * 4
-    assert host.arrays["dec_src"] == [0, 0, 0, 1] + [-1] * 4
+    arrays = {name: values.tolist() for name, values in host.arrays.items()}
+    assert arrays["seg"] == [0, 0, 0, 1, 1, -1, -1, -1]
+    assert arrays["dec_ids"] == [0, 0, 5, 0] + [PAD] * 4
+    assert arrays["dec_seg"] == [0, 1, 1, 2] + [-1] * 4
+    assert arrays["dec_src"] == [0, 0, 0, 1] + [-1] * 4
+    assert arrays["readout"] == [0, 2, 3]  # unit 0: its trunk, its branch (second token); unit 1: its trunk
 
 
 def test_segment_mask_keeps_units_and_branches_apart():
