@@ -28,15 +28,21 @@ class ScoringHead:
         self.scale = scale
         self.softcap = getattr(model.config, "final_logit_softcapping", None)
 
-    def log_probs(self, hidden: torch.Tensor) -> torch.Tensor:
-        """``(positions, vocab)`` log-probabilities for ``hidden`` of shape (positions, hidden)."""
+    def logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        """``(positions, vocab)`` fp32 logits for ``hidden`` of shape (positions, hidden)."""
         hidden = hidden.float()
         if self.scale != 1.0:
             hidden = hidden * self.scale
         logits = torch.nn.functional.linear(hidden, self.weight, self.bias)
         if self.softcap:
             logits = torch.tanh(logits / self.softcap) * self.softcap
-        return torch.log_softmax(logits, dim=-1)
+        return logits
+
+    def picked_log_probs(self, hidden: torch.Tensor, rows: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        """``log p(tokens[i] | hidden[rows[i]])`` for each pick: the picked logits minus their
+        row's logsumexp, without writing a (positions, vocab) log-softmax to memory."""
+        logits = self.logits(hidden)
+        return logits[rows, tokens] - torch.logsumexp(logits, dim=-1)[rows]
 
 
 def segment_mask(

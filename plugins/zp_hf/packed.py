@@ -49,6 +49,8 @@ class PackedScorerBase(ScorerBase):
         compile_backend: ``torch.compile`` backend (tests use ``eager``).
     """
 
+    head: ScoringHead  # set by each family's scorer
+
     def __init__(
         self,
         model: Any,
@@ -129,10 +131,8 @@ class PackedScorerBase(ScorerBase):
     def _accumulate(self, totals: torch.Tensor, hidden: torch.Tensor, batch: dict[str, torch.Tensor]) -> None:
         """Add every pick's log-probability to its output slot, on the device."""
         read = hidden.reshape(-1, hidden.shape[-1]).index_select(0, batch["readout"])
-        logp = self.head.log_probs(read)
-        totals.index_add_(0, batch["pick_slot"], logp[batch["pick_row"], batch["pick_token"]])
-
-    head: ScoringHead
+        picked = self.head.picked_log_probs(read, batch["pick_row"], batch["pick_token"])
+        totals.index_add_(0, batch["pick_slot"], picked)
 
 
 class PackedCausalScorer(PackedScorerBase):

@@ -104,6 +104,10 @@ def test_bad_packed_options_are_clear_errors(tiny_causal, tiny_t5):
         HFCausalBackend(tiny_causal, scoring="packed", pack_length=4)
     with pytest.raises(ModelError, match="unknown scoring"):
         HFCausalBackend(tiny_causal, scoring="fastest")
+    from zp_hf.runner import Runner
+
+    with pytest.raises(ModelError, match="no repeated transformer block"):
+        Runner(lambda x: x, device=torch.device("cpu"), blocks=(), compile=True)
 
 
 @pytest.mark.parametrize("layout", ["packed", "padded"])
