@@ -312,9 +312,10 @@ def run_random_init(args: Any) -> int:
         pack = load_pack(args.pack) if args.pack else load_pack(make_pack(work / "pack", model=args.model, task=args.task))
         import transformers
 
+        from zp_hf.bench import machine
+
         report = Report(args.out, {
-            "machine": torch.cuda.get_device_name(0) if cuda else f"{platform.processor() or platform.machine()}, "
-                                                                  f"{os.cpu_count()} CPUs",
+            "machine": machine(args.device),
             "device": args.device, "torch": torch.__version__, "transformers": transformers.__version__,
             "python": platform.python_version(), "command": " ".join(sys.argv), "threads": args.threads,
             "pack": {"model": pack.model_name, "task": pack.task.name, "examples": len(pack.examples)},
