@@ -33,29 +33,41 @@ class HFBackend(ABC):
         quantize: Literal["none", "int8"] = "none",
         threads: int | None = None,
         batch_size: int = 16,
-        max_batch_tokens: int = 8192,
+        max_batch_tokens: int | None = None,
         length_normalize: bool = False,
         use_verbalizers: bool = True,
         use_description: bool = True,
         soft_prompts: bool | None = None,
         unseen_soft_prompt: Literal["none", "mean", "random"] = "random",
-        scoring: Literal["fast", "naive"] = "fast",
+        scoring: Literal["auto", "fast", "packed", "naive"] = "auto",
         max_new_tokens: int = 32,
         num_beams: int = 1,
         max_input_chars: int = 2000,
         compile: bool = False,
         share_prefix: bool = True,
         unpad: bool = True,
+        layout: Literal["packed", "padded"] = "packed",
+        pack_length: int = 256,
+        cuda_graphs: bool = False,
         seed: int = 0,
     ) -> None:
         import torch
 
         from zp_hf.loading import resolve_model_source
 
+        scoring = resolve_scoring(scoring, device)
+        if max_batch_tokens is None:
+            # A GPU needs big batches to be busy; the CPU path's matmuls peak far earlier.
+            max_batch_tokens = 65536 if scoring == "packed" and device != "cpu" else 8192
         if batch_size < 1 or max_batch_tokens < 1 or max_new_tokens < 1 or num_beams < 1:
             raise ModelError("batch_size, max_batch_tokens, max_new_tokens and num_beams must be at least 1")
         if quantize == "int8" and device != "cpu":
             raise ModelError("quantize: int8 (dynamic quantisation) runs on the CPU only; use dtype: bf16 on cuda")
+        if (compile or cuda_graphs) and scoring != "packed":
+            raise ModelError(
+                f"{'compile' if compile else 'cuda_graphs'}: true needs scoring: packed (bucketed static shapes); "
+                f"scoring: {scoring} has data-dependent shapes that would recompile or re-capture on every batch"
+            )
         if threads:
             torch.set_num_threads(threads)
         self.name = name
@@ -70,6 +82,7 @@ class HFBackend(ABC):
         self.max_input_chars = max_input_chars
         self.share_prefix = share_prefix
         self.unpad = unpad
+        self.packing = dict(layout=layout, pack_length=pack_length, cuda_graphs=cuda_graphs, compile=compile)
         self.source = resolve_model_source(name)
         self.model, self.tokenizer = self._load(self.source, dtype, device)
         if quantize == "int8":
@@ -78,11 +91,9 @@ class HFBackend(ABC):
         common = dict(soft_prompts=self.soft_prompts, unseen=unseen_soft_prompt, seed=seed, length_normalize=length_normalize)
         self.scorer = self._scorer(scoring, common, batch_size=batch_size, max_batch_tokens=max_batch_tokens)
         self.generator = (
-            self.scorer if scoring == "fast"
+            self.scorer if scoring != "naive"  # the packed scorers hand generation on to the fast ones
             else self._scorer("fast", common, batch_size=batch_size, max_batch_tokens=max_batch_tokens)
         )  # fmt: skip
-        if compile:
-            self._compile()
 
     # -- set-up hooks for subclasses -------------------------------------------
     @abstractmethod
@@ -91,7 +102,7 @@ class HFBackend(ABC):
 
     @abstractmethod
     def _scorer(self, scoring: str, common: dict[str, Any], *, batch_size: int, max_batch_tokens: int) -> Any:
-        """The ``naive`` or ``fast`` scorer of this model family."""
+        """The ``naive``, ``fast`` or ``packed`` scorer of this model family."""
 
     def _soft_prompts(self, wanted: bool | None, device: str, dtype: str) -> Any:
         from zp_hf.loading import torch_dtype
@@ -111,12 +122,6 @@ class HFBackend(ABC):
         if table.hidden_size != width:
             raise ModelError(f"soft prompts in {self.source} have width {table.hidden_size}, the model {width}")
         return table.to(device=device, dtype=torch_dtype(dtype)).requires_grad_(False)
-
-    def _compile(self) -> None:
-        import torch
-
-        # Only the transformer body: shapes vary per batch, so mark them dynamic.
-        self.scorer.body = torch.compile(self.scorer.body, dynamic=True)
 
     # -- the pipeline ------------------------------------------------------------
     def queries(self, items: Sequence[PredictItem]) -> list[Query]:
@@ -181,6 +186,13 @@ class HFCausalBackend(HFBackend):
             from zp_hf.naive import NaiveCausalScorer
 
             return NaiveCausalScorer(self.model, **common)
+        if scoring == "packed":
+            from zp_hf.packed import PackedCausalScorer
+
+            return PackedCausalScorer(
+                self.model, self.tokenizer, batch_size=batch_size, max_batch_tokens=max_batch_tokens,
+                **self.packing, **common,
+            )  # fmt: skip
         from zp_hf.causal import CausalScorer
 
         return CausalScorer(
@@ -264,6 +276,13 @@ class HFSeq2SeqBackend(HFBackend):
             from zp_hf.naive import NaiveSeq2SeqScorer
 
             return NaiveSeq2SeqScorer(self.model, sentinel_id=self.sentinel_id, **common)
+        if scoring == "packed":
+            from zp_hf.packed_seq2seq import PackedSeq2SeqScorer
+
+            return PackedSeq2SeqScorer(
+                self.model, self.tokenizer, sentinel_id=self.sentinel_id, batch_size=batch_size,
+                max_batch_tokens=max_batch_tokens, **self.packing, **common,
+            )  # fmt: skip
         from zp_hf.seq2seq import Seq2SeqScorer
 
         return Seq2SeqScorer(
@@ -299,6 +318,16 @@ class HFSeq2SeqBackend(HFBackend):
             text = text.replace(self.sentinel, " ", 1)
             text = text.split("<extra_id_", 1)[0]  # the answer ends at the next sentinel
         return " ".join(text.split())
+
+
+def resolve_scoring(scoring: str, device: str) -> str:
+    """``auto`` is ``packed`` on a GPU (no host sync per batch, static shapes) and ``fast``
+    on the CPU (prefix sharing and unpadded Linear layers, tuned for a few cores)."""
+    if scoring == "auto":
+        return "fast" if device == "cpu" else "packed"
+    if scoring not in ("fast", "packed", "naive"):
+        raise ModelError(f"unknown scoring {scoring!r}; use auto, fast, packed or naive")
+    return scoring
 
 
 def quantize_int8(model: Any) -> None:

@@ -27,19 +27,58 @@ from typing import Any, Callable, Sequence
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", default="rotten_tomatoes", help="packaged task to score (default: rotten_tomatoes)")
     parser.add_argument("--examples", type=int, default=32, help="dev examples (default: 32)")
-    parser.add_argument("--prompts", type=int, default=1, help="handcrafted prompts scored per example (default: 1)")
+    parser.add_argument("--prompts", type=int, default=None,
+                        help="handcrafted prompts scored per example (default: 1; 2 with --random-init)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default: 2)")
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats per variant; the best is kept")
     parser.add_argument("--clock", default="wall", choices=sorted(CLOCKS),
                         help="wall: elapsed time (needs a quiet machine); cpu: this process's CPU time, "
                              "robust to other load on a shared machine (use with --threads 1)")
-    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--batch-size", type=int, default=None, help="rows per batch of the fast path (default: 16; "
+                        "256 on a GPU with --random-init)")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--skip-t5", action="store_true", help="only SmolLM2")
     parser.add_argument("--gps-memory", action="store_true", help="also run a short GPS and report its peak RSS")
+    add_random_init_arguments(parser)
+
+
+def add_random_init_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("random init (GPU benchmark: real shapes, random weights, no download)")
+    group.add_argument("--random-init", action="store_true",
+                       help="packed scoring vs plain transformers and the FLOP bound, random weights of real shapes")
+    group.add_argument("--pack", metavar="DIR", help="bench pack to read (default: built from the cache on the fly)")
+    group.add_argument("--make-pack", metavar="DIR", help="write a bench pack from the cache into DIR and stop")
+    group.add_argument("--model", default="smollm2-135m-instruct", help="model whose shape and tokenizer go in the pack")
+    group.add_argument("--items", type=int, help="(prompt, example) pairs (default: 4096 on cuda, 48 on cpu)")
+    group.add_argument("--agree", type=int, help="items checked against the naive fp32 loop (default: 256 / 16)")
+    group.add_argument("--max-batch-tokens", type=int, help="token budget per batch (default: 65536 / 4096)")
+    group.add_argument("--t5", default="base", choices=["base", "small", "tiny"], help="T5 shape (default: base)")
+    group.add_argument("--shared-processes", type=int, help="workers sharing the device (default: 4 on cuda, none on cpu)")
+    group.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
+                       help="also measure compile: true (default: on cuda only)")
+    group.add_argument("--stages", default="causal,seq2seq,shared,compile", help="stages to run, in order")
+    group.add_argument("--out", metavar="FILE", help="JSON report, rewritten after every measurement")
+    group.add_argument("--time-budget", type=float, default=540.0,
+                       help="seconds after which no new measurement starts (default: 540)")
 
 
 def run_from_args(args: argparse.Namespace) -> int:
+    if args.make_pack:
+        from zp_hf.bench_pack import load_pack, make_pack
+
+        pack = load_pack(make_pack(args.make_pack, model=args.model, task=args.task))
+        print(f"bench pack: {pack.folder} ({pack.model_name} config and tokenizer, {len(pack.examples)} "
+              f"{pack.task.name} examples)")  # fmt: skip
+        return 0
+    if args.random_init:
+        from zp_hf.bench_random import run_random_init
+
+        cuda = args.device == "cuda"
+        if args.shared_processes is None:
+            args.shared_processes = 4 if cuda else 0
+        if args.compile is None:
+            args.compile = cuda
+        return run_random_init(args)
     import torch
 
     torch.set_num_threads(args.threads)
@@ -48,7 +87,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     report["matmul_peak_gflops"] = {k: round(v / 1e9, 1) for k, v in peak.items()}
     print(f"machine: {report['machine']}; torch threads {args.threads}; {args.clock} clock")
     print(f"measured matmul peak: fp32 {peak['fp32'] / 1e9:.1f} GFLOP/s, bf16 {peak['bf16'] / 1e9:.1f} GFLOP/s")
-    items = task_items(args.task, args.examples, args.prompts)
+    items = task_items(args.task, args.examples, args.prompts or 1)
     print(f"task {args.task}: {len(items)} (prompt, example) pairs\n")
     smol = compare("smollm2-135m-instruct", "hf_causal", items, peak, args, fast_modes=("bf16", "int8"))
     report["smollm2"] = smol
@@ -174,7 +213,7 @@ def compare(name: str, backend_name: str, items: Sequence[Any], peak: dict[str, 
 
     plugins = load_plugins()
     label = "SmolLM2-135M" if backend_name == "hf_causal" else "T5-small-shaped (random init)"
-    base = {"backend": backend_name, "name": name, "device": args.device, "batch_size": args.batch_size}
+    base = {"backend": backend_name, "name": name, "device": args.device, "batch_size": args.batch_size or 16}
     variants = {
         "naive": {**base, "scoring": "naive"},
         "fp32": base,

@@ -115,8 +115,19 @@ def build_tiny_t5(
     d_ff: int | None = None,
     extra_ids: int = 100,
     seed: int = 0,
+    feed_forward_proj: str = "gated-gelu",
+    relative_attention_num_buckets: int = 8,
+    tie_word_embeddings: bool = False,
+    model_vocab_size: int | None = None,
+    words: Iterable[str] = (),
 ) -> str:
-    """A T5 with a Unigram tokenizer (T5's layout, sentinels included); returns the folder."""
+    """A T5 with a Unigram tokenizer (T5's layout, sentinels included); returns the folder.
+
+    ``words`` become single tokens (``"\u2581word"``), e.g. a task's verbalizers, as they are
+    in T5's own vocabulary.
+    ``model_vocab_size`` sizes the embeddings and head beyond the tokenizer (T5-base's
+    32,128 rows with a small locally trained tokenizer, for benchmarks at real shape).
+    """
     import json
 
     import torch
@@ -131,20 +142,24 @@ def build_tiny_t5(
     )
     tokenizer.train_from_iterator(_corpus(texts), trainer)
     vocab = [tuple(entry) for entry in json.loads(tokenizer.to_str())["model"]["vocab"]]
+    known = {piece for piece, _ in vocab}
+    best = max(score for _, score in vocab[3:]) if len(vocab) > 3 else 0.0
+    # Whole words asked for become single pieces, scored as likely as the likeliest piece.
+    vocab += [(f"\u2581{word}", best) for word in dict.fromkeys(words) if f"\u2581{word}" not in known]
     # T5 puts the sentinels last, <extra_id_0> at the very end.
     vocab += [(f"<extra_id_{i}>", 0.0) for i in range(extra_ids - 1, -1, -1)]
     wrapped = T5Tokenizer(vocab=vocab, extra_ids=extra_ids)
     config = T5Config(
-        vocab_size=len(wrapped),
+        vocab_size=max(model_vocab_size or 0, len(wrapped)),
         d_model=d_model,
         d_kv=d_kv,
         d_ff=d_ff or d_model * 2,
         num_layers=layers,
         num_decoder_layers=layers,
         num_heads=num_heads,
-        relative_attention_num_buckets=8,
-        feed_forward_proj="gated-gelu",
-        tie_word_embeddings=False,
+        relative_attention_num_buckets=relative_attention_num_buckets,
+        feed_forward_proj=feed_forward_proj,
+        tie_word_embeddings=tie_word_embeddings,
         initializer_factor=1.0,
         pad_token_id=wrapped.pad_token_id,
         eos_token_id=wrapped.eos_token_id,

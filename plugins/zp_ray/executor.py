@@ -17,6 +17,7 @@ retried chunk never scores a prompt twice in ``events.jsonl``.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import deque
 from typing import Any, Sequence
@@ -43,7 +44,8 @@ class RayExecutor:
         num_cpus: CPUs of the local Ray (default: all cores); ignored when joining.
         num_gpus: GPUs of the local Ray (default: all detected); ignored when joining.
         num_cpus_per_actor: CPUs Ray reserves for each actor.
-        num_gpus_per_actor: GPUs Ray reserves for each actor (e.g. 1, or 0.5 to share).
+        num_gpus_per_actor: GPUs Ray reserves for each actor: whole GPUs, or a fraction to
+            share one (0.25: four actors, each with its own model, on one GPU).
         threads_per_actor: torch/BLAS threads in each actor (default: its CPUs, at least 1).
         chunk_size: at most this many requests per actor call (default: no limit).
         chunks_per_actor: chunks a batch is cut into per actor; more balance load better,
@@ -94,6 +96,10 @@ class RayExecutor:
             )
             if value is not None and value < low
         ]
+        if num_gpus_per_actor > 1 and float(num_gpus_per_actor) != int(num_gpus_per_actor):
+            # Ray's rule: a fraction of one GPU shares it; more than one must be whole GPUs.
+            problems.append(f"num_gpus_per_actor above 1 must be a whole number (got {num_gpus_per_actor:g}); "
+                            "use a fraction such as 0.25 to put several actors on one GPU")  # fmt: skip
         if problems:
             raise ConfigError([ConfigIssue(f"executor.{p.split()[0]}", p) for p in problems])
         session.check_address(address)
@@ -263,10 +269,7 @@ class RayExecutor:
         cpus, gpus = resources.get("CPU", 0.0), resources.get("GPU", 0.0)
         count = self.num_actors
         if count is None:
-            count = int(cpus // self.num_cpus_per_actor) if self.num_cpus_per_actor > 0 else max(int(cpus), 1)
-            if self.num_gpus_per_actor > 0:
-                count = min(count, int(gpus // self.num_gpus_per_actor))
-            count = max(count, 1)
+            count = default_pool_size(cpus, gpus, self.num_cpus_per_actor, self.num_gpus_per_actor)
         need_cpus, need_gpus = count * self.num_cpus_per_actor, count * self.num_gpus_per_actor
         if need_cpus > cpus + 1e-9 or need_gpus > gpus + 1e-9:
             message = (
@@ -307,6 +310,21 @@ class RayExecutor:
                 f"{available.get('GPU', 0):g} GPUs; each actor asks for {self.num_cpus_per_actor:g} CPU and "
                 f"{self.num_gpus_per_actor:g} GPU. Lower executor.num_actors, or add machines to the cluster."
             )
+
+
+def default_pool_size(cpus: float, gpus: float, cpus_per_actor: float, gpus_per_actor: float) -> int:
+    """As many actors as the cluster's CPUs and GPUs hold at the per-actor amounts (at least 1).
+
+    Fractions divide with a tolerance: 1 GPU / 0.1 is 10 actors, where ``1 // 0.1`` is 9.0.
+    """
+    count = _fits(cpus, cpus_per_actor) if cpus_per_actor > 0 else max(int(cpus), 1)
+    if gpus_per_actor > 0:
+        count = min(count, _fits(gpus, gpus_per_actor))
+    return max(count, 1)
+
+
+def _fits(total: float, each: float) -> int:
+    return int(math.floor(total / each + 1e-9))
 
 
 def _describe(chunk: Chunk, requests: Sequence[EvalRequest]) -> str:

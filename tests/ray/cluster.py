@@ -40,7 +40,8 @@ def processes_under(folder: str) -> list[int]:
 
 
 class LoopbackCluster:
-    """One head node with ``num_cpus`` logical CPUs, reachable at :attr:`address` (loopback).
+    """One head node with ``num_cpus`` logical CPUs and ``num_gpus`` logical GPUs (a number
+    Ray schedules by; no GPU need exist), reachable at :attr:`address` (loopback).
 
     ``node_ip_address=None`` lets Ray pick this machine's IP, as a plain ``ray start --head``
     does; the node then lives at that IP while :attr:`address` still reaches it through
@@ -48,8 +49,9 @@ class LoopbackCluster:
     as drivers on a cluster machine find the cluster that ``ray start`` started there.
     """
 
-    def __init__(self, num_cpus: int = 2, node_ip_address: str | None = "127.0.0.1") -> None:
+    def __init__(self, num_cpus: int = 2, node_ip_address: str | None = "127.0.0.1", num_gpus: int = 0) -> None:
         self.num_cpus = num_cpus
+        self.num_gpus = num_gpus
         self.node_ip_address = node_ip_address
         # Short path: Ray's Unix sockets must fit in 107 characters. Ray's own layout under
         # RAY_TMPDIR is RAY_TMPDIR/ray, where `address: auto` looks for the latest cluster.
@@ -68,7 +70,7 @@ class LoopbackCluster:
         command = [
             RAY, "start", "--head", "--block", "--disable-usage-stats",
             *(["--node-ip-address", self.node_ip_address] if self.node_ip_address else []), "--port", str(self.port),
-            "--num-cpus", str(self.num_cpus), "--num-gpus", "0",
+            "--num-cpus", str(self.num_cpus), "--num-gpus", str(self.num_gpus),
             "--include-dashboard", "false", "--temp-dir", self.temp_dir,
             "--object-store-memory", str(200 * 1024 * 1024),
             "--node-manager-port", str(ports[0]), "--object-manager-port", str(ports[1]),

@@ -23,8 +23,10 @@ from zp_ray import session
 
 @pytest.fixture(scope="session")
 def ray_cluster():
-    """A head node on loopback (3 logical CPUs: two evaluation actors and some room)."""
-    cluster = LoopbackCluster(num_cpus=3).start()
+    """A head node on loopback: 3 logical CPUs (two evaluation actors and some room) and one
+    logical GPU, so that GPU-sharing placements (``num_gpus_per_actor: 0.25``) are scheduled
+    for real; the actors run on the CPU."""
+    cluster = LoopbackCluster(num_cpus=3, num_gpus=1).start()
     try:
         yield cluster
     finally:
