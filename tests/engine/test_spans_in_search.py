@@ -4,13 +4,12 @@ and a child that changed fixed text is counted under ``changed_fixed_span``."""
 from __future__ import annotations
 
 from tests import toy_plugin
-from tests.engine.conftest import read_events
 from zp_evolve.spans import fixed_pieces
 
 MARKED = ["Review: [X] {{Sentiment:}} _", "{{Tell me.}} [X] It was _ ."]
 
 
-def test_a_search_keeps_fixed_spans_and_counts_children_that_changed_them(tmp_path, run_toy):
+def test_a_search_keeps_fixed_spans_and_counts_children_that_changed_them(tmp_path, run_gps):
     raw = toy_plugin.toy_config(tmp_path, generations=3, top_k=2, children_per_parent=3)
     raw["tasks"]["names"] = ["toy_sentiment"]
     raw["tasks"]["prompts"] = {"toy_sentiment": MARKED}
@@ -18,9 +17,9 @@ def test_a_search_keeps_fixed_spans_and_counts_children_that_changed_them(tmp_pa
     # fixed text of the second. It knows nothing of spans; the engine checks its children.
     raw["mutators"] = [{"name": "append_word"}]
     toy_plugin.TextFitness.calls.clear()
-    summary, run_dir = run_toy(raw=raw)
+    summary, run_dir = run_gps(raw=raw)
 
-    events = read_events(run_dir)
+    events = list(run_dir.events())
     assert len({e["prompt"] for e in events}) > len(MARKED)  # the search bred and scored children
     fixed = {fixed_pieces(p) for p in MARKED}
     for event in events:
