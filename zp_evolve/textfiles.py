@@ -41,11 +41,7 @@ def decode_utf8(data: bytes, path: Path) -> str:
     Raises:
         NotUtf8Error: the bytes are UTF-16/32, contain NUL bytes, or are not valid UTF-8.
     """
-    if data.startswith(_UTF32_MARKS):  # before UTF-16: the UTF-32-LE mark starts like UTF-16-LE's
-        raise NotUtf8Error(path, 1, "it starts with a UTF-32 byte-order mark")
-    if data.startswith(_UTF16_MARKS):
-        raise NotUtf8Error(path, 1, "it starts with a UTF-16 byte-order mark")
-    data = data.removeprefix(codecs.BOM_UTF8)
+    data = _without_utf8_mark(data, path)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -55,6 +51,15 @@ def decode_utf8(data: bytes, path: Path) -> str:
     if nul >= 0:  # valid UTF-8, but no text file holds NUL: UTF-16 without a mark, or binary data
         raise NotUtf8Error(path, text.count("\n", 0, nul) + 1, "it holds NUL bytes: binary data, or UTF-16 without a byte-order mark")
     return text
+
+
+def _without_utf8_mark(start: bytes, path: Path) -> bytes:
+    """The first bytes of a file without a UTF-8 byte-order mark; a UTF-16/32 mark is an error."""
+    if start.startswith(_UTF32_MARKS):  # before UTF-16: the UTF-32-LE mark starts like UTF-16-LE's
+        raise NotUtf8Error(path, 1, "it starts with a UTF-32 byte-order mark")
+    if start.startswith(_UTF16_MARKS):
+        raise NotUtf8Error(path, 1, "it starts with a UTF-16 byte-order mark")
+    return start.removeprefix(codecs.BOM_UTF8)
 
 
 def read_utf8(path: str | Path) -> str:
@@ -86,11 +91,7 @@ def iter_utf8_lines(path: str | Path) -> Iterator[tuple[int, str]]:
     with stream:
         for number, data in enumerate(stream, 1):
             if number == 1:
-                if data.startswith(_UTF32_MARKS):
-                    raise NotUtf8Error(path, 1, "it starts with a UTF-32 byte-order mark")
-                if data.startswith(_UTF16_MARKS):
-                    raise NotUtf8Error(path, 1, "it starts with a UTF-16 byte-order mark")
-                data = data.removeprefix(codecs.BOM_UTF8)
+                data = _without_utf8_mark(data, path)
             try:
                 text = data.decode("utf-8")
             except UnicodeDecodeError as error:
