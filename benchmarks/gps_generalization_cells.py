@@ -35,7 +35,6 @@ STRATEGIES: dict[str, dict[str, Any]] = {
     "calibrate": {"fitness": CALIBRATED},
     "ensemble+calibrate": {"selection": ENSEMBLE, "fitness": CALIBRATED},
     "lcb": {"selection": {"lcb": 1.0}},
-    "lcb+ensemble+calibrate": {"selection": {"lcb": 1.0, **ENSEMBLE}, "fitness": CALIBRATED},
     "holdout": {"selection": HOLDOUT},
     "holdout_debiased": {"selection": {**HOLDOUT, "rank_on": "dev_debiased"}},
 }
@@ -86,7 +85,7 @@ def cell_config(cell: Cell, tasks: Sequence[str], cache: Path, *, test: int) -> 
             "providers": [{"name": "packaged"}, {"name": "bigbench"}],
             "names": list(tasks),
             "dev": {"size": 32, "per_label": 8},
-            "test": {"max_examples": test},
+            "test": {"max_examples": test, "prompts": "answer"},  # the handcrafted prompts and the answer
         },
         "model": dict(MODEL),
         "fitness": {"name": "dev_metric"},

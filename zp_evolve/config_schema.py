@@ -45,6 +45,9 @@ class TestConfig(_Strict):
 
     enabled: bool = True
     max_examples: int = Field(200, ge=0, description="0 means the whole test split")
+    prompts: Literal["top_k", "answer"] = Field(
+        "top_k", description="score the whole top K on test, or only the answer's prompt(s) (with G0 either way)"
+    )
 
 
 class TasksConfig(_Strict):

@@ -240,3 +240,14 @@ def test_reports_show_the_strategy_and_the_dev_test_gap(tmp_path):
         test = statistics.fmean(a["test"] for a in answers) * 100
         line = next(line for line in section.splitlines() if f"| {label} |" in line)
         assert [float(x) for x in line.strip(" |").split("|")[2:]] == pytest.approx([dev, test, dev - test], abs=1e-3)
+
+
+def test_test_scoring_can_be_limited_to_the_answer(tmp_path):
+    raw = example_config(tmp_path, top_k=3)
+    raw["tasks"]["test"]["prompts"] = "answer"
+    summary, _ = run(tmp_path, "answer_only", raw)
+    tested = {(e["task"], e["prompt"]) for e in RunDirectory(tmp_path / "answer_only").events() if e["split"] == "test"}
+    for name, task in summary["tasks"].items():
+        assert task["answer"]["test"] is not None and all(m["test"] is not None for m in task["manual"])
+        assert {p for t, p in tested if t == name} == {task["answer"]["prompts"][0], *(m["prompt"] for m in task["manual"])}
+        assert [e["test"] is None for e in task["top_k"][1:]] == [e["prompt"] not in {m["prompt"] for m in task["manual"]} for e in task["top_k"][1:]]

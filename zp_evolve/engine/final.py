@@ -33,11 +33,13 @@ def choose_answers(
     executor: Any,
     metrics: Callable[[str], Any],
     objective_weights: Sequence[float] = (),
+    test_top_k: bool = True,
 ) -> dict[str, FinalChoice]:
     """Per task: the ranked top K, the answer's members, and every score the summary shows.
 
-    The top K, the answer's members, the handcrafted prompts and, with several
-    objectives, the Pareto front over every prompt scored, are scored on test.
+    The answer's members, the handcrafted prompts, the top K (unless ``test_top_k`` is
+    off: ``tasks.test.prompts: answer``) and, with several objectives, the Pareto front
+    over every prompt scored, are scored on test.
     """
     choices: dict[str, FinalChoice] = {}
     finalists: list[PromptIndividual] = []
@@ -61,7 +63,8 @@ def choose_answers(
             continue
         seen: set[str] = set()
         front_individuals = [PromptIndividual(p, task=task_state.name, generation=-1) for p in front]
-        for individual in [*choices[task_state.name].ranked, *(pool[m] for m in members), *task_state.manual, *front_individuals]:
+        top = choices[task_state.name].ranked if test_top_k else []
+        for individual in [*(pool[m] for m in members), *top, *task_state.manual, *front_individuals]:
             if str(individual) not in seen:
                 seen.add(str(individual))
                 finalists.append(individual)

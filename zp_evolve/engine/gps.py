@@ -143,6 +143,7 @@ class GeneticPromptSearch:
             choices = choose_answers(
                 state, self.scoring, self.selection, top_k=self.config.search.top_k, executor=self.executor,
                 metrics=self._metric, objective_weights=self.objective_weights,
+                test_top_k=self.config.tasks.test.prompts == "top_k",
             )  # fmt: skip
             summary = build_summary(self.config, state, self.eval_tasks, self.scoring.test_scores, choices)
             if self.config.search.budget.evaluations or self.config.search.budget.seconds:
