@@ -66,7 +66,11 @@ def resume_command(args: argparse.Namespace) -> int:
 
 
 def _finish(summary: dict, path: Path) -> None:
-    for name, task in summary.get("tasks", {}).items():
+    tasks = summary.get("tasks")
+    # GPS and eval summaries map task names to results; a train summary lists its tasks.
+    for name, task in (tasks.items() if isinstance(tasks, dict) else ()):
+        if not isinstance(task, dict):
+            continue
         best = task.get("best") or {}
         if "dev" not in best:
             continue
