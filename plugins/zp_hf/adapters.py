@@ -95,6 +95,20 @@ def new_adapter(model: Any, *, r: int, alpha: float, dropout: float, target_modu
     return wrapped
 
 
+def skip_input_casts(model: Any) -> None:
+    """Stop peft's LoRA layers from casting their input to the adapter's dtype (fp32).
+
+    Under autocast the matmuls cast their operands anyway, so with a bf16 base the
+    input was copied to fp32 and straight back to bf16 in every adapted layer: a sixth
+    of the CPU time of a SmolLM2 training step, measured with torch.profiler.
+    """
+    from peft.tuners.tuners_utils import BaseTunerLayer
+
+    for module in model.modules():
+        if isinstance(module, BaseTunerLayer):
+            module.cast_input_dtype_enabled = False
+
+
 def save_options(model: Any) -> dict[str, Any]:
     """Options of ``model.save_pretrained``: for a LoRA model, the adapter alone.
 

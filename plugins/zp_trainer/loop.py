@@ -42,8 +42,9 @@ class _Window:
     examples: int = 0
     tokens: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
 
-    def add(self, loss: float, sup: float, mlm: float, examples: int, tokens: int, seconds: float) -> None:
+    def add(self, loss: float, sup: float, mlm: float, examples: int, tokens: int, seconds: float, cpu: float) -> None:
         self.steps += 1
         self.loss += loss
         self.sup += sup
@@ -51,6 +52,7 @@ class _Window:
         self.examples += examples
         self.tokens += tokens
         self.seconds += seconds
+        self.cpu_seconds += cpu
 
 
 @dataclass
@@ -259,16 +261,17 @@ class Trainer:
         bar = tqdm(total=total_steps, initial=self.step, desc="train", unit="step", disable=not self.progress)
         try:
             while self.step < target:
-                start = time.perf_counter()
+                start, cpu_start = time.perf_counter(), time.process_time()
                 tokens_before = self.tokens
                 loss, sup, mlm = self.train_step()
                 seconds = time.perf_counter() - start
+                cpu = time.process_time() - cpu_start
                 tokens = self.tokens - tokens_before
                 if not math.isfinite(loss):
                     from zp_evolve.errors import RunError
 
                     raise RunError(f"the loss became {loss} at step {self.step}; lower optim.lr or check the data")
-                window.add(loss, sup, mlm, self.config.optim.batch_size, tokens, seconds)
+                window.add(loss, sup, mlm, self.config.optim.batch_size, tokens, seconds, cpu)
                 result.seconds += seconds
                 result.examples += self.config.optim.batch_size
                 result.tokens += tokens
@@ -298,6 +301,8 @@ class Trainer:
             "lr": self.optimizer.param_groups[0]["lr"],
             "examples_per_s": window.examples / window.seconds if window.seconds else 0.0,
             "tokens_per_s": window.tokens / window.seconds if window.seconds else 0.0,
+            # CPU seconds of the process per step: the work, whatever else shares the cores.
+            "cpu_s_per_step": window.cpu_seconds / steps,
         }
 
 

@@ -116,6 +116,10 @@ class Generalist:
                 with torch.random.fork_rng(devices=[]):
                     torch.manual_seed(seed)
                     model = new_adapter(model, base_name=name, **lora)
+        if lora is not None and autocast != "none":
+            from zp_hf.adapters import skip_input_casts
+
+            skip_input_casts(model)
         if gradient_checkpointing:
             enable_checkpointing(model, every=checkpoint_every)
         table = None

@@ -52,6 +52,14 @@ def _threads(threads: int | None) -> None:
         torch.set_num_threads(threads)
 
 
+def cpu_seconds() -> float:
+    """User plus system CPU time of this process so far (its threads included)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def peak_rss_gb() -> float:
     """The largest resident memory this process has had so far, in GB (Linux reports KiB)."""
     import resource
@@ -62,7 +70,8 @@ def peak_rss_gb() -> float:
 
 
 def _finish(
-    trainer: Any, result: Any, out_dir: Path, info: dict[str, Any], summary: dict[str, Any], title: str, started: float
+    trainer: Any, result: Any, out_dir: Path, info: dict[str, Any], summary: dict[str, Any], title: str,
+    started: tuple[float, float],
 ) -> dict[str, Any]:
     import time
 
@@ -84,8 +93,10 @@ def _finish(
             "tokens_per_s": result.tokens / result.seconds if result.seconds else None,
             "train_seconds": result.seconds,
             # This invocation only (data, model loading, steps, checkpoints); a resumed run
-            # reports the part after its restart.
-            "wall_seconds": time.time() - started,
+            # reports the part after its restart. CPU time is what the job needs; wall time
+            # also counts the other jobs sharing the cores.
+            "wall_seconds": time.time() - started[0],
+            "cpu_seconds": cpu_seconds() - started[1],
             "peak_rss_gb": peak_rss_gb(),
             "parameters": parameters,
             "trainable_parameters": trainable,
@@ -106,7 +117,7 @@ def run_train(config: Any, data: dict[str, Any], out_dir: Path, *, resume: bool,
     from zp_trainer.loop import Trainer
     from zp_trainer.model import Generalist
 
-    started = time.time()
+    started = (time.time(), cpu_seconds())
     done = read_summary(out_dir) if resume else None
     if done is not None and done.get("job") in ("train", "train_eval") and "checkpoint" in done:
         return done
@@ -178,7 +189,7 @@ def run_pretrain(config: Any, data: dict[str, Any], out_dir: Path, *, resume: bo
     from zp_trainer.model import Generalist
     from zp_trainer.pretrain import build_t5, corpus_texts, fingerprint, install, installed_with, train_tokenizer
 
-    started = time.time()
+    started = (time.time(), cpu_seconds())
     done = read_summary(out_dir) if resume else None
     if done is not None and done.get("job") == "pretrain":
         return done
