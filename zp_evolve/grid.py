@@ -20,6 +20,7 @@ from zp_evolve.keypaths import KeyPathError, merged
 
 SWEEP_KEYS = ("name", "description", "output_dir", "setup", "base", "grid", "report")
 SETUP_REFERENCE = re.compile(r"\$\{setup\.([A-Za-z0-9_-]+)\}")
+GRID_REFERENCE = re.compile(r"\$\{grid\.([A-Za-z0-9_-]+)\}")
 
 
 @dataclass(frozen=True)
@@ -97,17 +98,25 @@ def expand(data: Mapping[str, Any], root: Path) -> tuple[dict[str, dict[str, Any
         raise ConfigError(issues)
     setup_dirs = {name: root / "setup" / str(name) for name in setup}
 
-    def resolve(value: Any, where: str) -> Any:
+    def resolve(value: Any, where: str, labels: Mapping[str, str] | None = None) -> Any:
         if isinstance(value, str):
+            def label(match: re.Match[str]) -> str:
+                if labels is None or match.group(1) not in labels:
+                    axes = sorted(labels) if labels else "none (setup jobs are not cells)"
+                    raise ConfigError([ConfigIssue(where, f"${{grid.{match.group(1)}}} names no grid axis; axes: {axes}")])
+                return labels[match.group(1)]
+
+            value = GRID_REFERENCE.sub(label, value)  # first, so ${setup.gen_s${grid.seed}} names a setup job
+
             def replace(match: re.Match[str]) -> str:
                 if match.group(1) not in setup_dirs:
                     raise ConfigError([ConfigIssue(where, f"${{setup.{match.group(1)}}} names no setup job; setup jobs: {sorted(setup_dirs) or 'none'}")])
                 return str(setup_dirs[match.group(1)])
             return SETUP_REFERENCE.sub(replace, value).replace("${sweep}", str(root))
         if isinstance(value, Mapping):
-            return {k: resolve(v, f"{where}.{k}") for k, v in value.items()}
+            return {k: resolve(v, f"{where}.{k}", labels) for k, v in value.items()}
         if isinstance(value, list):
-            return [resolve(v, f"{where}.{i}") for i, v in enumerate(value)]
+            return [resolve(v, f"{where}.{i}", labels) for i, v in enumerate(value)]
         return value
 
     setups = {}
@@ -124,5 +133,5 @@ def expand(data: Mapping[str, Any], root: Path) -> tuple[dict[str, dict[str, Any
             cell = _merged(cell, overrides, f"grid.{axis}.{label}")
         cell_id = _cell_id(labels)
         cell["name"] = f"{data['name']}-{cell_id}"
-        cells.append(Cell(cell_id, labels, resolve(cell, f"grid[{cell_id}]")))
+        cells.append(Cell(cell_id, labels, resolve(cell, f"grid[{cell_id}]", labels)))
     return setups, cells

@@ -14,8 +14,9 @@ skips cells already done (``summary.json`` present) and resumes unfinished ones:
       seed: [0, 1, 2]            # a list: values of the key path named by the axis
     report: {rows: method}
 
-Strings ``${setup.NAME}`` in cells become the setup job's output folder, and
-``${sweep}`` the sweep's own folder. ``base`` and
+Strings ``${setup.NAME}`` in cells become the setup job's output folder,
+``${sweep}`` the sweep's own folder, and ``${grid.AXIS}`` the cell's label on that axis,
+first, so one setup job per seed can be named per cell: ``${setup.gen_s${grid.seed}}``. ``base`` and
 setup jobs may be ``{include: OTHER.yaml, **overrides}`` (relative to the sweep file).
 Everything lands in ``OUTPUT_DIR/NAME/``: ``setup/NAME/``, ``cells/CELL/``, and the
 sweep report.

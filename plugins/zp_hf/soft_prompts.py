@@ -153,8 +153,10 @@ def read_meta(folder: str | Path) -> dict[str, Any]:
 
 def save_checkpoint(folder: str | Path, model: Any, tokenizer: Any, table: SoftPromptTable | None, *, extra: dict[str, Any] | None = None) -> Path:
     """Save a checkpoint folder: the model, its tokenizer and (if any) the soft prompts."""
+    from zp_hf.adapters import save_options
+
     folder = Path(folder)
-    model.save_pretrained(folder)
+    model.save_pretrained(folder, **save_options(model))
     tokenizer.save_pretrained(folder)
     if table is not None:
         if table.hidden_size != model.get_input_embeddings().embedding_dim:

@@ -87,8 +87,11 @@ class BatchBuilder:
 
     # -- supervised -------------------------------------------------------------------
     def supervised(self, items: Sequence[TrainItem]) -> Batch:
-        rows = [self._supervised_row(item) for item in items]
-        return self._pad(rows, [item.task for item in items])
+        return self._pad(self.supervised_rows(items), [item.task for item in items])
+
+    def supervised_rows(self, items: Sequence[TrainItem]) -> list[tuple[list[int], list[int]]]:
+        """``(input ids, labels)`` per item, unpadded (labels are IGNORE where no loss is taken)."""
+        return [self._supervised_row(item) for item in items]
 
     @property
     def blank(self) -> tuple[str, list[int]]:
@@ -122,6 +125,13 @@ class BatchBuilder:
     def unlabelled(
         self, texts: Sequence[str], rng: random.Random, *, window: int, noise_density: float, mean_span_length: float
     ) -> Batch:
+        rows = self.unlabelled_rows(texts, rng, window=window, noise_density=noise_density, mean_span_length=mean_span_length)
+        return self._pad(rows, [])
+
+    def unlabelled_rows(
+        self, texts: Sequence[str], rng: random.Random, *, window: int, noise_density: float, mean_span_length: float
+    ) -> list[tuple[list[int], list[int]]]:
+        """``(inputs, targets)`` of the auxiliary loss per text, unpadded."""
         rows = []
         for text in texts:
             ids = self._ids(text)
@@ -136,7 +146,7 @@ class BatchBuilder:
             else:
                 ids = ids + self.eos
                 rows.append((ids, list(ids)))
-        return self._pad(rows, [])
+        return rows
 
     # -- padding ----------------------------------------------------------------------
     def _pad(self, rows: Sequence[tuple[list[int], list[int]]], tasks: list[str]) -> Batch:

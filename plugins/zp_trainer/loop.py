@@ -2,7 +2,9 @@
 
 Each optimiser step draws ``batch_size`` supervised items from the task mixture (in
 ``grad_accum`` micro-batches) and, when the MLM loss is on, ``mlm_batch_size``
-unlabelled texts. Every random choice comes from two seeded ``random.Random``
+unlabelled texts. With ``pack_tokens`` (causal LMs) a micro-batch's items and texts
+are packed into shared rows and run in one forward (:mod:`zp_trainer.packing`); the
+draws are the same either way. Every random choice comes from two seeded ``random.Random``
 (mixture, data) and torch's generator (dropout), all saved in checkpoints, so a
 resumed run continues exactly where the stopped one was.
 """
@@ -23,6 +25,7 @@ from zp_trainer.batches import BatchBuilder
 from zp_trainer.items import build_item
 from zp_trainer.mixture import MixtureSampler, TrainingTask, as_random_state
 from zp_trainer.model import Generalist
+from zp_trainer.packing import PackItem, pack
 from zp_trainer.schema import TrainSection
 
 METRICS_FILE = "metrics.jsonl"
@@ -37,15 +40,19 @@ class _Window:
     sup: float = 0.0
     mlm: float = 0.0
     examples: int = 0
+    tokens: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
 
-    def add(self, loss: float, sup: float, mlm: float, examples: int, seconds: float) -> None:
+    def add(self, loss: float, sup: float, mlm: float, examples: int, tokens: int, seconds: float, cpu: float) -> None:
         self.steps += 1
         self.loss += loss
         self.sup += sup
         self.mlm += mlm
         self.examples += examples
+        self.tokens += tokens
         self.seconds += seconds
+        self.cpu_seconds += cpu
 
 
 @dataclass
@@ -54,6 +61,7 @@ class TrainResult:
     records: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
     examples: int = 0
+    tokens: int = 0
 
 
 def lr_factor(step: int, *, steps: int, warmup: int, schedule: str) -> float:
@@ -105,12 +113,18 @@ class Trainer:
         self.optimizer = torch.optim.AdamW(groups, lr=optim.lr, betas=optim.betas, eps=optim.eps)
         self.base_lrs = [group["lr"] for group in self.optimizer.param_groups]
         self.step = 0
+        self.tokens = 0  # real input positions (E included) run so far in this process: the compute done
         self.use_mlm = config.loss.mlm and bool(self.mlm_texts)
         if not self.tasks and not self.use_mlm:
             from zp_evolve.errors import DataError
 
             raise DataError("nothing to train on: no training tasks and no unlabelled texts for the MLM loss")
         self.mlm_batch = config.loss.mlm_batch_size or max(1, optim.batch_size // 4)
+        self.pack_tokens = getattr(config, "pack_tokens", None)  # pretraining configs have none
+        if self.pack_tokens and generalist.kind != "causal":
+            from zp_evolve.errors import ConfigError, ConfigIssue
+
+            raise ConfigError([ConfigIssue("pack_tokens", "packing works with causal LMs only; remove pack_tokens for seq2seq models")])
 
     # -- state ------------------------------------------------------------------------
     def save(self, folder: Path) -> Path:
@@ -136,42 +150,75 @@ class Trainer:
         ckpt.load_rng(folder)
 
     # -- one step ---------------------------------------------------------------------
+    def _items(self, size: int) -> list[Any]:
+        """``size`` supervised items from the mixture (a task drawn, then D drawn per item)."""
+        config = self.config
+        sampler: MixtureSampler = self.sampler  # type: ignore[assignment]  # only called with tasks
+        return [
+            build_item(
+                task,
+                example,
+                self.data_rng,
+                verbalizers=config.prompt.verbalizers,
+                description=config.prompt.description,
+                max_input_chars=config.max_input_chars,
+            )
+            for task, example in sampler.draw_many(size)
+        ]
+
+    def _texts(self, size: int) -> tuple[list[str], dict[str, Any]]:
+        """``size`` unlabelled texts, and the options that cut and corrupt them."""
+        loss = self.config.loss
+        texts = [self.data_rng.choice(self.mlm_texts) for _ in range(size)]
+        return texts, {"window": loss.mlm_tokens, "noise_density": loss.noise_density, "mean_span_length": loss.mean_span_length}
+
     def _micro_step(self, size: int, mlm_size: int) -> tuple[Any, float, float]:
+        if self.pack_tokens:
+            return self._packed_micro_step(size, mlm_size)
         config = self.config
         total: Any = 0.0
         sup_value = 0.0
         if self.sampler is not None:
-            pairs = self.sampler.draw_many(size)
-            items = [
-                build_item(
-                    task,
-                    example,
-                    self.data_rng,
-                    verbalizers=config.prompt.verbalizers,
-                    description=config.prompt.description,
-                    max_input_chars=config.max_input_chars,
-                )
-                for task, example in pairs
-            ]
-            sup = self.generalist.loss(self.builder.supervised(items))
+            batch = self.builder.supervised(self._items(size))
+            self.tokens += int(batch.attention_mask.sum()) + batch.size * self.generalist.prompt_length
+            sup = self.generalist.loss(batch)
             total = config.loss.sup_weight * sup
             sup_value = float(sup.detach())
         else:
             mlm_size = size
         mlm_value = 0.0
         if self.use_mlm and mlm_size:
-            texts = [self.data_rng.choice(self.mlm_texts) for _ in range(mlm_size)]
-            batch = self.builder.unlabelled(
-                texts,
-                self.data_rng,
-                window=config.loss.mlm_tokens,
-                noise_density=config.loss.noise_density,
-                mean_span_length=config.loss.mean_span_length,
-            )
+            texts, options = self._texts(mlm_size)
+            batch = self.builder.unlabelled(texts, self.data_rng, **options)
+            self.tokens += int(batch.attention_mask.sum())
             mlm = self.generalist.loss(batch)
             total = total + mlm
             mlm_value = float(mlm.detach())
         return total, sup_value, mlm_value
+
+    def _packed_micro_step(self, size: int, mlm_size: int) -> tuple[Any, float, float]:
+        """The same draws as :meth:`_micro_step`, packed into shared rows and run in one forward."""
+        packed: list[PackItem] = []
+        if self.sampler is not None:
+            items = self._items(size)
+            with_e = self.generalist.table is not None
+            for item, (ids, labels) in zip(items, self.builder.supervised_rows(items)):
+                packed.append(PackItem(ids, labels, item.task if with_e else None))
+        else:
+            mlm_size = size
+        if self.use_mlm and mlm_size:
+            texts, options = self._texts(mlm_size)
+            rows = self.builder.unlabelled_rows(texts, self.data_rng, **options)
+            packed += [PackItem(ids, labels, None, mlm=True) for ids, labels in rows]
+        batch = pack(packed, capacity=self.pack_tokens, prompt_length=self.generalist.prompt_length, pad_id=self.builder.pad_id)
+        self.tokens += batch.tokens
+        sup, mlm = self.generalist.packed_losses(batch)
+        total: Any = 0.0
+        if sup is not None:
+            total = self.config.loss.sup_weight * sup
+        if mlm is not None:
+            total = total + mlm
+        return total, float(sup.detach()) if sup is not None else 0.0, float(mlm.detach()) if mlm is not None else 0.0
 
     def train_step(self) -> tuple[float, float, float]:
         import torch
@@ -214,16 +261,20 @@ class Trainer:
         bar = tqdm(total=total_steps, initial=self.step, desc="train", unit="step", disable=not self.progress)
         try:
             while self.step < target:
-                start = time.perf_counter()
+                start, cpu_start = time.perf_counter(), time.process_time()
+                tokens_before = self.tokens
                 loss, sup, mlm = self.train_step()
                 seconds = time.perf_counter() - start
+                cpu = time.process_time() - cpu_start
+                tokens = self.tokens - tokens_before
                 if not math.isfinite(loss):
                     from zp_evolve.errors import RunError
 
                     raise RunError(f"the loss became {loss} at step {self.step}; lower optim.lr or check the data")
-                window.add(loss, sup, mlm, self.config.optim.batch_size, seconds)
+                window.add(loss, sup, mlm, self.config.optim.batch_size, tokens, seconds, cpu)
                 result.seconds += seconds
                 result.examples += self.config.optim.batch_size
+                result.tokens += tokens
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss:.3f}", sup=f"{sup:.3f}", mlm=f"{mlm:.3f}")
                 if self.step % self.config.log_every == 0 or self.step == target:
@@ -249,6 +300,9 @@ class Trainer:
             "mlm": window.mlm / steps,
             "lr": self.optimizer.param_groups[0]["lr"],
             "examples_per_s": window.examples / window.seconds if window.seconds else 0.0,
+            "tokens_per_s": window.tokens / window.seconds if window.seconds else 0.0,
+            # CPU seconds of the process per step: the work, whatever else shares the cores.
+            "cpu_s_per_step": window.cpu_seconds / steps,
         }
 
 

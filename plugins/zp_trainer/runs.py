@@ -52,7 +52,29 @@ def _threads(threads: int | None) -> None:
         torch.set_num_threads(threads)
 
 
-def _finish(trainer: Any, result: Any, out_dir: Path, info: dict[str, Any], summary: dict[str, Any], title: str) -> dict[str, Any]:
+def cpu_seconds() -> float:
+    """User plus system CPU time of this process so far (its threads included)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def peak_rss_gb() -> float:
+    """The largest resident memory this process has had so far, in GB (Linux reports KiB)."""
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1e9 if sys.platform == "darwin" else peak * 1024 / 1e9
+
+
+def _finish(
+    trainer: Any, result: Any, out_dir: Path, info: dict[str, Any], summary: dict[str, Any], title: str,
+    started: tuple[float, float],
+) -> dict[str, Any]:
+    import time
+
     from zp_trainer.curves import plot_losses
 
     final = out_dir / FINAL
@@ -61,14 +83,23 @@ def _finish(trainer: Any, result: Any, out_dir: Path, info: dict[str, Any], summ
     curve = plot_losses(result.records, out_dir / "loss_curve.png", title=title)
     last = result.records[-1] if result.records else {}
     parameters = sum(p.numel() for p in trainer.generalist.model.parameters())
+    trainable = sum(p.numel() for group in trainer.optimizer.param_groups for p in group["params"])
     summary.update(
         {
             "checkpoint": str(final),
             "steps": trainer.step,
             "final_loss": {key: last.get(key) for key in ("loss", "sup", "mlm")},
             "examples_per_s": result.examples / result.seconds if result.seconds else None,
+            "tokens_per_s": result.tokens / result.seconds if result.seconds else None,
             "train_seconds": result.seconds,
+            # This invocation only (data, model loading, steps, checkpoints); a resumed run
+            # reports the part after its restart. CPU time is what the job needs; wall time
+            # also counts the other jobs sharing the cores.
+            "wall_seconds": time.time() - started[0],
+            "cpu_seconds": cpu_seconds() - started[1],
+            "peak_rss_gb": peak_rss_gb(),
             "parameters": parameters,
+            "trainable_parameters": trainable,
             "loss_curve": str(curve) if curve else None,
             "metrics": str(out_dir / "metrics.jsonl"),
         }
@@ -78,12 +109,15 @@ def _finish(trainer: Any, result: Any, out_dir: Path, info: dict[str, Any], summ
 
 def run_train(config: Any, data: dict[str, Any], out_dir: Path, *, resume: bool, progress: bool, stop_after: int | None = None) -> dict[str, Any]:
     """Train a generalist (the ``train`` job, and the first half of ``train_eval``)."""
+    import time
+
     from zp_evolve.catalog import TaskCatalog
     from zp_evolve.plugins import load_plugins
     from zp_trainer.data import build_training_data
     from zp_trainer.loop import Trainer
     from zp_trainer.model import Generalist
 
+    started = (time.time(), cpu_seconds())
     done = read_summary(out_dir) if resume else None
     if done is not None and done.get("job") in ("train", "train_eval") and "checkpoint" in done:
         return done
@@ -95,7 +129,7 @@ def run_train(config: Any, data: dict[str, Any], out_dir: Path, *, resume: bool,
     resume_from = ckpt.latest(out_dir / "checkpoints") if resume else None
     task_names = [t.task.name for t in training.tasks]
     generalist = Generalist.load(
-        str(resume_from or config.model.name),
+        config.model.name,
         kind=config.model.kind,
         dtype=config.model.dtype,
         device=config.model.device,
@@ -104,6 +138,11 @@ def run_train(config: Any, data: dict[str, Any], out_dir: Path, *, resume: bool,
         soft_prompt_length=config.prompt.soft_prompt_length,
         init_std=config.prompt.soft_prompt_init_std,
         seed=config.seed,
+        lora=config.lora.model_dump() if config.lora is not None else None,
+        resume=resume_from,
+        autocast=config.model.autocast,
+        gradient_checkpointing=config.model.gradient_checkpointing,
+        checkpoint_every=config.model.checkpoint_every,
     )
     info = {
         "format": TRAINING_FORMAT,
@@ -114,6 +153,7 @@ def run_train(config: Any, data: dict[str, Any], out_dir: Path, *, resume: bool,
         "types": sorted({t.task.type for t in training.tasks}),
         "task_types": {t.task.name: t.task.type for t in training.tasks},
         "prompt": config.prompt.model_dump(),
+        "lora": config.lora.model_dump() if config.lora is not None else None,
         "held_out": training.test_tasks,
         "config": data,
     }
@@ -134,11 +174,14 @@ def run_train(config: Any, data: dict[str, Any], out_dir: Path, *, resume: bool,
     }
     if trainer.step < config.optim.steps:  # stopped early on purpose (stop_after): resumable, not done
         return {**summary, "steps": trainer.step, "stopped": True}
-    return _finish(trainer, result, out_dir, info, summary, title=f"{config.name}: {generalist.kind}, {len(task_names)} tasks")
+    title = f"{config.name}: {generalist.kind}{' + LoRA' if generalist.lora else ''}, {len(task_names)} tasks"
+    return _finish(trainer, result, out_dir, info, summary, title=title, started=started)
 
 
 def run_pretrain(config: Any, data: dict[str, Any], out_dir: Path, *, resume: bool, progress: bool, stop_after: int | None = None) -> dict[str, Any]:
     """Pretrain a T5 from scratch by span corruption (the ``pretrain`` job)."""
+    import time
+
     from transformers import AutoTokenizer
 
     from zp_hf.loading import check_device, load_seq2seq_lm
@@ -146,6 +189,7 @@ def run_pretrain(config: Any, data: dict[str, Any], out_dir: Path, *, resume: bo
     from zp_trainer.model import Generalist
     from zp_trainer.pretrain import build_t5, corpus_texts, fingerprint, install, installed_with, train_tokenizer
 
+    started = (time.time(), cpu_seconds())
     done = read_summary(out_dir) if resume else None
     if done is not None and done.get("job") == "pretrain":
         return done
@@ -184,7 +228,7 @@ def run_pretrain(config: Any, data: dict[str, Any], out_dir: Path, *, resume: bo
     summary = {"job": "pretrain", "name": config.name, "corpus_texts": len(texts), "vocab_size": len(tokenizer)}
     if trainer.step < config.optim.steps:
         return {**summary, "steps": trainer.step, "stopped": True}
-    summary = _finish(trainer, result, out_dir, info, summary, title=f"{config.name}: T5 span corruption from scratch")
+    summary = _finish(trainer, result, out_dir, info, summary, title=f"{config.name}: T5 span corruption from scratch", started=started)
     if config.install_as:
         info = {"run": str(out_dir), "steps": trainer.step, "fingerprint": learned}
         summary["installed"] = str(install(out_dir / FINAL, config.install_as, info=info))

@@ -7,7 +7,7 @@ generation task); the rest are ordinary choices, each documented in docs/trainer
 
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -62,6 +62,24 @@ class TrainModel(_Strict):
     dtype: Literal["fp32", "bf16"] = "fp32"
     device: str = "cpu"
     threads: Optional[int] = Field(None, ge=1, description="torch CPU threads (default: torch's choice)")
+    autocast: Literal["none", "bf16"] = Field(
+        "none", description="bf16: run the forward and backward under bf16 autocast (weights and optimiser stay fp32)"
+    )
+    gradient_checkpointing: bool = Field(False, description="recompute layer activations in the backward pass")
+    checkpoint_every: int = Field(
+        1, ge=1, description="with gradient_checkpointing: checkpoint every N-th layer only (less recompute, more memory)"
+    )
+
+
+class LoraSpec(_Strict):
+    """LoRA (Hu et al. 2021) through peft: train low-rank deltas of the Linear layers, freeze the rest."""
+
+    r: int = Field(16, ge=1, description="rank of the deltas")
+    alpha: float = Field(32.0, gt=0, description="scale: the delta is alpha / r * B @ A")
+    dropout: float = Field(0.05, ge=0, lt=1)
+    target_modules: Union[Literal["all-linear"], list[str]] = Field(
+        "all-linear", description="all-linear (every Linear but the LM head) or module names such as [q_proj, v_proj]"
+    )
 
 
 class HybridPromptConfig(_Strict):
@@ -132,7 +150,27 @@ class TrainSection(_Strict):
     max_input_chars: int = Field(2000, ge=0, description="cut each input to this many characters, as the backends do (0: no cut)")
     max_source_tokens: int = Field(512, ge=8, description="token cap of the model input (guards memory)")
     max_target_tokens: int = Field(64, ge=2)
+    pack_tokens: Optional[int] = Field(
+        None, ge=16, description="causal LMs: pack the examples of a micro-batch into rows of at most this many tokens"
+    )
+    lora: Optional[LoraSpec] = Field(None, description="train LoRA deltas (and E) instead of every weight")
     log_every: int = Field(10, ge=1, description="steps between loss records")
+
+    @model_validator(mode="after")
+    def _rows_fit_the_packs(self) -> "TrainSection":
+        if self.pack_tokens is None:
+            return self
+        soft = self.prompt.soft_prompt_length if self.prompt.soft_prompt else 0
+        # A causal row is at most max_source_tokens long (at least one context token and the
+        # answer with its end token when the answer alone is longer), plus E in front.
+        supervised = max(self.max_source_tokens, self.max_target_tokens + 1) + soft
+        longest = max(supervised, self.loss.mlm_tokens + 1 if self.loss.mlm else 0)
+        if self.pack_tokens < longest:
+            raise ValueError(
+                f"pack_tokens ({self.pack_tokens}) must hold the longest row: max_source_tokens + soft_prompt_length "
+                f"({supervised}) and mlm_tokens + 1; raise pack_tokens to at least {longest}"
+            )
+        return self
 
 
 class JobHeader(_Strict):

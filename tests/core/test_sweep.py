@@ -60,6 +60,19 @@ def test_setup_references_resolve_to_setup_folders(tmp_path):
         assert "${setup.nope} names no setup job" in str(error)
 
 
+def test_grid_references_pick_a_setup_job_per_cell(tmp_path):
+    data = _sweep(tmp_path)
+    data["setup"] = {"gen_s0": {"job": "gps"}, "gen_s1": {"job": "gps"}}
+    data["base"]["cache"] = {"dir": "${setup.gen_s${grid.seed}}/cache-${grid.method}"}
+    _, cells = expand(data, tmp_path / "root")
+    by_id = {c.id: c.data["cache"]["dir"] for c in cells}
+    assert by_id["method-append__seed-1"] == str(tmp_path / "root" / "setup" / "gen_s1" / "cache-append")
+    assert by_id["method-manual__seed-0"] == str(tmp_path / "root" / "setup" / "gen_s0" / "cache-manual")
+    data["base"]["cache"] = {"dir": "${grid.size}"}
+    with pytest.raises(ConfigError, match=r"names no grid axis; axes: \['method', 'seed'\]"):
+        expand(data, tmp_path / "root")
+
+
 def test_sweep_runs_skips_and_reports(tmp_path, cli):
     path = tmp_path / "sweep.yaml"
     path.write_text(yaml.safe_dump(_sweep(tmp_path)))

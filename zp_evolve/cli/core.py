@@ -92,7 +92,11 @@ def _finish(summary: dict, path: Path) -> None:
         used = (summary.get("budget") or {}).get("evaluations_used")
         print(f"stopped by the budget ({used} scored pairs): the best prompts so far. "
               f"Go on with: zp-evolve resume {path} --set search.budget.evaluations=MORE")
-    for name, task in summary.get("tasks", {}).items():
+    tasks = summary.get("tasks")
+    # GPS and eval summaries map task names to results; a train summary lists its tasks.
+    for name, task in (tasks.items() if isinstance(tasks, dict) else ()):
+        if not isinstance(task, dict):
+            continue
         best = task.get("answer") or task.get("best") or {}
         if best.get("dev") is None:
             continue

@@ -1,0 +1,219 @@
+"""Gather the SmolLM2 generalist experiments (issue 12) into one record, tables and plots.
+
+Reads the run folders the four sweeps write (run them first, from the repository root)::
+
+    zp-evolve run experiments/generalist.yaml                  # 2 generalists; base vs trained, 2 seeds
+    zp-evolve run experiments/generalist_ablations.yaml        # Table 4 (-E, -V) and Figure 5 (8/32/128/all)
+    zp-evolve run experiments/generalist_softprompt_init.yaml  # Table 5: E for unseen tasks
+    zp-evolve run experiments/generalist_gps.yaml              # GPS scored by the generalist vs by SmolLM2
+    python benchmarks/generalist.py                            # -> benchmarks/results/generalist.json
+
+and writes ``benchmarks/results/generalist.json`` (every score in points: x100;
+``train_minutes`` is CPU minutes of the one-thread training, see docs/results.md), two plots
+(``docs/img/results/generalist_scaling.png``: Figure 5; ``generalist_per_task.png``) and,
+on stdout, the markdown tables of docs/results.md. Nothing is computed here that the runs
+did not measure: this script only reads their ``summary.json`` files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = (0, 1)
+SCALING = {"tasks_8": 8, "tasks_32": 32, "tasks_128": 128, "all": None}  # None: every training task
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=Path, default=REPO / "runs", help="output_dir of the sweeps")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "generalist.json")
+    parser.add_argument("--plots", type=Path, default=REPO / "docs" / "img" / "results")
+    return parser.parse_args()
+
+
+def _summary(path: Path) -> dict[str, Any]:
+    file = path / "summary.json"
+    if not file.is_file():
+        sys.exit(f"missing {file}: run the sweep that writes it first (see this script's docstring)")
+    return json.loads(file.read_text(encoding="utf-8"))
+
+
+def points(value: float | None) -> float | None:
+    return None if value is None else round(100 * value, 2)
+
+
+def _mean(values: list[float]) -> float:
+    return statistics.fmean(values)
+
+
+def gather(runs: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the record of the issue, everything the tables and plots need)."""
+    main = runs / "generalist"
+    trains = [_summary(main / "setup" / f"gen_s{seed}") for seed in SEEDS]
+    base = [_summary(main / "cells" / f"model-smollm2__seed-{seed}") for seed in SEEDS]
+    trained = [_summary(main / "cells" / f"model-zeroprompt__seed-{seed}") for seed in SEEDS]
+    ablation = {
+        name: _summary(path)
+        for path in sorted((runs / "generalist_ablations" / "cells").glob("variant-*__seed-0"))
+        for name in [path.name.split("__")[0].removeprefix("variant-")]
+    }
+    init = {
+        path.name.split("__")[0].removeprefix("mode-"): _summary(path)
+        for path in sorted((runs / "generalist_softprompt_init" / "cells").glob("mode-*__seed-0"))
+    }
+    gps = {model: _summary(runs / "generalist_gps" / "cells" / f"model-{model}__seed-0") for model in ("smollm2", "generalist")}
+    missing = [name for name in (*SCALING, "no_e", "no_v") if name not in ablation]
+    if missing:
+        sys.exit(f"generalist_ablations lacks cells {missing}: run experiments/generalist_ablations.yaml to the end")
+
+    all_tasks = len(trains[0]["tasks"])
+    scaling = [
+        {"tasks": count or all_tasks, "heldout_mean": points(ablation[name]["mean"])} for name, count in SCALING.items()
+    ]
+    gps_tests = {model: _gps_tests(summary) for model, summary in gps.items()}
+    record = {
+        "train_tasks": all_tasks,
+        "heldout_tasks": len(base[0]["tasks"]),
+        "seeds": list(SEEDS),
+        "base_test_mean": points(_mean([s["mean"] for s in base])),
+        "trained_test_mean": points(_mean([s["mean"] for s in trained])),
+        "trained_minus_base": points(_mean([t["mean"] - b["mean"] for t, b in zip(trained, base)])),
+        "unseen_types_minus_base": points(_mean([t["unseen_mean"] - b["unseen_mean"] for t, b in zip(trained, base)])),
+        "scaling": scaling,
+        "gps_trained_minus_gps_base": points(_mean(list(gps_tests["generalist"].values())) - _mean(list(gps_tests["smollm2"].values()))),
+        # CPU time of the (one-thread) training process: its wall time on an idle core. The
+        # wall clock on the shared machine, several times longer, is in docs/results.md.
+        "train_minutes": round(max(t["cpu_seconds"] for t in trains) / 60, 1),
+        "peak_rss_gb": round(max(t["peak_rss_gb"] for t in trains), 2),
+    }
+    detail = {"trains": trains, "base": base, "trained": trained, "ablation": ablation, "init": init, "gps": gps, "gps_tests": gps_tests}
+    return record, detail
+
+
+def first_prompt_means(summary: dict[str, Any]) -> dict[str, float]:
+    """All / Seen / Unseen means of an eval summary under each task's first handcrafted prompt
+    (the ablation and Table 5 sweeps score that prompt only; an all-prompts run holds it too)."""
+    rows = [(task["prompt_scores"][0], task["seen_type"]) for task in summary["tasks"].values()]
+    seen = [score for score, is_seen in rows if is_seen]
+    unseen = [score for score, is_seen in rows if not is_seen]
+    return {"mean": _mean([score for score, _ in rows]), "seen_mean": _mean(seen), "unseen_mean": _mean(unseen)}
+
+
+def _gps_tests(summary: dict[str, Any]) -> dict[str, float]:
+    """Test score of the best prompt on dev, per task."""
+    return {name: task["best"]["test"] for name, task in summary["tasks"].items()}
+
+
+def _row(label: str, summaries: list[dict[str, Any]]) -> str:
+    cells = []
+    for key in ("mean", "seen_mean", "unseen_mean"):
+        values = [100 * s[key] for s in summaries]
+        spread = f" ({statistics.pstdev(values):.2f})" if len(values) > 1 else ""
+        cells.append(f"{_mean(values):.2f}{spread}")
+    return f"| {label} | " + " | ".join(cells) + " |"
+
+
+def tables(record: dict[str, Any], detail: dict[str, Any]) -> str:
+    """The markdown tables of docs/results.md."""
+    out = ["### Held-out tasks, per task (points; mean of the two seeds)", ""]
+    out += ["| Type | Task | Lang | Metric | Seen type | SmolLM2 | generalist | diff |", "|---|---|---|---|:---:|---:|---:|---:|"]
+    base, trained = detail["base"], detail["trained"]
+    rows = []
+    for name, info in base[0]["tasks"].items():
+        b = _mean([100 * s["tasks"][name]["score"] for s in base])
+        t = _mean([100 * s["tasks"][name]["score"] for s in trained])
+        rows.append((info["type"], name, info["language"], info["metric"], "yes" if info["seen_type"] else "no", b, t))
+    for kind, name, lang, metric, seen, b, t in sorted(rows, key=lambda r: (r[4] == "no", r[0], r[1])):
+        out.append(f"| {kind} | {name} | {lang} | {metric} | {seen} | {b:.2f} | {t:.2f} | {t - b:+.2f} |")
+    out += ["", "### All / Seen / Unseen (mean (std) over seeds 0 and 1)", "", "| model | All | Seen | Unseen |", "|---|---:|---:|---:|"]
+    out += [_row("SmolLM2-135M-Instruct (no multitask training)", base), _row("SmolLM2 generalist (160 steps)", trained)]
+    ablation = detail["ablation"]
+    base_first = [first_prompt_means(summary) for summary in base]
+    trained_first = [first_prompt_means(summary) for summary in trained]
+    out += ["", "### Table 4 and Figure 5 (40 steps, seed 0; first handcrafted prompt, 50 test examples per task)", ""]
+    out += ["| cell | train tasks | All | Seen | Unseen |", "|---|---:|---:|---:|---:|"]
+    out.append(_row("SmolLM2, no multitask training | 0", base_first[:1]))
+    for name in ("all", "no_e", "no_v", "tasks_8", "tasks_32", "tasks_128"):
+        summary = ablation[name]
+        out.append(_row(f"{name} | {len(summary['train']['tasks'])}", [summary]))
+    out.append(_row("main generalist, 160 steps (same prompt) | " + str(record["train_tasks"]), trained_first[:1]))
+    if detail["init"]:
+        out += ["", "### Table 5: E for unseen tasks (seed-0 generalist; first handcrafted prompt)", ""]
+        out += ["| E of a held-out task | All | Seen | Unseen |", "|---|---:|---:|---:|"]
+        for mode in ("none", "weighted_all", "weighted_sample", "top1", "random"):
+            if mode in detail["init"]:
+                out.append(_row(mode, [detail["init"][mode]]))
+        out.append(_row("(SmolLM2, no multitask training)", base_first[:1]))
+    out += ["", "### GPS: test score of the best prompt on dev (points)", "", "| task | GPS on SmolLM2 | GPS on the generalist | diff |", "|---|---:|---:|---:|"]
+    tests = detail["gps_tests"]
+    for name in tests["smollm2"]:
+        b, t = 100 * tests["smollm2"][name], 100 * tests["generalist"][name]
+        out.append(f"| {name} | {b:.2f} | {t:.2f} | {t - b:+.2f} |")
+    b, t = _mean(list(tests["smollm2"].values())), _mean(list(tests["generalist"].values()))
+    out.append(f"| **mean** | {100 * b:.2f} | {100 * t:.2f} | {100 * (t - b):+.2f} |")
+    return "\n".join(out) + "\n"
+
+
+def plot(record: dict[str, Any], detail: dict[str, Any], folder: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    scaling = record["scaling"]
+    figure, axis = plt.subplots(figsize=(5.6, 3.8), dpi=120)
+    axis.plot([p["tasks"] for p in scaling], [p["heldout_mean"] for p in scaling], marker="o", color="tab:blue", label="generalist, 40 steps")
+    base_first = 100 * first_prompt_means(detail["base"][0])["mean"]
+    axis.axhline(base_first, color="gray", linestyle="--", label="SmolLM2, no multitask training")
+    axis.set_xscale("log")
+    axis.set_xticks([p["tasks"] for p in scaling], [str(p["tasks"]) for p in scaling])
+    axis.set_xlabel("training tasks (log scale)")
+    axis.set_ylabel("held-out mean (23 tasks, first prompt, x100)")
+    axis.set_title("Figure 5 on SmolLM2-135M: zero-shot vs training tasks")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    scaling_path = folder / "generalist_scaling.png"
+    figure.savefig(scaling_path)
+    plt.close(figure)
+
+    base, trained = detail["base"], detail["trained"]
+    names = sorted(base[0]["tasks"], key=lambda n: (not base[0]["tasks"][n]["seen_type"], base[0]["tasks"][n]["type"], n))
+    b = [_mean([100 * s["tasks"][n]["score"] for s in base]) for n in names]
+    t = [_mean([100 * s["tasks"][n]["score"] for s in trained]) for n in names]
+    figure, axis = plt.subplots(figsize=(9.0, 4.2), dpi=120)
+    xs = range(len(names))
+    axis.bar([x - 0.2 for x in xs], b, width=0.4, color="gray", label="SmolLM2")
+    axis.bar([x + 0.2 for x in xs], t, width=0.4, color="tab:blue", label="generalist")
+    labels = [f"{n.removeprefix('bb_')[:22]}{'' if base[0]['tasks'][n]['seen_type'] else ' *'}" for n in names]
+    axis.set_xticks(list(xs), labels, rotation=70, ha="right", fontsize=7)
+    axis.set_ylabel("score x100 (mean of 2 seeds)")
+    axis.set_title("Held-out tasks (* = type never trained on)")
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    per_task_path = folder / "generalist_per_task.png"
+    figure.savefig(per_task_path)
+    plt.close(figure)
+    return [scaling_path, per_task_path]
+
+
+def main() -> None:
+    args = _arguments()
+    record, detail = gather(args.runs)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    for path in plot(record, detail, args.plots):
+        print(f"plot: {path}")
+    print(tables(record, detail))
+    print(json.dumps(record))
+
+
+if __name__ == "__main__":
+    main()
