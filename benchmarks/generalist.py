@@ -34,6 +34,10 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--runs", type=Path, default=REPO / "runs", help="output_dir of the sweeps")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "generalist.json")
     parser.add_argument("--plots", type=Path, default=REPO / "docs" / "img" / "results")
+    parser.add_argument(
+        "--partial", action="store_true",
+        help="record what the finished runs measured, null where a run is missing, and list the missing runs",
+    )
     return parser.parse_args()
 
 
@@ -44,6 +48,22 @@ def _summary(path: Path) -> dict[str, Any]:
     return json.loads(file.read_text(encoding="utf-8"))
 
 
+class _Runs:
+    """Reads run summaries; with ``partial``, a missing one is noted instead of ending the script."""
+
+    def __init__(self, root: Path, partial: bool) -> None:
+        self.root, self.partial, self.missing = root, partial, []
+
+    def get(self, relative: str) -> dict[str, Any] | None:
+        if not self.partial:
+            return _summary(self.root / relative)
+        file = self.root / relative / "summary.json"
+        if file.is_file():
+            return json.loads(file.read_text(encoding="utf-8"))
+        self.missing.append(relative)
+        return None
+
+
 def points(value: float | None) -> float | None:
     return None if value is None else round(100 * value, 2)
 
@@ -52,48 +72,66 @@ def _mean(values: list[float]) -> float:
     return statistics.fmean(values)
 
 
-def gather(runs: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(the record of the issue, everything the tables and plots need)."""
-    main = runs / "generalist"
-    trains = [_summary(main / "setup" / f"gen_s{seed}") for seed in SEEDS]
-    base = [_summary(main / "cells" / f"model-smollm2__seed-{seed}") for seed in SEEDS]
-    trained = [_summary(main / "cells" / f"model-zeroprompt__seed-{seed}") for seed in SEEDS]
-    ablation = {
-        name: _summary(path)
-        for path in sorted((runs / "generalist_ablations" / "cells").glob("variant-*__seed-0"))
-        for name in [path.name.split("__")[0].removeprefix("variant-")]
-    }
+def gather(runs: Path, *, partial: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the record of the issue, everything the tables and plots need).
+
+    With ``partial``, a missing run leaves its figures null and is named in ``missing``; a
+    comparison uses only the seeds where both of its sides finished."""
+    read = _Runs(runs, partial)
+    trains = {seed: read.get(f"generalist/setup/gen_s{seed}") for seed in SEEDS}
+    base = {seed: read.get(f"generalist/cells/model-smollm2__seed-{seed}") for seed in SEEDS}
+    trained = {seed: read.get(f"generalist/cells/model-zeroprompt__seed-{seed}") for seed in SEEDS}
+    ablation = {name: read.get(f"generalist_ablations/cells/variant-{name}__seed-0") for name in (*SCALING, "no_e", "no_v")}
     init = {
         path.name.split("__")[0].removeprefix("mode-"): _summary(path)
         for path in sorted((runs / "generalist_softprompt_init" / "cells").glob("mode-*__seed-0"))
+        if (path / "summary.json").is_file()
     }
-    gps = {model: _summary(runs / "generalist_gps" / "cells" / f"model-{model}__seed-0") for model in ("smollm2", "generalist")}
-    missing = [name for name in (*SCALING, "no_e", "no_v") if name not in ablation]
-    if missing:
-        sys.exit(f"generalist_ablations lacks cells {missing}: run experiments/generalist_ablations.yaml to the end")
+    gps = {model: read.get(f"generalist_gps/cells/model-{model}__seed-0") for model in ("smollm2", "generalist")}
+    if not partial:
+        missing = [name for name, summary in ablation.items() if summary is None]
+        if missing:
+            sys.exit(f"generalist_ablations lacks cells {missing}: run experiments/generalist_ablations.yaml to the end")
 
-    all_tasks = len(trains[0]["tasks"])
+    paired = [seed for seed in SEEDS if base[seed] and trained[seed]]
+    finished_trains = [t for t in trains.values() if t]
+    any_train = finished_trains[0] if finished_trains else next((a["train"] for a in ablation.values() if a and a.get("train", {}).get("tasks") and len(a["train"]["tasks"]) > 128), None)
+    all_tasks = len(any_train["tasks"]) if any_train else None
     scaling = [
-        {"tasks": count or all_tasks, "heldout_mean": points(ablation[name]["mean"])} for name, count in SCALING.items()
+        {"tasks": count or all_tasks, "heldout_mean": points(ablation[name]["mean"])}
+        for name, count in SCALING.items() if ablation[name]
     ]
-    gps_tests = {model: _gps_tests(summary) for model, summary in gps.items()}
+    gps_tests = {model: _gps_tests(summary) for model, summary in gps.items() if summary}
+    first_eval = next((s for s in (*base.values(), *trained.values()) if s), None)
     record = {
         "train_tasks": all_tasks,
-        "heldout_tasks": len(base[0]["tasks"]),
-        "seeds": list(SEEDS),
-        "base_test_mean": points(_mean([s["mean"] for s in base])),
-        "trained_test_mean": points(_mean([s["mean"] for s in trained])),
-        "trained_minus_base": points(_mean([t["mean"] - b["mean"] for t, b in zip(trained, base)])),
-        "unseen_types_minus_base": points(_mean([t["unseen_mean"] - b["unseen_mean"] for t, b in zip(trained, base)])),
+        "heldout_tasks": len(first_eval["tasks"]) if first_eval else None,
+        "seeds": paired if partial else list(SEEDS),
+        "base_test_mean": _paired_mean(base, paired, "mean"),
+        "trained_test_mean": _paired_mean(trained, paired, "mean"),
+        "trained_minus_base": points(_mean([trained[s]["mean"] - base[s]["mean"] for s in paired])) if paired else None,
+        "unseen_types_minus_base": points(_mean([trained[s]["unseen_mean"] - base[s]["unseen_mean"] for s in paired])) if paired else None,
         "scaling": scaling,
-        "gps_trained_minus_gps_base": points(_mean(list(gps_tests["generalist"].values())) - _mean(list(gps_tests["smollm2"].values()))),
+        "gps_trained_minus_gps_base": (
+            points(_mean(list(gps_tests["generalist"].values())) - _mean(list(gps_tests["smollm2"].values())))
+            if len(gps_tests) == 2 else None
+        ),
         # CPU time of the (one-thread) training process: its wall time on an idle core. The
         # wall clock on the shared machine, several times longer, is in docs/results.md.
-        "train_minutes": round(max(t["cpu_seconds"] for t in trains) / 60, 1),
-        "peak_rss_gb": round(max(t["peak_rss_gb"] for t in trains), 2),
+        "train_minutes": round(max(t["cpu_seconds"] for t in finished_trains) / 60, 1) if finished_trains else None,
+        "peak_rss_gb": round(max(t["peak_rss_gb"] for t in finished_trains), 2) if finished_trains else None,
     }
-    detail = {"trains": trains, "base": base, "trained": trained, "ablation": ablation, "init": init, "gps": gps, "gps_tests": gps_tests}
+    if partial:
+        record["missing"] = read.missing
+    detail = {
+        "trains": finished_trains, "base": [base[s] for s in paired], "trained": [trained[s] for s in paired],
+        "ablation": {name: summary for name, summary in ablation.items() if summary}, "init": init, "gps": gps, "gps_tests": gps_tests,
+    }  # fmt: skip
     return record, detail
+
+
+def _paired_mean(summaries: dict[int, Any], seeds: list[int], key: str) -> float | None:
+    return points(_mean([summaries[seed][key] for seed in seeds])) if seeds else None
 
 
 def first_prompt_means(summary: dict[str, Any]) -> dict[str, float]:
@@ -120,44 +158,56 @@ def _row(label: str, summaries: list[dict[str, Any]]) -> str:
 
 
 def tables(record: dict[str, Any], detail: dict[str, Any]) -> str:
-    """The markdown tables of docs/results.md."""
-    out = ["### Held-out tasks, per task (points; mean of the two seeds)", ""]
-    out += ["| Type | Task | Lang | Metric | Seen type | SmolLM2 | generalist | diff |", "|---|---|---|---|:---:|---:|---:|---:|"]
+    """The markdown tables of docs/results.md (the sections whose runs finished)."""
     base, trained = detail["base"], detail["trained"]
-    rows = []
-    for name, info in base[0]["tasks"].items():
-        b = _mean([100 * s["tasks"][name]["score"] for s in base])
-        t = _mean([100 * s["tasks"][name]["score"] for s in trained])
-        rows.append((info["type"], name, info["language"], info["metric"], "yes" if info["seen_type"] else "no", b, t))
-    for kind, name, lang, metric, seen, b, t in sorted(rows, key=lambda r: (r[4] == "no", r[0], r[1])):
-        out.append(f"| {kind} | {name} | {lang} | {metric} | {seen} | {b:.2f} | {t:.2f} | {t - b:+.2f} |")
-    out += ["", "### All / Seen / Unseen (mean (std) over seeds 0 and 1)", "", "| model | All | Seen | Unseen |", "|---|---:|---:|---:|"]
-    out += [_row("SmolLM2-135M-Instruct (no multitask training)", base), _row("SmolLM2 generalist (160 steps)", trained)]
+    seeds = " and ".join(str(seed) for seed in record["seeds"])
+    out: list[str] = []
+    if base:
+        out += [f"### Held-out tasks, per task (points; mean of seeds {seeds})", ""]
+        out += ["| Type | Task | Lang | Metric | Seen type | SmolLM2 | generalist | diff |", "|---|---|---|---|:---:|---:|---:|---:|"]
+        rows = []
+        for name, info in base[0]["tasks"].items():
+            b = _mean([100 * s["tasks"][name]["score"] for s in base])
+            t = _mean([100 * s["tasks"][name]["score"] for s in trained])
+            rows.append((info["type"], name, info["language"], info["metric"], "yes" if info["seen_type"] else "no", b, t))
+        for kind, name, lang, metric, seen, b, t in sorted(rows, key=lambda r: (r[4] == "no", r[0], r[1])):
+            out.append(f"| {kind} | {name} | {lang} | {metric} | {seen} | {b:.2f} | {t:.2f} | {t - b:+.2f} |")
+        out += ["", f"### All / Seen / Unseen (mean (std) over seeds {seeds})", "", "| model | All | Seen | Unseen |", "|---|---:|---:|---:|"]
+        out += [_row("SmolLM2-135M-Instruct (no multitask training)", base), _row("SmolLM2 generalist (160 steps)", trained), ""]
     ablation = detail["ablation"]
     base_first = [first_prompt_means(summary) for summary in base]
     trained_first = [first_prompt_means(summary) for summary in trained]
-    out += ["", "### Table 4 and Figure 5 (40 steps, seed 0; first handcrafted prompt, 50 test examples per task)", ""]
-    out += ["| cell | train tasks | All | Seen | Unseen |", "|---|---:|---:|---:|---:|"]
-    out.append(_row("SmolLM2, no multitask training | 0", base_first[:1]))
-    for name in ("all", "no_e", "no_v", "tasks_8", "tasks_32", "tasks_128"):
-        summary = ablation[name]
-        out.append(_row(f"{name} | {len(summary['train']['tasks'])}", [summary]))
-    out.append(_row("main generalist, 160 steps (same prompt) | " + str(record["train_tasks"]), trained_first[:1]))
+    if ablation:
+        out += ["### Table 4 and Figure 5 (40 steps, seed 0; first handcrafted prompt, 50 test examples per task)", ""]
+        out += ["| cell | train tasks | All | Seen | Unseen |", "|---|---:|---:|---:|---:|"]
+        if base_first:
+            out.append(_row("SmolLM2, no multitask training | 0", base_first[:1]))
+        for name in ("all", "no_e", "no_v", "tasks_8", "tasks_32", "tasks_128"):
+            summary = ablation.get(name)
+            out.append(_row(f"{name} | {len(summary['train']['tasks'])}", [summary]) if summary else f"| {name} | | not run | | |")
+        if trained_first:
+            out.append(_row("main generalist, 160 steps (same prompt) | " + str(record["train_tasks"]), trained_first[:1]))
+        out.append("")
     if detail["init"]:
-        out += ["", "### Table 5: E for unseen tasks (seed-0 generalist; first handcrafted prompt)", ""]
+        out += ["### Table 5: E for unseen tasks (seed-0 generalist; first handcrafted prompt)", ""]
         out += ["| E of a held-out task | All | Seen | Unseen |", "|---|---:|---:|---:|"]
         for mode in ("none", "weighted_all", "weighted_sample", "top1", "random"):
             if mode in detail["init"]:
                 out.append(_row(mode, [detail["init"][mode]]))
-        out.append(_row("(SmolLM2, no multitask training)", base_first[:1]))
-    out += ["", "### GPS: test score of the best prompt on dev (points)", "", "| task | GPS on SmolLM2 | GPS on the generalist | diff |", "|---|---:|---:|---:|"]
+        if base_first:
+            out.append(_row("(SmolLM2, no multitask training)", base_first[:1]))
+        out.append("")
     tests = detail["gps_tests"]
-    for name in tests["smollm2"]:
-        b, t = 100 * tests["smollm2"][name], 100 * tests["generalist"][name]
-        out.append(f"| {name} | {b:.2f} | {t:.2f} | {t - b:+.2f} |")
-    b, t = _mean(list(tests["smollm2"].values())), _mean(list(tests["generalist"].values()))
-    out.append(f"| **mean** | {100 * b:.2f} | {100 * t:.2f} | {100 * (t - b):+.2f} |")
-    return "\n".join(out) + "\n"
+    if len(tests) == 2:
+        out += ["### GPS: test score of the best prompt on dev (points)", "", "| task | GPS on SmolLM2 | GPS on the generalist | diff |", "|---|---:|---:|---:|"]
+        for name in tests["smollm2"]:
+            b, t = 100 * tests["smollm2"][name], 100 * tests["generalist"][name]
+            out.append(f"| {name} | {b:.2f} | {t:.2f} | {t - b:+.2f} |")
+        b, t = _mean(list(tests["smollm2"].values())), _mean(list(tests["generalist"].values()))
+        out.append(f"| **mean** | {100 * b:.2f} | {100 * t:.2f} | {100 * (t - b):+.2f} |")
+    if record.get("missing"):
+        out += ["", "Not run: " + ", ".join(f"`{name}`" for name in record["missing"]) + "."]
+    return "\n".join(out).rstrip("\n") + "\n"
 
 
 def plot(record: dict[str, Any], detail: dict[str, Any], folder: Path) -> list[Path]:
@@ -167,7 +217,10 @@ def plot(record: dict[str, Any], detail: dict[str, Any], folder: Path) -> list[P
     import matplotlib.pyplot as plt
 
     folder.mkdir(parents=True, exist_ok=True)
+    written = []
     scaling = record["scaling"]
+    if not scaling or not detail["base"]:
+        return written
     figure, axis = plt.subplots(figsize=(5.6, 3.8), dpi=120)
     axis.plot([p["tasks"] for p in scaling], [p["heldout_mean"] for p in scaling], marker="o", color="tab:blue", label="generalist, 40 steps")
     base_first = 100 * first_prompt_means(detail["base"][0])["mean"]
@@ -183,6 +236,7 @@ def plot(record: dict[str, Any], detail: dict[str, Any], folder: Path) -> list[P
     scaling_path = folder / "generalist_scaling.png"
     figure.savefig(scaling_path)
     plt.close(figure)
+    written.append(scaling_path)
 
     base, trained = detail["base"], detail["trained"]
     names = sorted(base[0]["tasks"], key=lambda n: (not base[0]["tasks"][n]["seen_type"], base[0]["tasks"][n]["type"], n))
@@ -194,19 +248,20 @@ def plot(record: dict[str, Any], detail: dict[str, Any], folder: Path) -> list[P
     axis.bar([x + 0.2 for x in xs], t, width=0.4, color="tab:blue", label="generalist")
     labels = [f"{n.removeprefix('bb_')[:22]}{'' if base[0]['tasks'][n]['seen_type'] else ' *'}" for n in names]
     axis.set_xticks(list(xs), labels, rotation=70, ha="right", fontsize=7)
-    axis.set_ylabel("score x100 (mean of 2 seeds)")
+    axis.set_ylabel(f"score x100 (mean of {len(base)} seed{'s' if len(base) > 1 else ''})")
     axis.set_title("Held-out tasks (* = type never trained on)")
     axis.legend(fontsize=8)
     figure.tight_layout()
     per_task_path = folder / "generalist_per_task.png"
     figure.savefig(per_task_path)
     plt.close(figure)
-    return [scaling_path, per_task_path]
+    written.append(per_task_path)
+    return written
 
 
 def main() -> None:
     args = _arguments()
-    record, detail = gather(args.runs)
+    record, detail = gather(args.runs, partial=args.partial)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     for path in plot(record, detail, args.plots):

@@ -78,3 +78,24 @@ def test_a_missing_run_names_the_sweep_to_run(tmp_path):
     module = _load()
     with pytest.raises(SystemExit, match="generalist/setup/gen_s0/summary.json: run the sweep"):
         module.gather(tmp_path)
+
+
+def test_partial_records_what_finished_and_names_what_did_not(tmp_path):
+    module = _load()
+    _runs(tmp_path)
+    for gone in ("generalist/cells/model-zeroprompt__seed-1", "generalist_ablations/cells/variant-tasks_128__seed-0", "generalist_gps/cells/model-generalist__seed-0"):
+        (tmp_path / gone / "summary.json").unlink()
+    record, detail = module.gather(tmp_path, partial=True)
+    assert set(record) == KEYS | {"missing"}
+    assert record["missing"] == [
+        "generalist/cells/model-zeroprompt__seed-1", "generalist_ablations/cells/variant-tasks_128__seed-0",
+        "generalist_gps/cells/model-generalist__seed-0",
+    ]  # fmt: skip
+    assert record["seeds"] == [0]  # seed 1 lacks its trained side, so it is left out of every comparison
+    assert record["base_test_mean"] == pytest.approx(45.0) and record["trained_minus_base"] == pytest.approx(6.0)
+    assert [p["tasks"] for p in record["scaling"]] == [8, 32, 202]
+    assert record["gps_trained_minus_gps_base"] is None
+    text = module.tables(record, detail)
+    assert "| tasks_128 | | not run | | |" in text and "GPS:" not in text and "Not run: `generalist/cells/model-zeroprompt__seed-1`" in text
+    with pytest.raises(SystemExit, match="model-zeroprompt__seed-1/summary.json"):
+        module.gather(tmp_path)

@@ -32,7 +32,7 @@ def test_four_actors_share_one_gpu_and_match_serial(ray_session):
     import ray
 
     tasks = _toy_tasks()
-    factory = WorkerFactory(fitness={"name": "text_fitness"}, tasks=tasks, seed=0, extra_plugins=(toy_plugin,))
+    factory = WorkerFactory(fitness={"name": "text_fitness"}, tasks=tasks, extra_plugins=(toy_plugin,))
     requests = [EvalRequest(("toy_sentiment", "toy_pair")[i % 2], f"[X] [X1] [X2] prompt {i} _", "dev") for i in range(16)]
     expected = factory().evaluate(requests)
     assert ray.cluster_resources().get("GPU") == 1
