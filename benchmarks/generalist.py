@@ -118,7 +118,10 @@ def gather(runs: Path, *, partial: bool = False) -> tuple[dict[str, Any], dict[s
         ),
         # CPU time of the (one-thread) training process: its wall time on an idle core. The
         # wall clock on the shared machine, several times longer, is in docs/results.md.
-        "train_minutes": round(max(t["cpu_seconds"] for t in finished_trains) / 60, 1) if finished_trains else None,
+        "train_minutes": (
+            round(max(_train_cpu_seconds(runs / "generalist" / "setup" / f"gen_s{seed}", t) for seed, t in trains.items() if t) / 60, 1)
+            if finished_trains else None
+        ),
         "peak_rss_gb": round(max(t["peak_rss_gb"] for t in finished_trains), 2) if finished_trains else None,
     }
     if partial:
@@ -128,6 +131,21 @@ def gather(runs: Path, *, partial: bool = False) -> tuple[dict[str, Any], dict[s
         "ablation": {name: summary for name, summary in ablation.items() if summary}, "init": init, "gps": gps, "gps_tests": gps_tests,
     }  # fmt: skip
     return record, detail
+
+
+def _train_cpu_seconds(folder: Path, summary: dict[str, Any]) -> float:
+    """CPU seconds of a whole training: the summary's own figure, or, for a run resumed from a
+    checkpoint (whose summary times only the last leg), the sum over its logged steps."""
+    metrics = folder / "metrics.jsonl"
+    if not summary.get("resumed_from_step") or not metrics.is_file():
+        return summary["cpu_seconds"]
+    total, last = 0.0, 0
+    for line in metrics.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if "cpu_s_per_step" in row and row["step"] > last:  # a step logged again after a resume counts once
+            total += row["cpu_s_per_step"] * (row["step"] - last)
+            last = row["step"]
+    return total
 
 
 def _paired_mean(summaries: dict[int, Any], seeds: list[int], key: str) -> float | None:
