@@ -19,7 +19,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Sequence
 
-from gps_generalization_cells import OPERATORS, STRATEGIES, Cell
+from gps_generalization_cells import OPERATORS, STRATEGIES, Cell, operator_cells, strategy_cells
 
 from zp_evolve.report.paired import mean_over, paired_bootstrap
 from zp_evolve.report.tables import markdown_table
@@ -158,10 +158,14 @@ def collect(root: Path, tasks: Sequence[str], seeds: Sequence[int]) -> dict[str,
                 "gps_minus_without": _compare(gps, without),
                 "gps_minus_manual": _compare(gps, manual),
             }
+    planned = strategy_cells(list(STRATEGIES), seeds) + operator_cells([name for name in strategies if name != "algorithm1"][:1] + ["algorithm1"], seeds)
     return {
         "tasks": list(tasks),
         "seeds": list(seeds),
         "cells": len(cells),
+        # what the full plan holds that no finished cell measured (the operators phase is
+        # planned for algorithm1 and the best other strategy measured)
+        "not_measured": sorted({c.id for c in planned} - {c.id for c in cells}),
         "manual": {
             "test_mean": round(mean_over(manual), 2) if manual else None,
             "mean_prompt_test_mean": round(mean_over(manual_mean), 2) if manual_mean else None,

@@ -1,0 +1,63 @@
+"""benchmarks/gps_generalization_report.py: paired comparisons from the cells' summaries, exactly."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+TASKS = ["a", "b"]
+
+
+@pytest.fixture(scope="module")
+def report():
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        yield importlib.import_module("gps_generalization_report")
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
+
+
+def _cell(root, name, seed, answers, manual=(0.5, 0.5), manual_prompts=(0.4, 0.5)):
+    """A cell's summary: per task the answer (dev, test), the best manual (dev, test), manual tests."""
+    tasks = {
+        task: {
+            "answer": {"dev": dev, "test": test},
+            "manual_best_on_dev": {"dev": manual[0], "test": manual[1]},
+            "manual": [{"test": value} for value in manual_prompts],
+        }
+        for task, (dev, test) in zip(TASKS, answers)
+    }
+    folder = root / "cells" / f"{name}__mix__gps__seed{seed}"
+    folder.mkdir(parents=True)
+    (folder / "summary.json").write_text(json.dumps({"seed": seed, "tasks": tasks}))
+
+
+def test_strategies_are_compared_pairwise_on_test_and_the_winner_is_the_default(report, tmp_path):
+    for seed in (0, 1):
+        _cell(tmp_path, "algorithm1", seed, [(0.8, 0.55), (0.7, 0.45)])  # +5 and -5 over manual: 0 on average
+        _cell(tmp_path, "ensemble", seed, [(0.7, 0.60), (0.6, 0.52)])  # +10 and +2: +6
+    results = report.collect(tmp_path, TASKS, [0, 1])
+    algorithm1, ensemble = results["strategies"]["algorithm1"], results["strategies"]["ensemble"]
+    assert algorithm1["test_mean"] == pytest.approx(50.0) and algorithm1["minus_manual"] == pytest.approx(0.0)
+    assert algorithm1["dev_test_gap"] == pytest.approx(25.0)
+    assert ensemble["minus_manual"] == pytest.approx(6.0) and ensemble["vs_algorithm1"]["mean"] == pytest.approx(6.0)
+    assert ensemble["ci_low"] == pytest.approx(2.0) and ensemble["ci_high"] == pytest.approx(10.0)  # per-pair gains are 10 and 2
+    assert ensemble["vs_manual_mean"]["mean"] == pytest.approx(11.0)  # manual prompts average 45
+    assert ensemble["pairs"] == 4 and ensemble["vs_without_gps"] is None  # no one-shot cell ran
+    assert results["manual"] == {"test_mean": 50.0, "mean_prompt_test_mean": 45.0, "dev_test_gap": 0.0}
+    assert report.choose_default(results["strategies"]) == "ensemble"
+    assert "lcb__mix__gps__seed0" in results["not_measured"] and "ensemble__mix__oneshot__seed1" in results["not_measured"]
+    assert "ensemble__mix__gps__seed1" not in results["not_measured"]
+    assert "| **ensemble** |" in report.markdown(results | {"default": "ensemble"})
+
+
+def test_an_unfinished_cell_is_left_out_not_guessed(report, tmp_path):
+    _cell(tmp_path, "algorithm1", 0, [(0.8, 0.55), (0.7, 0.45)])
+    (tmp_path / "cells" / "ensemble__mix__gps__seed0").mkdir()  # started, no summary yet
+    results = report.collect(tmp_path, TASKS, [0])
+    assert list(results["strategies"]) == ["algorithm1"] and "ensemble__mix__gps__seed0" in results["not_measured"]
