@@ -178,10 +178,16 @@ def collect(root: Path, tasks: Sequence[str], seeds: Sequence[int]) -> dict[str,
 
 
 def choose_default(strategies: dict[str, Any]) -> str | None:
-    """The winner on test: the highest mean test score of the answer."""
+    """The winner on test, judged on paired (task, seed) differences: plain ``algorithm1``
+    unless a strategy beats it on the pairs both measured (then the largest mean gain).
+    Means over different sets of pairs are not compared."""
     if not strategies:
         return None
-    return max(strategies, key=lambda name: strategies[name]["test_mean"])
+    gains = {name: s["vs_algorithm1"]["mean"] for name, s in strategies.items() if (s.get("vs_algorithm1") or {}).get("mean") is not None}
+    best = max(gains, key=gains.get, default=None)
+    if best is not None and gains[best] > 0:
+        return best
+    return "algorithm1" if "algorithm1" in strategies else max(strategies, key=lambda name: strategies[name]["test_mean"])
 
 
 def _text(value: float | None) -> str:

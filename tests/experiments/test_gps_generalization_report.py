@@ -56,6 +56,18 @@ def test_strategies_are_compared_pairwise_on_test_and_the_winner_is_the_default(
     assert "| **ensemble** |" in report.markdown(results | {"default": "ensemble"})
 
 
+def test_the_default_is_judged_on_paired_gains_over_algorithm1(report, tmp_path):
+    # ensemble ran on one seed only, where it lost to algorithm1; its mean test score over its
+    # one seed is still above algorithm1's mean over two seeds (seed 1 was hard for algorithm1)
+    _cell(tmp_path, "algorithm1", 0, [(0.8, 0.70), (0.7, 0.70)])
+    _cell(tmp_path, "algorithm1", 1, [(0.8, 0.40), (0.7, 0.40)])
+    _cell(tmp_path, "ensemble", 0, [(0.7, 0.65), (0.6, 0.65)])
+    results = report.collect(tmp_path, TASKS, [0, 1])
+    assert results["strategies"]["ensemble"]["test_mean"] > results["strategies"]["algorithm1"]["test_mean"]
+    assert results["strategies"]["ensemble"]["vs_algorithm1"]["mean"] == pytest.approx(-5.0)
+    assert report.choose_default(results["strategies"]) == "algorithm1"
+
+
 def test_an_unfinished_cell_is_left_out_not_guessed(report, tmp_path):
     _cell(tmp_path, "algorithm1", 0, [(0.8, 0.55), (0.7, 0.45)])
     (tmp_path / "cells" / "ensemble__mix__gps__seed0").mkdir()  # started, no summary yet

@@ -30,7 +30,8 @@ def finish(fig: Any, ax: Any, path: Path, *, xlabel: str, ylabel: str, title: st
         ax.set_title(title)
     if grid:
         ax.grid(alpha=0.3)
-    ax.legend(**(legend or {"fontsize": 8}))
+    if ax.get_legend_handles_labels()[0]:  # a plot with no labelled artists needs no legend
+        ax.legend(**(legend or {"fontsize": 8}))
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
