@@ -190,6 +190,26 @@ def choose_default(strategies: dict[str, Any]) -> str | None:
     return "algorithm1" if "algorithm1" in strategies else max(strategies, key=lambda name: strategies[name]["test_mean"])
 
 
+def goals(results: dict[str, Any]) -> dict[str, Any]:
+    """The issue's goals for the default strategy, each with the measured figure and whether it is met."""
+    default = results["strategies"].get(results.get("default") or "")
+    if not default:
+        return {}
+
+    def goal(value: float | None, target: float, *, at_most: bool = False) -> dict[str, Any]:
+        met = None if value is None else (value <= target if at_most else value >= target)
+        return {"measured": value, "target": target, "met": met}
+
+    return {
+        "minus_manual": goal(default["minus_manual"], 4.0),
+        "ci_low": goal(default["ci_low"], 1.0),
+        "minus_algorithm1": goal(
+            0.0 if results["default"] == "algorithm1" else (default["vs_algorithm1"] or {}).get("mean"), 1.0,
+        ),
+        "dev_test_gap": goal(default["dev_test_gap"], 8.0, at_most=True),
+    }
+
+
 def _text(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
 
@@ -253,6 +273,7 @@ def plot(results: dict[str, Any], root: Path) -> list[Path]:
 def write_results(root: Path, json_path: Path, tasks: Sequence[str], seeds: Sequence[int], *, machine: str, command: str) -> dict[str, Any]:
     results = collect(root, tasks, seeds)
     results["default"] = choose_default(results["strategies"])
+    results["goals"] = goals(results)
     results["machine"] = machine
     results["command"] = command
     json_path.parent.mkdir(parents=True, exist_ok=True)

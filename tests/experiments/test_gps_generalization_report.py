@@ -51,6 +51,10 @@ def test_strategies_are_compared_pairwise_on_test_and_the_winner_is_the_default(
     assert ensemble["pairs"] == 4 and ensemble["vs_without_gps"] is None  # no one-shot cell ran
     assert results["manual"] == {"test_mean": 50.0, "mean_prompt_test_mean": 45.0, "dev_test_gap": 0.0}
     assert report.choose_default(results["strategies"]) == "ensemble"
+    checked = report.goals(results | {"default": "ensemble"})
+    assert checked["minus_manual"] == {"measured": 6.0, "target": 4.0, "met": True}
+    assert checked["ci_low"]["met"] is True and checked["minus_algorithm1"]["met"] is True
+    assert checked["dev_test_gap"] == {"measured": 9.0, "target": 8.0, "met": False}  # dev 70, 60 against test 60, 52
     assert "lcb__mix__gps__seed0" in results["not_measured"] and "ensemble__mix__oneshot__seed1" in results["not_measured"]
     assert "ensemble__mix__gps__seed1" not in results["not_measured"]
     assert "| **ensemble** |" in report.markdown(results | {"default": "ensemble"})
