@@ -174,7 +174,35 @@ def collect(root: Path, tasks: Sequence[str], seeds: Sequence[int]) -> dict[str,
         "strategies": strategies,
         "operators": operators,
         "per_task": dict(per_task),
+        "task_info": _task_info(baseline, tasks),
     }
+
+
+def _task_info(summaries: Sequence[dict[str, Any]], tasks: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Metric, label count and chance level (points) per task: AUC 50, micro-F1 100 / labels."""
+    info: dict[str, dict[str, Any]] = {}
+    for summary in summaries:
+        for task in tasks:
+            result = summary["tasks"].get(task)
+            if result is None or task in info:
+                continue
+            labels = len(result.get("dev_class_counts") or {}) or None
+            metric = result.get("metric")
+            chance = 50.0 if metric == "auc" else round(100 / labels, 1) if metric == "micro_f1" and labels else None
+            info[task] = {"metric": metric, "labels": labels, "chance": chance}
+    return info
+
+
+def per_task_markdown(results: dict[str, Any]) -> str:
+    """Per task, mean over seeds: chance, the handcrafted prompts and each strategy's answer (points)."""
+    names = list(results["strategies"])
+    rows = []
+    for task in results["tasks"]:
+        info = results.get("task_info", {}).get(task, {})
+        scores = results["per_task"].get(task, {})
+        rows.append([task, info.get("metric") or "–", _text(info.get("chance")), _text(scores.get("manual")),
+                     _text(scores.get("manual_mean")), *(_text(scores.get(name)) for name in names)])
+    return markdown_table(["task", "metric", "chance", "manual (best on dev)", "manual (mean)", *names], rows)
 
 
 def choose_default(strategies: dict[str, Any]) -> str | None:
@@ -278,7 +306,7 @@ def write_results(root: Path, json_path: Path, tasks: Sequence[str], seeds: Sequ
     results["command"] = command
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    table = markdown(results)
+    table = markdown(results) + "\n\n" + per_task_markdown(results)
     (root / "results.md").write_text(table + "\n", encoding="utf-8")
     plots = plot(results, root)
     print(table)

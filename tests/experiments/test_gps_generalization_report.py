@@ -26,6 +26,8 @@ def _cell(root, name, seed, answers, manual=(0.5, 0.5), manual_prompts=(0.4, 0.5
     """A cell's summary: per task the answer (dev, test), the best manual (dev, test), manual tests."""
     tasks = {
         task: {
+            "metric": "auc" if task == "a" else "micro_f1",
+            "dev_class_counts": {"x": 16, "y": 16} if task == "a" else {"x": 8, "y": 8, "z": 8, "w": 8},
             "answer": {"dev": dev, "test": test},
             "manual_best_on_dev": {"dev": manual[0], "test": manual[1]},
             "manual": [{"test": value} for value in manual_prompts],
@@ -58,6 +60,8 @@ def test_strategies_are_compared_pairwise_on_test_and_the_winner_is_the_default(
     assert "lcb__mix__gps__seed0" in results["not_measured"] and "ensemble__mix__oneshot__seed1" in results["not_measured"]
     assert "ensemble__mix__gps__seed1" not in results["not_measured"]
     assert "| **ensemble** |" in report.markdown(results | {"default": "ensemble"})
+    assert results["task_info"] == {"a": {"metric": "auc", "labels": 2, "chance": 50.0}, "b": {"metric": "micro_f1", "labels": 4, "chance": 25.0}}
+    assert "| b | micro_f1 | 25.00 | 50.00 | 45.00 | 45.00 | 52.00 |" in report.per_task_markdown(results)
 
 
 def test_the_default_is_judged_on_paired_gains_over_algorithm1(report, tmp_path):
