@@ -229,51 +229,39 @@ def tables(record: dict[str, Any], detail: dict[str, Any]) -> str:
 
 
 def plot(record: dict[str, Any], detail: dict[str, Any], folder: Path) -> list[Path]:
-    import matplotlib
+    """Figure 5 (held-out mean against training tasks) and the per-task bars, where their runs finished."""
+    from zp_evolve.report.plotting import finish, new_axes
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
+    written: list[Path] = []
     scaling = record["scaling"]
     if not scaling or not detail["base"]:
         return written
-    figure, axis = plt.subplots(figsize=(5.6, 3.8), dpi=120)
+    figure, axis = new_axes(5.6, 3.8)
     axis.plot([p["tasks"] for p in scaling], [p["heldout_mean"] for p in scaling], marker="o", color="tab:blue", label="generalist, 40 steps")
     base_first = 100 * first_prompt_means(detail["base"][0])["mean"]
     axis.axhline(base_first, color="gray", linestyle="--", label="SmolLM2, no multitask training")
     axis.set_xscale("log")
     axis.set_xticks([p["tasks"] for p in scaling], [str(p["tasks"]) for p in scaling])
-    axis.set_xlabel("training tasks (log scale)")
-    axis.set_ylabel("held-out mean (23 tasks, first prompt, x100)")
-    axis.set_title("Figure 5 on SmolLM2-135M: zero-shot vs training tasks")
-    axis.grid(alpha=0.3)
-    axis.legend(fontsize=8)
-    figure.tight_layout()
-    scaling_path = folder / "generalist_scaling.png"
-    figure.savefig(scaling_path)
-    plt.close(figure)
-    written.append(scaling_path)
+    written.append(finish(
+        figure, axis, folder / "generalist_scaling.png", xlabel="training tasks (log scale)",
+        ylabel="held-out mean (23 tasks, first prompt, x100)", title="Figure 5 on SmolLM2-135M: zero-shot vs training tasks",
+    ))
 
     base, trained = detail["base"], detail["trained"]
     names = sorted(base[0]["tasks"], key=lambda n: (not base[0]["tasks"][n]["seen_type"], base[0]["tasks"][n]["type"], n))
     b = [_mean([100 * s["tasks"][n]["score"] for s in base]) for n in names]
     t = [_mean([100 * s["tasks"][n]["score"] for s in trained]) for n in names]
-    figure, axis = plt.subplots(figsize=(9.0, 4.2), dpi=120)
+    figure, axis = new_axes(9.0, 4.2)
     xs = range(len(names))
     axis.bar([x - 0.2 for x in xs], b, width=0.4, color="gray", label="SmolLM2")
     axis.bar([x + 0.2 for x in xs], t, width=0.4, color="tab:blue", label="generalist")
     labels = [f"{n.removeprefix('bb_')[:22]}{'' if base[0]['tasks'][n]['seen_type'] else ' *'}" for n in names]
     axis.set_xticks(list(xs), labels, rotation=70, ha="right", fontsize=7)
-    axis.set_ylabel(f"score x100 (mean of {len(base)} seed{'s' if len(base) > 1 else ''})")
-    axis.set_title("Held-out tasks (* = type never trained on)")
-    axis.legend(fontsize=8)
-    figure.tight_layout()
-    per_task_path = folder / "generalist_per_task.png"
-    figure.savefig(per_task_path)
-    plt.close(figure)
-    written.append(per_task_path)
+    written.append(finish(
+        figure, axis, folder / "generalist_per_task.png", xlabel="",
+        ylabel=f"score x100 (mean of {len(base)} seed{'s' if len(base) > 1 else ''})",
+        title="Held-out tasks (* = type never trained on)", grid=False,
+    ))
     return written
 
 
