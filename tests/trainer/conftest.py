@@ -88,3 +88,25 @@ def trained_t5(tiny_t5, data_sources, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("trained") / "run"
     TrainJob(progress=False).run(train_data(tiny_t5), out)
     return out
+
+
+def gps_on_checkpoint(cli, tmp_path: Path, backend: str, checkpoint: Path) -> dict[str, Any]:
+    """Run a one-generation GPS on the unseen task, scored by a trained checkpoint through the
+    CLI; returns the task's summary entry."""
+    import json
+
+    import yaml
+
+    config = {
+        "name": "gps-on-checkpoint",
+        "seed": 0,
+        "tasks": {"names": [UNSEEN_TASK], "dev": {"size": 8}, "test": {"max_examples": 8}},
+        "model": {"backend": backend, "name": str(checkpoint), "soft_prompts": True},
+        "search": {"generations": 1, "top_k": 2, "children_per_parent": 1},
+        "mutators": [{"name": "edit"}],
+    }
+    path = tmp_path / "gps.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = cli("run", str(path), "--run-dir", str(tmp_path / "gps"), "--no-progress")
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads((tmp_path / "gps" / "summary.json").read_text())["tasks"][UNSEEN_TASK]

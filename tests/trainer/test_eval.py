@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.trainer.conftest import SEEN_TYPE_TASK, TRAIN_TASKS, UNSEEN_TASK
+from tests.trainer.conftest import SEEN_TYPE_TASK, TRAIN_TASKS, UNSEEN_TASK, gps_on_checkpoint
 
 
 def _eval_data(checkpoint, mode: str, embedder: str, names=(UNSEEN_TASK, SEEN_TYPE_TASK)) -> dict:
@@ -109,20 +109,5 @@ def test_train_eval_through_the_cli_and_resume(tiny_t5, data_sources, tmp_path, 
 
 
 def test_gps_searches_prompts_for_the_trained_checkpoint(trained_t5, tmp_path, cli):
-    import yaml
-
-    config = {
-        "name": "gps-on-generalist",
-        "seed": 0,
-        "tasks": {"names": [UNSEEN_TASK], "dev": {"size": 8}, "test": {"max_examples": 8}},
-        "model": {"backend": "hf_seq2seq", "name": str(trained_t5 / "checkpoint"), "soft_prompts": True},
-        "search": {"generations": 1, "top_k": 2, "children_per_parent": 1},
-        "mutators": [{"name": "edit"}],
-    }
-    path = tmp_path / "gps.yaml"
-    path.write_text(yaml.safe_dump(config))
-    result = cli("run", str(path), "--run-dir", str(tmp_path / "gps"), "--no-progress")
-    assert result.returncode == 0, result.stderr[-2000:]
-    summary = json.loads((tmp_path / "gps" / "summary.json").read_text())
-    best = summary["tasks"][UNSEEN_TASK]["best"]
+    best = gps_on_checkpoint(cli, tmp_path, "hf_seq2seq", trained_t5 / "checkpoint")["best"]
     assert 0.0 <= best["dev"] <= 1.0 and best["prompt"]

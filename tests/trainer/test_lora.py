@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from tests.trainer.conftest import TRAIN_TASKS, UNSEEN_TASK, train_data
+from tests.trainer.conftest import TRAIN_TASKS, UNSEEN_TASK, gps_on_checkpoint, train_data
 
 LORA = {"r": 8, "alpha": 16, "dropout": 0.0}
 
@@ -225,21 +225,7 @@ def test_eval_scores_the_lora_checkpoint_zero_shot(trained_lora, tmp_path):
 
 
 def test_gps_searches_prompts_for_the_lora_checkpoint(trained_lora, tmp_path, cli):
-    import yaml
-
-    config = {
-        "name": "gps-on-lora",
-        "seed": 0,
-        "tasks": {"names": [UNSEEN_TASK], "dev": {"size": 8}, "test": {"max_examples": 8}},
-        "model": {"backend": "hf_causal", "name": str(trained_lora / "checkpoint"), "soft_prompts": True},
-        "search": {"generations": 1, "top_k": 2, "children_per_parent": 1},
-        "mutators": [{"name": "edit"}],
-    }
-    path = tmp_path / "gps.yaml"
-    path.write_text(yaml.safe_dump(config))
-    result = cli("run", str(path), "--run-dir", str(tmp_path / "gps"), "--no-progress")
-    assert result.returncode == 0, result.stderr[-2000:]
-    best = json.loads((tmp_path / "gps" / "summary.json").read_text())["tasks"][UNSEEN_TASK]["best"]
+    best = gps_on_checkpoint(cli, tmp_path, "hf_causal", trained_lora / "checkpoint")["best"]
     assert 0.0 <= best["dev"] <= 1.0 and 0.0 <= best["test"] <= 1.0 and best["prompt"]
 
 
