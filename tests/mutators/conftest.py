@@ -1,4 +1,4 @@
-"""Shared helpers: the engine's own offspring check, and real packaged tasks."""
+"""Shared helpers: the engine's own offspring check, real packaged tasks, and tiny local models."""
 
 from __future__ import annotations
 
@@ -37,3 +37,25 @@ def packaged_tasks() -> dict[str, Task]:
 
     provider = load_plugins().build("tasks", {"name": "packaged"})
     return {task.name: task for task in provider.tasks()}
+
+
+@pytest.fixture(scope="module")
+def tiny_t5():
+    """A tiny T5 built locally (one torch thread: these tests run beside others)."""
+    import torch
+
+    from zp_hf.tiny import tiny_model
+
+    torch.set_num_threads(1)
+    return tiny_model("t5")
+
+
+@pytest.fixture(scope="module")
+def tiny_causal():
+    """A tiny causal LM built locally."""
+    import torch
+
+    from zp_hf.tiny import tiny_model
+
+    torch.set_num_threads(1)
+    return tiny_model("causal")

@@ -33,26 +33,6 @@ MARKED_ZH = ("{{以下这篇新闻是关于什么主题的?}} _。新闻: [X]", 
 CHILDREN = 100
 
 
-@pytest.fixture(scope="module")
-def tiny_t5():
-    import torch
-
-    from zp_hf.tiny import tiny_model
-
-    torch.set_num_threads(1)
-    return tiny_model("t5")
-
-
-@pytest.fixture(scope="module")
-def tiny_causal():
-    import torch
-
-    from zp_hf.tiny import tiny_model
-
-    torch.set_num_threads(1)
-    return tiny_model("causal")
-
-
 def _task(prompts: tuple[str, ...], language: str = "en") -> Task:
     fields = tuple(dict.fromkeys(placeholders(prompts[0])))
     return Task(name="spans", type="ANY", language=language, input_fields=fields, labels=("no", "yes"),

@@ -21,26 +21,6 @@ from zp_mutators.segments import slots_of, tokenize
 from zp_mutators.t5_infill import T5Infill, assemble, parse_fills
 
 
-@pytest.fixture(scope="module")
-def tiny_t5():
-    import torch
-
-    from zp_hf.tiny import tiny_model
-
-    torch.set_num_threads(1)
-    return tiny_model("t5")
-
-
-@pytest.fixture(scope="module")
-def tiny_causal():
-    import torch
-
-    from zp_hf.tiny import tiny_model
-
-    torch.set_num_threads(1)
-    return tiny_model("causal")
-
-
 # -- t5_infill ------------------------------------------------------------------------
 def test_partial_masks_never_cover_slots_and_respect_the_budget():
     op = T5Infill(model="unused", mode="partial", spans=3, span_words=3, max_fraction=0.5)
