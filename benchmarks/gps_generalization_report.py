@@ -158,13 +158,15 @@ def collect(root: Path, tasks: Sequence[str], seeds: Sequence[int]) -> dict[str,
                 "gps_minus_without": _compare(gps, without),
                 "gps_minus_manual": _compare(gps, manual),
             }
-    planned = strategy_cells(list(STRATEGIES), seeds) + operator_cells([name for name in strategies if name != "algorithm1"][:1] + ["algorithm1"], seeds)
+    default = choose_default(strategies)
+    # the operators phase runs algorithm1 and the default (`--phase operators --default NAME`)
+    planned = strategy_cells(list(STRATEGIES), seeds) + operator_cells(sorted({"algorithm1", default or "algorithm1"}), seeds)
     return {
         "tasks": list(tasks),
         "seeds": list(seeds),
         "cells": len(cells),
-        # what the full plan holds that no finished cell measured (the operators phase is
-        # planned for algorithm1 and the best other strategy measured)
+        "default": default,
+        # what the full plan holds that no finished cell measured
         "not_measured": sorted({c.id for c in planned} - {c.id for c in cells}),
         "manual": {
             "test_mean": round(mean_over(manual), 2) if manual else None,
@@ -300,7 +302,6 @@ def plot(results: dict[str, Any], root: Path) -> list[Path]:
 
 def write_results(root: Path, json_path: Path, tasks: Sequence[str], seeds: Sequence[int], *, machine: str, command: str) -> dict[str, Any]:
     results = collect(root, tasks, seeds)
-    results["default"] = choose_default(results["strategies"])
     results["goals"] = goals(results)
     results["machine"] = machine
     results["command"] = command
