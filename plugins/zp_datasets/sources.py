@@ -294,7 +294,7 @@ SOURCES: dict[str, Source] = {
             tuple(EVALS_DATA + n + "/" for n in ("sarcasm", "ner_finance", "logiqa", "quartz", "product-matching", "abstract2title")),
             "OpenAI evals: every usable eval of the registry, indexed (plus the 6 packaged tasks' files)",
             _evals_extractor,
-            extraction=2,
+            extraction=3,
             required=True,
         ),
         Source(

@@ -34,7 +34,24 @@ ROT13 = [
     ["Give me the ROT13 of: N cbjreshy jngresnyy pnfpnqrq qbja gur pyvssfvqr, perngvat n zrfzrevmvat qvfcynl bs angheny ornhgl.",
      "A powerful waterfall cascaded down the cliffside, creating a mesmerizing display of natural beauty."],
 ]
+# Shaped like the *_exams_qa evals: lettered options in the prompt, the letter as the answer.
+EXAM_SYSTEM = "Answer the question with the letter of the right option."
+EXAMS = [
+    ("Which gas do plants take in for photosynthesis?\nA. Oxygen\nB. Carbon dioxide\nC. Nitrogen\nAnswer:", "B",
+     "Carbon dioxide"),
+    ("Which planet is the largest?\nA. Mars\nB. Venus\nC. Jupiter\nD. Mercury\nAnswer:", "C", "Jupiter"),
+    ("What is the boiling point of water at sea level?\nA. 100 °C\nB. 90 °C\nAnswer:", "A", "100 °C"),
+    ("Who wrote 'Hamlet'?\nA. Dickens\nB. Tolstoy\nC. Shakespeare\nAnswer:", "C", "Shakespeare"),
+    ("Which is a prime number? Answer:", "B", None),  # its options were lost: dropped with the reason
+]
 SPECS = """
+exams-mini:
+  id: exams-mini.dev.v0
+  description: Test the model's ability to answer exam questions.
+exams-mini.dev.v0:
+  class: evals.elsuite.basic.match:Match
+  args:
+    samples_jsonl: exams_mini/samples.jsonl
 belarusian-synonyms:
   id: belarusian-synonyms.dev.v0
   description: Test the model's ability to classify if the Belarusian words are synonyms or not.
@@ -86,13 +103,14 @@ def build_wheel(path: Path, top: str = "evals/registry/") -> Path:
     rot13 = [{"input": _chat(ROT13_SYSTEM, x), "ideal": [y]} for x, y in ROT13]
     rot13.append({"input": _chat(ROT13_SYSTEM, "Give me the ROT13 of: nothing"), "ideal": ""})  # no answer: dropped
     rot13.append("not an object")
+    exams = [{"input": _chat(EXAM_SYSTEM, x), "ideal": letter} for x, letter, _ in EXAMS]
     sarcasm = [{"input": _chat("Respond with only a 1 or 0", "thirtysomething scientists unveil doomsday clock of hair loss"),
                 "ideal": "1"}]
     with zipfile.ZipFile(path, "w") as bundle:
         bundle.writestr(top + "evals/small.yaml", SPECS)
         bundle.writestr(top + "evals/broken.yaml", "a: [unclosed")
         for name, rows in (("belarusian_synonyms/samples.jsonl", synonyms), ("rot13/rot13.jsonl", rot13),
-                           ("sarcasm/samples.jsonl", sarcasm)):
+                           ("sarcasm/samples.jsonl", sarcasm), ("exams_mini/samples.jsonl", exams)):
             bundle.writestr(top + "data/" + name, "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
     return path
 
@@ -108,7 +126,7 @@ def extracted(tmp_path):
 def test_basic_evals_become_indexed_tasks(extracted):
     folder, index = extracted
     by_name = {e["name"]: e for e in index["tasks"]}
-    assert sorted(by_name) == ["belarusian_synonyms", "rot13"]
+    assert sorted(by_name) == ["belarusian_synonyms", "exams_mini", "rot13"]
     synonyms = by_name["belarusian_synonyms"]
     assert synonyms["kind"] == "classification" and synonyms["labels"] == ["N", "Y"]
     assert synonyms["language"] == "be" and synonyms["type"] == "LING" and synonyms["instruction"] == SYNONYM_SYSTEM
@@ -118,6 +136,17 @@ def test_basic_evals_become_indexed_tasks(extracted):
     records = [json.loads(line) for line in gzip.open(folder / "evals_tasks" / "rot13.all.jsonl.gz", "rt", encoding="utf-8")]
     assert [r["target"] for r in records] == [y for _, y in ROT13]  # the first accepted answer
     assert records[0]["X"] == ROT13[0][0] and records[0]["source"] == "rot13/rot13.jsonl:1"  # shared system text is the instruction
+
+
+def test_options_in_the_prompts_make_a_multiple_choice_eval(extracted):
+    folder, index = extracted
+    exams = next(e for e in index["tasks"] if e["name"] == "exams_mini")
+    assert exams["kind"] == "multiple_choice" and exams["labels"] == [] and exams["examples"] == 4
+    assert exams["dropped"] == {"options not read: no lettered options with the answer in the text": 1}
+    assert exams["mean_candidates"] == 3.0
+    records = [json.loads(line) for line in gzip.open(folder / "evals_tasks" / "exams_mini.all.jsonl.gz", "rt", encoding="utf-8")]
+    assert [r["target"] for r in records] == [text for _, _, text in EXAMS[:4]]  # the option's text, not its letter
+    assert records[0]["candidates"] == ["Oxygen", "Carbon dioxide", "Nitrogen"]
 
 
 def test_left_out_evals_say_why(extracted):
@@ -190,7 +219,7 @@ def test_provider_builds_tasks(small_cache):
     from zp_datasets.evals import EvalsProvider
 
     provider = EvalsProvider(min_examples=4)
-    assert [t.name for t in provider.tasks()] == ["ev_belarusian_synonyms", "ev_rot13"]
+    assert [t.name for t in provider.tasks()] == ["ev_belarusian_synonyms", "ev_exams_mini", "ev_rot13"]
     synonyms = provider.task("ev_belarusian_synonyms")
     assert synonyms.labels == ("N", "Y") and synonyms.metric == "auc" and synonyms.provider == "evals"
     assert SYNONYM_SYSTEM in synonyms.prompts[0]  # the eval's own instruction leads its prompts
@@ -198,7 +227,11 @@ def test_provider_builds_tasks(small_cache):
     assert sorted((e.inputs["X"], e.target) for e in rows) == sorted(map(tuple, SYNONYM_PAIRS))
     assert provider.task("ev_rot13").metric == "rouge1"  # long answers
     assert [t.name for t in EvalsProvider(min_examples=4, types=["ling"]).tasks()] == ["ev_belarusian_synonyms"]
-    assert [t.name for t in EvalsProvider(min_examples=4, exclude=["ev_rot*"]).tasks()] == ["ev_belarusian_synonyms"]
+    exams = provider.task("ev_exams_mini")
+    assert exams.multiple_choice and exams.metric == "micro_f1" and exams.labels == ()
+    rows = provider.examples("ev_exams_mini", "train") + provider.examples("ev_exams_mini", "test")
+    assert all(e.target in e.candidates and len(e.candidates) >= 2 for e in rows) and len(rows) == 4
+    assert [t.name for t in EvalsProvider(min_examples=4, exclude=["ev_rot*", "ev_ex*"]).tasks()] == ["ev_belarusian_synonyms"]
     assert EvalsProvider().tasks() == []  # 32 examples by default
 
 
@@ -213,19 +246,25 @@ def evals():
 
 def test_real_registry_gives_hundreds_of_tasks(evals):
     tasks = evals.tasks()
-    kinds = Counter("classification" if t.labels else "generation" for t in tasks)
-    assert len(tasks) >= 300 and kinds["classification"] >= 100
+    kinds = Counter("multiple_choice" if t.multiple_choice else "classification" if t.labels else "generation"
+                    for t in tasks)
+    assert len(tasks) >= 300 and kinds["classification"] + kinds["multiple_choice"] >= 100
+    assert kinds["multiple_choice"] >= 30
     assert len({t.type for t in tasks}) >= 8 and sum(t.language == "zh" for t in tasks) >= 8
     assert all(t.name.startswith("ev_") and t.name[3:].replace("_", "").isalnum() for t in tasks)
     for task in tasks:
         assert len(task.prompts) >= 3 and not any(template_problems(p, ["X"]) for p in task.prompts), task.name
-        assert task.metric == ("auc" if len(task.labels) == 2 else "micro_f1" if task.labels else task.metric)
+        expected = "auc" if len(task.labels) == 2 else "micro_f1" if task.labels or task.multiple_choice else task.metric
+        assert task.metric == expected, task.name
 
 
 def test_real_tasks_load_with_every_target_a_label(evals):
+    assert evals.task("ev_bulgarian_exams_qa").multiple_choice
     for name in ("ev_bulgarian_exams_qa", "ev_belarusian_synonyms", "ev_chinese_tang_poetries", "ev_rot13"):
         task = evals.task(name)
         rows = evals.examples(name, "train") + evals.examples(name, "test")
         assert len(rows) == task.size >= 32
         if task.labels:
             assert {e.target for e in rows} == set(task.labels)
+        if task.multiple_choice:
+            assert all(e.target in e.candidates for e in rows)

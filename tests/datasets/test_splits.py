@@ -67,8 +67,9 @@ def test_limit_is_a_seeded_choice(catalog):
 
 def test_whole_type_holdout_file_keeps_nli_and_news_out_of_training():
     split = read_split_file(SPLITS / "heldout_nli_news.yaml")
-    assert set(split.types("test")) == {"NLI", "NEWS"}
+    assert set(split.types("test")) == {"NLI", "NEWS", "FACT"}  # FACT: NLI's stand-in without BIG-bench
     assert not {"NLI", "NEWS"} & set(split.types("train"))
+    assert "!lt_factual_summary_pairs" in split.sides["train"]["FACT"]
 
 
 def test_default_split_over_all_tasks():

@@ -46,7 +46,7 @@ def _runs(root):
     _write(root / "generalist" / "cells" / "model-zeroprompt__seed-0", _eval(0.46, 0.56, 0.40))
     _write(root / "generalist" / "cells" / "model-zeroprompt__seed-1", _eval(0.44, 0.52, 0.40))
     cells = root / "generalist_ablations" / "cells"
-    for name, count, score in [("all", 202, 0.5), ("no_e", 202, 0.45), ("no_v", 202, 0.44), ("tasks_8", 8, 0.41), ("tasks_32", 32, 0.43), ("tasks_128", 128, 0.47)]:
+    for name, count, score in [("all", 202, 0.5), ("no_e", 202, 0.45), ("no_v", 202, 0.44), ("tasks_8", 8, 0.41), ("tasks_32", 32, 0.43), ("tasks_64", 64, 0.47)]:
         _write(cells / f"variant-{name}__seed-0", _eval(score, score, score, train_tasks=count))
     for model, tests in [("smollm2", {"x": 0.5, "y": 0.6}), ("generalist", {"x": 0.55, "y": 0.7})]:
         gps = {"tasks": {name: {"best": {"test": value, "dev": 0.9, "prompt": "p"}} for name, value in tests.items()}}
@@ -64,7 +64,7 @@ def test_the_record_has_exactly_the_issues_keys_and_the_measured_values(tmp_path
     assert record["unseen_types_minus_base"] == pytest.approx(5.0)  # (6 + 4) / 2 points
     assert record["scaling"] == [
         {"tasks": 8, "heldout_mean": 41.0}, {"tasks": 32, "heldout_mean": 43.0},
-        {"tasks": 128, "heldout_mean": 47.0}, {"tasks": 202, "heldout_mean": 50.0},
+        {"tasks": 64, "heldout_mean": 47.0}, {"tasks": 202, "heldout_mean": 50.0},
     ]  # fmt: skip
     assert record["gps_trained_minus_gps_base"] == pytest.approx(7.5)
     assert record["train_minutes"] == 33.0 and record["peak_rss_gb"] == 3.1  # the larger of the two trainings
@@ -83,12 +83,12 @@ def test_a_missing_run_names_the_sweep_to_run(tmp_path):
 def test_partial_records_what_finished_and_names_what_did_not(tmp_path):
     module = _load()
     _runs(tmp_path)
-    for gone in ("generalist/cells/model-zeroprompt__seed-1", "generalist_ablations/cells/variant-tasks_128__seed-0", "generalist_gps/cells/model-generalist__seed-0"):
+    for gone in ("generalist/cells/model-zeroprompt__seed-1", "generalist_ablations/cells/variant-tasks_64__seed-0", "generalist_gps/cells/model-generalist__seed-0"):
         (tmp_path / gone / "summary.json").unlink()
     record, detail = module.gather(tmp_path, partial=True)
     assert set(record) == KEYS | {"missing"}
     assert record["missing"] == [
-        "generalist/cells/model-zeroprompt__seed-1", "generalist_ablations/cells/variant-tasks_128__seed-0",
+        "generalist/cells/model-zeroprompt__seed-1", "generalist_ablations/cells/variant-tasks_64__seed-0",
         "generalist_gps/cells/model-generalist__seed-0",
     ]  # fmt: skip
     assert record["seeds"] == [0]  # seed 1 lacks its trained side, so it is left out of every comparison
@@ -96,6 +96,6 @@ def test_partial_records_what_finished_and_names_what_did_not(tmp_path):
     assert [p["tasks"] for p in record["scaling"]] == [8, 32, 202]
     assert record["gps_trained_minus_gps_base"] is None
     text = module.tables(record, detail)
-    assert "| tasks_128 | | not run | | |" in text and "GPS:" not in text and "Not run: `generalist/cells/model-zeroprompt__seed-1`" in text
+    assert "| tasks_64 | | not run | | |" in text and "GPS:" not in text and "Not run: `generalist/cells/model-zeroprompt__seed-1`" in text
     with pytest.raises(SystemExit, match="model-zeroprompt__seed-1/summary.json"):
         module.gather(tmp_path)
