@@ -129,6 +129,10 @@ def _catalog_types(catalog: Any) -> dict[str, str]:
     return {t.name: t.type for t in tasks}
 
 
+#: (split file, absent provider) pairs already warned about: once per process is enough.
+_WARNED: set[tuple[str, str]] = set()
+
+
 def split_task_names(
     file: str | Path | SplitFile,
     use: str,
@@ -152,6 +156,9 @@ def split_task_names(
     resolved = {side: _resolve(split, side, known, absent, skipped) for side in SIDES}
     if skipped:
         for owner, names in sorted(skipped.items()):
+            if (str(split.path), owner) in _WARNED:
+                continue
+            _WARNED.add((str(split.path), owner))
             log.warning("split file %s: skipped %d entries of provider %r, whose data is not here (%s): %s",
                         split.path, len(names), owner, catalog.absent[owner][1], ", ".join(names[:5]) + (" ..." if len(names) > 5 else ""))
     if known is not None:

@@ -177,3 +177,36 @@ def test_every_job_finds_a_split_file_next_to_its_config(tmp_path, cli):
     missing = cli("validate", str(folder / "train.yaml"))
     assert missing.returncode == 2
     assert f"tasks.split.file: split file 'nope.yaml' not found (looked in {folder / 'nope.yaml'}, nope.yaml)" in missing.stderr
+
+
+class _CatalogWithoutBigBench:
+    """A catalog whose bigbench provider has no data: what a fresh machine has."""
+
+    absent = {"bigbench": ("bb_", "data source 'bigbench' is not pulled")}
+
+    def __init__(self, tasks):
+        self._tasks = tasks
+
+    def tasks(self):
+        return self._tasks
+
+    def absent_owner(self, name):
+        return "bigbench" if name.startswith("bb_") else None
+
+
+def test_entries_of_an_absent_provider_are_skipped_with_one_warning(tmp_path, caplog):
+    from types import SimpleNamespace
+
+    file = tmp_path / "split.yaml"
+    file.write_text(yaml.safe_dump({"train": {"SENTI": ["rotten_tomatoes", "bb_social_support", "bb_multiemo__*"]},
+                                    "test": {"SPAM": ["sms_spam", "bb_gone"]}}), encoding="utf-8")
+    catalog = _CatalogWithoutBigBench([SimpleNamespace(name="rotten_tomatoes", type="SENTI"),
+                                       SimpleNamespace(name="sms_spam", type="SPAM")])
+    with caplog.at_level("WARNING"):
+        assert split_task_names(file, "train", catalog=catalog) == ["rotten_tomatoes"]
+        assert split_task_names(file, "test", catalog=catalog) == ["sms_spam"]
+    warnings = [r.getMessage() for r in caplog.records if "provider 'bigbench'" in r.getMessage()]
+    assert len(warnings) == 1 and "skipped 2 entries" in warnings[0] and "is not pulled" in warnings[0]
+    with pytest.raises(DataError, match="unknown task 'not_a_task'"):  # a typo is still an error
+        file.write_text(yaml.safe_dump({"train": {"SENTI": ["not_a_task"]}, "test": {}}), encoding="utf-8")
+        split_task_names(file, "train", catalog=catalog)
