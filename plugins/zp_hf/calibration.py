@@ -2,7 +2,9 @@
 
 A small LM puts a prior on the labels whatever the input: under some prompts it says
 "positive" to almost everything. Scoring the same prompt with content-free inputs
-(``"N/A"``, ``""``, ``"[MASK]"`` in every input slot) estimates that prior, p_cf; the
+(``"N/A"``, ``""``, ``"[MASK]"`` in every input slot) estimates that prior, p_cf (the
+labels' probabilities averaged over those inputs, then normalised, as in the paper's
+code, tonyzhaozh/few-shot-learning); the
 calibrated prediction divides it out, q(label) ∝ p(label) / p_cf(label) (the paper's
 W = diag(p_cf)^-1, b = 0). In log space that subtracts log p_cf from every label's
 normalised log-probability, so the argmax moves and a prompt's fitness measures how
@@ -39,10 +41,18 @@ def content_free_examples(task: Task, texts: Sequence[str] = CONTENT_FREE_INPUTS
 
 
 def label_prior(content_free_predictions: Sequence[Mapping[str, float]]) -> dict[str, float]:
-    """log p_cf: the mean probability each label gets on content-free inputs, as a log."""
-    normalised = [normalised_label_scores(p) for p in content_free_predictions]
-    labels = list(normalised[0])
-    return {label: math.log(sum(math.exp(p[label]) for p in normalised) / len(normalised)) for label in labels}
+    """log p_cf, as the paper's code computes it (``get_p_content_free``): each label's
+    probability averaged over the content-free inputs, then normalised over the labels."""
+    labels = list(content_free_predictions[0])
+    mean_log: dict[str, float] = {}
+    for label in labels:
+        values = [p[label] for p in content_free_predictions if math.isfinite(p[label])]
+        if not values:
+            mean_log[label] = -math.inf
+            continue
+        top = max(values)
+        mean_log[label] = top + math.log(sum(math.exp(v - top) for v in values) / len(content_free_predictions))
+    return normalised_label_scores(mean_log)
 
 
 def calibrate(prediction: Mapping[str, float], prior: Mapping[str, float]) -> dict[str, float]:

@@ -83,7 +83,8 @@ def test_contextual_calibration_divides_out_the_content_free_prior(backend, real
     raw = backend.predict([PredictItem(task, job.prompt, e) for e in job.examples])
     free = backend.predict([PredictItem(task, job.prompt, e) for e in content_free_examples(task)])
     assert len(free) == len(CONTENT_FREE_INPUTS)
-    prior = {label: math.log(sum(math.exp(normalised_label_scores(f)[label]) for f in free) / len(free)) for label in task.labels}
+    # the paper's code: raw label probabilities averaged over the content-free inputs, then normalised
+    prior = normalised_label_scores({label: math.log(sum(math.exp(f[label]) for f in free) / len(free)) for label in task.labels})
     calibrated = plugins.build("fitness", {"name": "dev_metric", "calibrate": True}, backend=backend).evaluate_predictions([job])[0]
     for before, after in zip(raw, calibrated.predictions):
         expected = normalised_label_scores({k: normalised_label_scores(before)[k] - prior[k] for k in before})

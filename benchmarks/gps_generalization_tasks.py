@@ -1,0 +1,93 @@
+"""Which held-out tasks benchmarks/gps_generalization.py measures: a rule fixed before any search.
+
+1. **Candidates** (from the catalog alone): the test side of experiments/splits/default.yaml,
+   rank classification (fixed labels or per-example options), English or Chinese, at least
+   :data:`MIN_TEST` test examples, inputs of at most :data:`MAX_INPUT_CHARS` characters on
+   average (the cost rule: a 135M model on a CPU scores a 2,000-character MMLU question
+   slowly and not better than chance).
+2. **Screen** (the handcrafted prompts alone, seed 0, no search): every handcrafted prompt
+   of every candidate is scored on test by SmolLM2. A task is kept when its best
+   handcrafted prompt is at least :data:`MARGIN` points above chance. A model at chance on
+   a task cannot be helped by any prompt; such pairs only add noise to every comparison.
+   The rule looks at the handcrafted prompts only, never at a searched one, so it favours
+   no strategy (if anything it favours the handcrafted baseline).
+
+**Chance** is the score of a predictor that ignores the input: 50 for AUC; for micro-F1 with
+fixed labels the share of the most frequent label on test (always answering it); with
+per-example options the mean of 1 / options (a random pick).
+"""
+
+from __future__ import annotations
+
+import collections
+import statistics
+from pathlib import Path
+from typing import Any, Sequence
+
+from zp_evolve.splits import split_task_names
+
+REPO = Path(__file__).resolve().parents[1]
+SPLIT = REPO / "experiments" / "splits" / "default.yaml"
+MIN_TEST = 30
+MAX_INPUT_CHARS = 1200
+MARGIN = 3.0
+LANGUAGES = ("en", "zh")
+
+
+def chance_points(task: Any, examples: Sequence[Any]) -> float:
+    """The score (x100) of a predictor that ignores the input, on these examples."""
+    if task.metric == "auc":
+        return 50.0
+    if task.multiple_choice:
+        return round(100.0 * statistics.fmean(1.0 / max(len(e.candidates), 1) for e in examples), 2)
+    counts = collections.Counter(e.target for e in examples)
+    return round(100.0 * counts.most_common(1)[0][1] / len(examples), 2)
+
+
+def candidates(catalog: Any, split: Path = SPLIT) -> tuple[list[str], dict[str, str]]:
+    """The candidate tasks and, for each test-side task left out, why."""
+    kept: list[str] = []
+    dropped: dict[str, str] = {}
+    for name in split_task_names(split, "test", catalog=catalog):
+        task = catalog.get(name)
+        if not (task.labels or task.multiple_choice):
+            dropped[name] = "generation (not rank classification)"
+            continue
+        if task.language not in LANGUAGES:
+            dropped[name] = f"language {task.language}"
+            continue
+        test = catalog.examples(name, "test")
+        if len(test) < MIN_TEST:
+            dropped[name] = f"{len(test)} test examples (< {MIN_TEST})"
+            continue
+        chars = statistics.fmean(sum(len(str(v)) for v in e.inputs.values()) for e in test[:200])
+        if chars > MAX_INPUT_CHARS:
+            dropped[name] = f"inputs of {chars:.0f} characters on average (> {MAX_INPUT_CHARS})"
+            continue
+        kept.append(name)
+    return kept, dropped
+
+
+def screen(record: dict[str, Any], catalog: Any, margin: float = MARGIN) -> dict[str, Any]:
+    """Apply the rule to a screening cell's record: the kept tasks and the dropped ones, with figures."""
+    scores: dict[str, dict[str, Any]] = {}
+    for name, result in sorted(record["tasks"].items()):
+        task = catalog.get(name)
+        tests = [100.0 * m["test"] for m in result["manual"] if m.get("test") is not None]
+        chance = chance_points(task, catalog.examples(name, "test"))
+        best = max(tests) if tests else None
+        scores[name] = {
+            "type": task.type, "language": task.language, "metric": task.metric, "chance": chance,
+            "best_manual_test": None if best is None else round(best, 2),
+            "above_chance": None if best is None else round(best - chance, 2),
+            "kept": best is not None and best - chance >= margin,
+        }
+    kept = [name for name, s in scores.items() if s["kept"]]
+    return {
+        "rule": f"best handcrafted prompt's test score >= chance + {margin} points (SmolLM2-135M-Instruct, seed 0)",
+        "kept": kept,
+        "dropped": {name: s for name, s in scores.items() if not s["kept"]},
+        "scores": scores,
+        "types": sorted({scores[n]["type"] for n in kept}),
+        "languages": sorted({scores[n]["language"] for n in kept}),
+    }
