@@ -53,11 +53,8 @@ def test_setup_references_resolve_to_setup_folders(tmp_path):
     assert cells[0].data["cache"]["dir"] == str(tmp_path / "root" / "setup" / "gen" / "cache")
     assert cells[0].data["output_dir"] == str(tmp_path / "root" / "elsewhere")
     data["base"]["cache"] = {"dir": "${setup.nope}"}
-    try:
+    with pytest.raises(ConfigError, match=r"\$\{setup.nope\} names no setup job"):
         expand(data, tmp_path / "root")
-        raise AssertionError("expected a ConfigError")
-    except Exception as error:  # noqa: BLE001 - checking the message
-        assert "${setup.nope} names no setup job" in str(error)
 
 
 def test_grid_references_pick_a_setup_job_per_cell(tmp_path):
@@ -140,11 +137,8 @@ def test_includes_merge_overrides_relative_to_the_sweep_file(tmp_path):
     resolved = resolve_includes(data, tmp_path)
     assert resolved["base"] == {"job": "gps", "search": {"top_k": 5, "generations": 2}}
     assert resolved["setup"]["a"]["search"]["top_k"] == 3
-    try:
+    with pytest.raises(ConfigError, match="base.include: file not found"):
         resolve_includes({"base": {"include": "missing.yaml"}}, tmp_path)
-        raise AssertionError("expected a ConfigError")
-    except Exception as error:  # noqa: BLE001 - checking the message
-        assert "base.include: file not found" in str(error)
     (tmp_path / "broken.yaml").write_text("job: gps\nsearch: {top_k: 3\n")
     with pytest.raises(ConfigError, match="malformed YAML") as broken:
         resolve_includes({"base": {"include": "broken.yaml"}}, tmp_path)

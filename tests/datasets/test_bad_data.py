@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from zp_datasets.files import FilesProvider
+from zp_evolve.errors import DataError
 
 
 def _config(card_dir: Path, tmp_path: Path) -> Path:
@@ -81,7 +82,7 @@ def test_a_column_the_card_names_but_the_file_lacks(card_dir, tmp_path, cli, cha
 def test_a_csv_header_without_the_column(card_dir):
     rows = (card_dir / "test.csv").read_text(encoding="utf-8").splitlines()
     (card_dir / "test.csv").write_text("\n".join(["review,label", *rows[1:]]) + "\n", encoding="utf-8")
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(DataError) as caught:
         FilesProvider(cards=[str(card_dir)]).examples("my_reviews", "test")
     assert f"{card_dir / 'test.csv'}:1: column 'text' (input X in task card" in str(caught.value)
     assert "its columns are: review, label" in str(caught.value)
@@ -99,7 +100,7 @@ def test_a_jsonl_row_without_a_column_the_others_have(card_dir):
     train = card_dir / "train.jsonl"
     with open(train, "a", encoding="utf-8") as stream:
         stream.write(json.dumps({"review": "no text column here", "label": "pos"}) + "\n")
-    with pytest.raises(Exception, match=r"train.jsonl:41: empty text: the row has no column 'text' \(input X\); it has 'review', 'label'"):
+    with pytest.raises(DataError, match=r"train.jsonl:41: empty text: the row has no column 'text' \(input X\); it has 'review', 'label'"):
         FilesProvider(cards=[str(card_dir)]).examples("my_reviews", "train")
     assert len(FilesProvider(cards=[str(card_dir)], on_bad_rows="skip").examples("my_reviews", "train")) == 40
 

@@ -16,8 +16,13 @@ def _build(spec):
 
 
 def test_backends_build_from_yaml_specs(tiny_causal, tiny_t5):
-    assert isinstance(_build({"backend": "hf_causal", "name": tiny_causal}), HFCausalBackend)
-    assert isinstance(_build({"backend": "hf_seq2seq", "name": tiny_t5, "dtype": "bf16"}), HFSeq2SeqBackend)
+    import torch
+
+    causal = _build({"backend": "hf_causal", "name": tiny_causal})
+    seq2seq = _build({"backend": "hf_seq2seq", "name": tiny_t5, "dtype": "bf16"})
+    assert isinstance(causal, HFCausalBackend) and isinstance(seq2seq, HFSeq2SeqBackend)
+    assert next(causal.model.parameters()).dtype == torch.float32  # the default
+    assert {p.dtype for p in seq2seq.model.parameters()} == {torch.bfloat16}  # the spec's dtype reached the weights
 
 
 def test_verbalizer_switch_lists_the_options_and_changes_scores(tiny_causal, real_task):
