@@ -278,6 +278,9 @@ def check_kwargs(component: Component, kwargs: Mapping[str, Any], path: str) -> 
             )
         except Exception:  # annotation pydantic cannot check; the factory will
             continue
+    check_options = getattr(component.factory, "check_options", None)
+    if callable(check_options) and not issues:  # the component's own rules (bounds...), at validation
+        issues += [ConfigIssue(where(problem.split()[0]), problem) for problem in check_options(**kwargs)]
     return issues
 
 

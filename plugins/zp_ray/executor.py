@@ -60,6 +60,28 @@ class RayExecutor:
         connect_timeout_s: seconds to wait for a cluster's address to answer.
     """
 
+    #: The least value of each numeric option (``None`` always passes: "as the cluster has").
+    LOWER_BOUNDS = {
+        "num_actors": 1, "num_cpus": 0, "num_gpus": 0, "num_cpus_per_actor": 0, "num_gpus_per_actor": 0,
+        "threads_per_actor": 1, "chunk_size": 1, "chunks_per_actor": 1, "max_restarts": -1, "max_task_retries": -1,
+        "chunk_retries": 0,
+    }
+
+    @classmethod
+    def check_options(cls, **options: Any) -> list[str]:
+        """What is wrong with these options, one sentence each (``zp-evolve validate`` calls it too)."""
+        problems = [
+            f"{name} must be at least {low} (got {options[name]})"
+            for name, low in cls.LOWER_BOUNDS.items()
+            if isinstance(options.get(name), (int, float)) and options[name] < low
+        ]
+        gpus = options.get("num_gpus_per_actor")
+        if isinstance(gpus, (int, float)) and gpus > 1 and float(gpus) != int(gpus):
+            # Ray's rule: a fraction of one GPU shares it; more than one must be whole GPUs.
+            problems.append(f"num_gpus_per_actor above 1 must be a whole number (got {gpus:g}); "
+                            "use a fraction such as 0.25 to put several actors on one GPU")  # fmt: skip
+        return problems
+
     def __init__(
         self,
         address: str | None = None,
@@ -79,27 +101,12 @@ class RayExecutor:
         start_timeout_s: float = 600.0,
         connect_timeout_s: float = 10.0,
     ) -> None:
-        problems = [
-            f"{name} must be at least {low} (got {value})"
-            for name, value, low in (
-                ("num_actors", num_actors, 1),
-                ("num_cpus", num_cpus, 0),
-                ("num_gpus", num_gpus, 0),
-                ("num_cpus_per_actor", num_cpus_per_actor, 0),
-                ("num_gpus_per_actor", num_gpus_per_actor, 0),
-                ("threads_per_actor", threads_per_actor, 1),
-                ("chunk_size", chunk_size, 1),
-                ("chunks_per_actor", chunks_per_actor, 1),
-                ("max_restarts", max_restarts, -1),
-                ("max_task_retries", max_task_retries, -1),
-                ("chunk_retries", chunk_retries, 0),
-            )
-            if value is not None and value < low
-        ]
-        if num_gpus_per_actor > 1 and float(num_gpus_per_actor) != int(num_gpus_per_actor):
-            # Ray's rule: a fraction of one GPU shares it; more than one must be whole GPUs.
-            problems.append(f"num_gpus_per_actor above 1 must be a whole number (got {num_gpus_per_actor:g}); "
-                            "use a fraction such as 0.25 to put several actors on one GPU")  # fmt: skip
+        problems = self.check_options(
+            num_actors=num_actors, num_cpus=num_cpus, num_gpus=num_gpus, num_cpus_per_actor=num_cpus_per_actor,
+            num_gpus_per_actor=num_gpus_per_actor, threads_per_actor=threads_per_actor, chunk_size=chunk_size,
+            chunks_per_actor=chunks_per_actor, max_restarts=max_restarts, max_task_retries=max_task_retries,
+            chunk_retries=chunk_retries,
+        )
         if problems:
             raise ConfigError([ConfigIssue(f"executor.{p.split()[0]}", p) for p in problems])
         session.check_address(address)

@@ -64,6 +64,21 @@ def test_bad_options_are_config_errors_listing_each_problem():
         RayExecutor(address="my-cluster")
 
 
+def test_bounds_are_checked_at_validation_not_only_when_the_executor_starts(tmp_path, cli):
+    import yaml
+
+    from tests.conftest import REPO
+
+    plugins = load_plugins()
+    issues = plugins.check_spec("executors", {"name": "ray", "num_actors": 0, "num_gpus_per_actor": 1.5}, "executor")
+    assert [i.path for i in issues] == ["executor.num_actors", "executor.num_gpus_per_actor"]
+    config = yaml.safe_load((REPO / "experiments" / "quickstart.yaml").read_text(encoding="utf-8"))
+    config["executor"] = {"name": "ray", "num_actors": 0}
+    (tmp_path / "ray0.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    result = cli("validate", str(tmp_path / "ray0.yaml"))
+    assert result.returncode == 2 and "executor.num_actors" in result.stderr and "at least 1 (got 0)" in result.stderr
+
+
 def test_ray_options_are_validated_from_yaml():
     plugins = load_plugins()
     issues = plugins.check_spec("executors", {"name": "ray", "num_actors": "two", "workers": 3}, "executor")
