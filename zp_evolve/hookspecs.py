@@ -25,18 +25,21 @@ if TYPE_CHECKING:
     from zp_evolve.jobs import Job
     from zp_evolve.plugins import Plugins
     from zp_evolve.report.sections import CellsReport, ReportSection, TaskScore
+    from zp_evolve.spans import SpanLists
     from zp_evolve.tasks import Task, TaskProvider
 
 hookspec = pluggy.HookspecMarker("zp_evolve")
 
 
 class Mutator(Protocol):
-    """g_GPS: ``children[i]`` are the offspring of ``parents[i]``. ``mutate`` may also take
-    ``task=`` (the :class:`~zp_evolve.tasks.Task` searched) and ``spans=`` (each parent's
-    fixed and editable pieces, :class:`zp_evolve.spans.Span`); parents and children carry
-    no span marks."""
+    """g_GPS: ``children[i]`` are the offspring of ``parents[i]``. The engine passes ``task``
+    (the :class:`~zp_evolve.tasks.Task` searched) and ``spans`` (each parent's fixed and
+    editable pieces, :class:`zp_evolve.spans.Span`) when ``mutate`` takes them; parents and
+    children carry no span marks."""
 
-    def mutate(self, parents: Sequence[str], *, rng: random.Random) -> list[list[str]]: ...
+    def mutate(
+        self, parents: Sequence[str], *, rng: random.Random, task: Task | None = None, spans: SpanLists | None = None
+    ) -> list[list[str]]: ...
 
 
 #: ``metric(predictions, references) -> float``.

@@ -27,6 +27,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Sequence
 
 from zp_evolve.errors import DataError
 
@@ -41,6 +42,10 @@ class Span:
 
     text: str
     editable: bool
+
+
+#: What a mutator's ``spans=`` receives: the pieces of each parent, in order.
+SpanLists = Sequence[Sequence[Span]]
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from typing import Any, Literal, Mapping, Sequence
 from zp_evolve.cjk import has_cjk
 from zp_evolve.errors import ConfigError, ModelError
 from zp_evolve.prompts import normalize
-from zp_evolve.spans import Span
+from zp_evolve.spans import Span, SpanLists
 from zp_evolve.tasks import Task
 from zp_mutators.apertium import INSTALL_HINT, NO_PAIRS, ApertiumTranslator
 from zp_mutators.languages import codes
@@ -148,7 +148,7 @@ class BackTranslation:
         *,
         rng: random.Random,
         task: Task | None = None,
-        spans: Sequence[Sequence[Span]] | None = None,
+        spans: SpanLists | None = None,
     ) -> list[list[str]]:
         """One list of children per parent; all parents' translations share each engine call.
 

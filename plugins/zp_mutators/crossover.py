@@ -22,7 +22,7 @@ from typing import Sequence
 from zp_evolve.cjk import has_cjk
 from zp_evolve.errors import ConfigError
 from zp_evolve.prompts import normalize
-from zp_evolve.spans import Span, is_marked, split_spans, strip_marks
+from zp_evolve.spans import Span, SpanLists, is_marked, split_spans, strip_marks
 from zp_evolve.tasks import Task
 from zp_mutators.segments import Token, detokenize, sentences, slot_signature, slots_of, tokenize
 
@@ -47,7 +47,7 @@ class SentenceCrossover:
         *,
         rng: random.Random,
         task: Task | None = None,
-        spans: Sequence[Sequence[Span]] | None = None,
+        spans: SpanLists | None = None,
     ) -> list[list[str]]:
         """Children per parent; a parent with no compatible mate gets none.
 

@@ -25,7 +25,7 @@ from typing import Literal, Sequence
 from zp_evolve.cjk import has_cjk
 from zp_evolve.errors import ConfigError
 from zp_evolve.prompts import normalize
-from zp_evolve.spans import Span, strip_marks
+from zp_evolve.spans import Span, SpanLists, strip_marks
 from zp_evolve.tasks import Task
 from zp_mutators.segments import (
     Token, detokenize, editable_positions, phrases, tokenize, tokenize_spans, word_spans,
@@ -77,7 +77,7 @@ class PhraseEdit:
         *,
         rng: random.Random,
         task: Task | None = None,
-        spans: Sequence[Sequence[Span]] | None = None,
+        spans: SpanLists | None = None,
     ) -> list[list[str]]:
         """One list of children per parent; a parent too short to edit gets fewer."""
         donors = donor_phrases([*parents, *(strip_marks(p) for p in (task.prompts if task else ()))])

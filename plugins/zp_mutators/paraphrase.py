@@ -31,7 +31,8 @@ from typing import Any, Literal, Sequence
 from zp_evolve.cjk import has_cjk
 from zp_evolve.errors import ConfigError
 from zp_evolve.prompts import normalize, placeholders
-from zp_evolve.spans import Span, is_marked
+from zp_evolve.spans import Span, SpanLists, is_marked
+from zp_evolve.tasks import Task
 from zp_mutators.cleanup import CandidateFilter, clean_generation, is_question
 from zp_mutators.models import seeded_torch, shared_model
 from zp_mutators.segments import stretches, tokenize_spans
@@ -165,7 +166,7 @@ class PTMParaphrase:
         return self.filter.summary()
 
     def mutate(
-        self, parents: Sequence[str], *, rng: random.Random, spans: Sequence[Sequence[Span]] | None = None
+        self, parents: Sequence[str], *, rng: random.Random, task: Task | None = None, spans: SpanLists | None = None
     ) -> list[list[str]]:
         """Children per parent; each round is one batched sampling pass over all parents in need.
 

@@ -30,7 +30,8 @@ from typing import Literal, Sequence
 from zp_evolve.cjk import CJK_CLASS, has_cjk
 from zp_evolve.errors import ConfigError
 from zp_evolve.prompts import BLANK, PLACEHOLDER, normalize
-from zp_evolve.spans import Span
+from zp_evolve.spans import Span, SpanLists
+from zp_evolve.tasks import Task
 from zp_mutators.models import seeded_torch, shared_model
 from zp_mutators.segments import Token, detokenize, phrases, stretches, tokenize, tokenize_spans, word_spans
 
@@ -108,7 +109,7 @@ class T5Infill:
         self.device = device
 
     def mutate(
-        self, parents: Sequence[str], *, rng: random.Random, spans: Sequence[Sequence[Span]] | None = None
+        self, parents: Sequence[str], *, rng: random.Random, task: Task | None = None, spans: SpanLists | None = None
     ) -> list[list[str]]:
         """Children per parent; every round masks all parents still in need and fills them in one batch.
 

@@ -21,6 +21,8 @@ import weakref
 from typing import Any, Mapping, Sequence
 
 from zp_evolve.errors import ConfigError, ConfigIssue, PluginError, ZpError
+from zp_evolve.spans import SpanLists
+from zp_evolve.tasks import Task
 from zp_ray import session
 from zp_ray.actors import MutatorActor, remote_class
 
@@ -113,7 +115,9 @@ class RemoteMutator:
         self._actor = actor
         return actor
 
-    def mutate(self, parents: Sequence[str], *, rng: random.Random, task: Any = None, spans: Any = None) -> list[list[str]]:
+    def mutate(
+        self, parents: Sequence[str], *, rng: random.Random, task: Task | None = None, spans: SpanLists | None = None
+    ) -> list[list[str]]:
         """The wrapped mutator's children; ``task`` and ``spans`` reach it if its ``mutate`` takes them."""
         import ray
         from ray.exceptions import RayTaskError
