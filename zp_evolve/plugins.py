@@ -169,9 +169,9 @@ class Plugins:
         """The task catalog of ``providers``, built once per plugin set: task lists are cheap
         but not free, and a sweep validates many cells over the same providers."""
         from zp_evolve.catalog import TaskCatalog
-        from zp_evolve.engine.cache import canonical
+        from zp_evolve.engine.cache import canonical_json
 
-        key = canonical({"providers": list(providers)})
+        key = canonical_json({"providers": list(providers)})
         if key not in self._catalogs:
             self._catalogs[key] = TaskCatalog(self, providers)
         return self._catalogs[key]

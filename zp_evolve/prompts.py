@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from zp_evolve.errors import DataError
-from zp_evolve.spans import canonical, mark_problems, strip_marks
+from zp_evolve.spans import canonical_template, mark_problems, strip_marks
 
 PLACEHOLDER = re.compile(r"\[(X\d*)\]")
 # The blank is an underscore that is not part of an identifier-like token.
@@ -34,7 +34,7 @@ def blank_count(template: str) -> int:
 
 def normalize(template: str) -> str:
     """Canonical form used to detect duplicates: NFKC, single spaces, stripped (and marks canonical)."""
-    return canonical(" ".join(unicodedata.normalize("NFKC", template).split()))
+    return canonical_template(" ".join(unicodedata.normalize("NFKC", template).split()))
 
 
 def template_wording(template: str) -> str:

@@ -155,7 +155,7 @@ def parse(template: str) -> MarkedTemplate | None:
     )
 
 
-def canonical(template: str) -> str:
+def canonical_template(template: str) -> str:
     """The canonical marked form; a template without marks (or with broken ones) is returned as is."""
     try:
         marked = parse(template)

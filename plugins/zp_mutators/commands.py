@@ -47,7 +47,7 @@ def _spec(text: str) -> dict[str, Any]:
 
 def mutate_command(args: argparse.Namespace) -> int:
     from zp_evolve.engine.breeding import build_operators
-    from zp_evolve.engine.offspring import judge
+    from zp_evolve.engine.offspring import admit_child
     from zp_evolve.plugins import load_plugins
     from zp_evolve.prompts import check_template, normalize, placeholders
     from zp_evolve.tasks import Task
@@ -89,7 +89,7 @@ def mutate_command(args: argparse.Namespace) -> int:
                 print(f"  {parent}")
                 last_parent = parent
             for kid in kids:
-                reason, marked = judge(kid, parent, required=task.input_fields, max_chars=args.max_chars, seen=seen)
+                reason, marked = admit_child(kid, parent, required=task.input_fields, max_chars=args.max_chars, seen=seen)
                 if reason is None:
                     seen.add(marked)
                     kid = marked  # with the parent's span marks back, as the search keeps it

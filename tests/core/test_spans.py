@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from zp_evolve.engine.cache import cache_key
-from zp_evolve.engine.offspring import judge
+from zp_evolve.engine.offspring import admit_child
 from zp_evolve.errors import DataError
 from zp_evolve.prompts import assemble, normalize, render, template_problems
-from zp_evolve.spans import Span, canonical, fixed_pieces, remark, split_spans, strip_marks
+from zp_evolve.spans import Span, canonical_template, fixed_pieces, remark, split_spans, strip_marks
 from zp_evolve.tasks import Task
 
 PARENT = "Review: [X] {{Is this review good or bad?}} Answer: _"
@@ -26,7 +26,7 @@ def test_a_marked_template_splits_into_fixed_and_editable_pieces():
 
 
 def test_the_canonical_form_moves_spaces_out_of_marks_and_merges_touching_spans():
-    assert canonical("{{ Read it. }} Review: [X] {{a}}  {{b}} was it good? _") == "{{Read it.}} Review: [X] {{a b}} was it good? _"
+    assert canonical_template("{{ Read it. }} Review: [X] {{a}}  {{b}} was it good? _") == "{{Read it.}} Review: [X] {{a b}} was it good? _"
     assert normalize("Review: [X]   {{ Is it good? }} _") == "Review: [X] {{Is it good?}} _"
     # an empty span is an insertion point; its text never doubles a space
     assert strip_marks("Review: [X] {{}} _") == "Review: [X] _"
@@ -72,13 +72,13 @@ def test_a_template_without_marks_accepts_any_child_without_marks():
 
 def test_the_engine_rejects_a_changed_fixed_span_under_its_own_reason():
     seen = {normalize(PARENT)}
-    assert judge("Review: [X] Good? Answer: _", PARENT, required=("X",), max_chars=400, seen=seen) == (
+    assert admit_child("Review: [X] Good? Answer: _", PARENT, required=("X",), max_chars=400, seen=seen) == (
         None, "Review: [X] {{Good?}} Answer: _")
-    assert judge("Critique: [X] Good? Answer: _", PARENT, required=("X",), max_chars=400, seen=seen)[0] == "changed_fixed_span"
-    assert judge(strip_marks(PARENT), PARENT, required=("X",), max_chars=400, seen=seen)[0] == "duplicate"
+    assert admit_child("Critique: [X] Good? Answer: _", PARENT, required=("X",), max_chars=400, seen=seen)[0] == "changed_fixed_span"
+    assert admit_child(strip_marks(PARENT), PARENT, required=("X",), max_chars=400, seen=seen)[0] == "duplicate"
     # the length limit counts what the model reads, not the marks
-    assert judge("Review: [X] Good? Answer: _", PARENT, required=("X",), max_chars=27, seen=seen)[0] is None
-    assert judge("Review: [X] Good? Answer: _", PARENT, required=("X",), max_chars=26, seen=seen)[0] == "too_long"
+    assert admit_child("Review: [X] Good? Answer: _", PARENT, required=("X",), max_chars=27, seen=seen)[0] is None
+    assert admit_child("Review: [X] Good? Answer: _", PARENT, required=("X",), max_chars=26, seen=seen)[0] == "too_long"
 
 
 def test_broken_marks_are_template_problems_with_a_fix():

@@ -16,7 +16,7 @@ from collections import Counter
 import pytest
 
 from zp_evolve.engine.breeding import Operator
-from zp_evolve.engine.offspring import judge
+from zp_evolve.engine.offspring import admit_child
 from zp_evolve.prompts import normalize, placeholders
 from zp_evolve.spans import fixed_pieces, parse, remark, strip_marks
 from zp_evolve.tasks import Task
@@ -64,7 +64,7 @@ def survive(mutator, prompts: tuple[str, ...], *, language: str = "en", repeat: 
                     assert marked is not None, f"{kid!r} changed a fixed span of {parent!r}"
                     assert fixed_pieces(marked) == fixed_pieces(parent)
                     assert "{{" not in kid and "}}" not in kid  # operators see and return text without marks
-                    reason, _ = judge(kid, parent, required=task.input_fields, max_chars=400, seen={parent})
+                    reason, _ = admit_child(kid, parent, required=task.input_fields, max_chars=400, seen={parent})
                     verdicts[reason or "accepted"] += 1
         if made >= CHILDREN:
             break
@@ -135,7 +135,7 @@ def test_an_operator_that_ignores_spans_is_caught_not_trusted():
     parent = normalize(MARKED_EN[0])
     (kid,), = operator.mutate([parent], random.Random(0), _task((MARKED_EN[0],)))
     assert kid == strip_marks(parent).upper()  # it saw no marks
-    assert judge(kid, parent, required=("X",), max_chars=400, seen=set())[0] == "changed_fixed_span"
+    assert admit_child(kid, parent, required=("X",), max_chars=400, seen=set())[0] == "changed_fixed_span"
 
 
 def test_spans_reach_operators_that_ask_for_them_and_only_those():

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from zp_evolve.engine.individual import PromptIndividual
-from zp_evolve.engine.offspring import OperatorStats, judge
+from zp_evolve.engine.offspring import OperatorStats, admit_child
 from zp_evolve.errors import PluginError
 from zp_evolve.rng import derived_rng
 from zp_evolve.spans import split_spans, strip_marks
@@ -93,7 +93,7 @@ def breed(
         for parent, kids in zip(group, children):
             for kid in kids:
                 op_stats.proposed += 1
-                reason, text = judge(kid, str(parent), required=task.input_fields, max_chars=max_chars, seen=seen)
+                reason, text = admit_child(kid, str(parent), required=task.input_fields, max_chars=max_chars, seen=seen)
                 if reason is not None:
                     op_stats.rejected[reason] += 1
                     continue

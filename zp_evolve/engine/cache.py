@@ -21,7 +21,7 @@ from zp_evolve.prompts import normalize
 from zp_evolve.spans import strip_marks
 
 
-def canonical(spec: Mapping[str, Any] | None) -> str:
+def canonical_json(spec: Mapping[str, Any] | None) -> str:
     """A stable text form of a component spec, used as part of cache keys."""
     return json.dumps(spec or {}, sort_keys=True, ensure_ascii=False, default=str)
 

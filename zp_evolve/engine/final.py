@@ -12,6 +12,7 @@ from zp_evolve.engine.scoring import Scoring
 from zp_evolve.engine.selection import SelectionPolicy, ensemble_predictions
 from zp_evolve.engine.state import SearchState, TaskState
 from zp_evolve.engine.summary import FinalChoice
+from zp_evolve.executors import Executor
 from zp_evolve.sampling import label_counts
 from zp_evolve.tasks import EvalTask
 
@@ -30,7 +31,7 @@ def choose_answers(
     selection: SelectionPolicy,
     *,
     top_k: int,
-    executor: Any,
+    executor: Executor,
     metrics: Callable[[str], Any],
     objective_weights: Sequence[float] = (),
     test_top_k: bool = True,
@@ -46,11 +47,11 @@ def choose_answers(
     for task_state in state.tasks.values():
         eval_task = scoring.eval_tasks[task_state.name]
         pool = {str(ind): ind for ind in final_pool(task_state)}
-        judged = {prompt: scoring.judge(task_state.name, prompt) for prompt in [*pool, *map(str, task_state.manual)]}
+        judged = {prompt: scoring.judgement(task_state.name, prompt) for prompt in [*pool, *map(str, task_state.manual)]}
         ranked = selection.rank_final(eval_task, list(pool), judged)
         members = selection.ensemble_members(ranked, eval_task.task.kind == "classification")
         front = _front(scoring, task_state.name, objective_weights) if objective_weights else []
-        judged.update({prompt: scoring.judge(task_state.name, prompt) for prompt in front})
+        judged.update({prompt: scoring.judgement(task_state.name, prompt) for prompt in front})
         choices[task_state.name] = FinalChoice(
             ranked=[pool[p] for p in ranked[:top_k]],
             members=members,
@@ -81,7 +82,7 @@ def _front(scoring: Scoring, task: str, objective_weights: Sequence[float]) -> l
     for prompt in scoring.scored[task]:
         score = scoring.score_of(task, "dev", prompt)
         if score is not None:
-            candidates.append((prompt, (scoring.judge(task, prompt).fitness, *scoring.objective_values(score))))
+            candidates.append((prompt, (scoring.judgement(task, prompt).fitness, *scoring.objective_values(score))))
     return pareto_front(candidates, objective_weights)
 
 

@@ -21,7 +21,7 @@ from deap import tools
 from zp_evolve.config_schema import RunConfig
 from zp_evolve.engine.breeding import Operator, breed, build_operators
 from zp_evolve.engine.budget import BUDGET_STOP, BudgetClock
-from zp_evolve.engine.cache import FitnessCache, canonical
+from zp_evolve.engine.cache import FitnessCache, canonical_json
 from zp_evolve.engine.final import choose_answers
 from zp_evolve.engine.individual import PromptIndividual
 from zp_evolve.engine.objectives import nsga2_select, weights
@@ -92,7 +92,7 @@ class GeneticPromptSearch:
                 self.echo(f"warning: {warning}")
         self.scoring = Scoring(
             eval_tasks=self.eval_tasks, cache=self.cache, run_dir=self.run_dir, selection=self.selection,
-            model_id=canonical(config.model), fitness_id=canonical(config.fitness),
+            model_id=canonical_json(config.model), fitness_id=canonical_json(config.fitness),
             test_predictions=config.selection.answer == "ensemble", objectives=self.objectives, progress=self.progress,
         )  # fmt: skip
         self.operators: list[Operator] = build_operators(config.mutators, self.plugins)

@@ -14,7 +14,7 @@ REJECTION_REASONS = (
 )
 
 
-def judge(child: str, parent: str, *, required: Sequence[str], max_chars: int, seen: set[str]) -> tuple[str | None, str]:
+def admit_child(child: str, parent: str, *, required: Sequence[str], max_chars: int, seen: set[str]) -> tuple[str | None, str]:
     """``(reason, text)``: why ``child`` may not enter the population (``None`` if it may), and
     the child as the search keeps it: normalised, with the parent's span marks put back.
 
@@ -33,8 +33,8 @@ def judge(child: str, parent: str, *, required: Sequence[str], max_chars: int, s
 
 
 def rejection_reason(child: str, parent: str, *, required: Sequence[str], max_chars: int, seen: set[str]) -> str | None:
-    """Why ``child`` may not enter the population, or ``None`` if it may (see :func:`judge`)."""
-    return judge(child, parent, required=required, max_chars=max_chars, seen=seen)[0]
+    """Why ``child`` may not enter the population, or ``None`` if it may (see :func:`admit_child`)."""
+    return admit_child(child, parent, required=required, max_chars=max_chars, seen=seen)[0]
 
 
 def _template_reason(text: str, *, required: Sequence[str], max_chars: int, seen: set[str]) -> str | None:

@@ -16,6 +16,7 @@ from zp_evolve.engine.individual import PromptIndividual
 from zp_evolve.engine.rundir import RunDirectory
 from zp_evolve.engine.selection import Judged, SelectionPolicy
 from zp_evolve.evaluation import EvalRequest, EvalResult
+from zp_evolve.executors import Executor
 from zp_evolve.tasks import EvalTask, examples_hash
 
 
@@ -86,7 +87,7 @@ class Scoring:
         individuals: Sequence[PromptIndividual],
         split: str,
         generation: Any,
-        executor: Any,
+        executor: Executor,
         budget: BudgetClock | None = None,
     ) -> tuple[Counter, bool]:
         """Give every individual its fitness on ``split``.
@@ -142,7 +143,7 @@ class Scoring:
         score = CachedScore(result.fitness, result.predictions, result.metric, result.objectives)
         self._scores[(individual.task, split, str(individual))] = score
         if split == "dev":
-            individual.fitness.values = (self.judge(individual.task, str(individual)).fitness,)
+            individual.fitness.values = (self.judgement(individual.task, str(individual)).fitness,)
             if self.objectives:
                 individual.objectives = self.objective_values(score)
             if result.ok:
@@ -189,7 +190,7 @@ class Scoring:
                 self._scores[(task, split, prompt)] = score
         return score
 
-    def judge(self, task: str, prompt: str) -> Judged:
+    def judgement(self, task: str, prompt: str) -> Judged:
         """The selection numbers of a prompt scored on ``task``'s dev set."""
         judged = self._judged.get((task, prompt))
         if judged is None:
