@@ -157,14 +157,8 @@ class RayExecutor:
 
     def close(self) -> None:
         """Stop the actors and, if this executor opened Ray, shut it down. Safe to repeat."""
-        if self._actors:
-            import ray
-
-            for actor in self._actors:
-                try:
-                    ray.kill(actor, no_restart=True)
-                except Exception:  # already gone
-                    pass
+        for actor in self._actors:
+            session.kill_actor(actor)
         self._actors = []
         if self._holding:
             self._holding = False
@@ -261,12 +255,7 @@ class RayExecutor:
         return remote_class(EvaluationActor).options(**options).remote(self._factory, self.threads)
 
     def _replace(self, slot: int) -> None:
-        import ray
-
-        try:
-            ray.kill(self._actors[slot], no_restart=True)
-        except Exception:  # already dead
-            pass
+        session.kill_actor(self._actors[slot])
         self._actors[slot] = self._new_actor()
 
     def _pool_size(self) -> int:

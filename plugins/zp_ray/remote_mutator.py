@@ -104,7 +104,7 @@ class RemoteMutator:
         try:
             ray.get(actor.ready.remote(), timeout=self.start_timeout_s)
         except GetTimeoutError:
-            ray.kill(actor, no_restart=True)
+            session.kill_actor(actor)
             raise PluginError(
                 f"the remote mutator {self.spec['name']!r} did not start within {self.start_timeout_s:g}s: the Ray "
                 f"cluster has no room for an actor with {self.num_cpus:g} CPU and {self.num_gpus:g} GPU. Lower "
@@ -136,12 +136,7 @@ class RemoteMutator:
     def close(self) -> None:
         """Stop the actor; Ray stays up for whoever else holds it."""
         if self._actor is not None:
-            import ray
-
-            try:
-                ray.kill(self._actor, no_restart=True)
-            except Exception:  # already gone
-                pass
+            session.kill_actor(self._actor)
             self._actor = None
         if self._finalizer is not None:
             self._finalizer()

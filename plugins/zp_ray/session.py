@@ -36,6 +36,16 @@ HOW_TO_START = (
 )
 
 
+def kill_actor(actor: Any) -> None:
+    """Stop one actor for good (no restart); one already gone is fine."""
+    import ray
+
+    try:
+        ray.kill(actor, no_restart=True)
+    except Exception:  # noqa: BLE001 - already dead, or Ray already down
+        pass
+
+
 def check_address(address: str | None, *, where: str = "executor.address") -> None:
     """Reject address strings Ray would misread, before anything starts."""
     if address is None or address in ("auto", "local"):

@@ -31,7 +31,6 @@ from zp_evolve.engine.scoring import Scoring
 from zp_evolve.engine.selection import SelectionPolicy
 from zp_evolve.engine.state import SearchState, TaskState
 from zp_evolve.engine.summary import build_summary
-from zp_evolve.errors import PluginError
 from zp_evolve.evaluation import WorkerFactory
 from zp_evolve.plugins import Plugins
 from zp_evolve.sampling import DevRule, thin_labels_warning
@@ -102,10 +101,7 @@ class GeneticPromptSearch:
         return list(self.config.tasks.prompts.get(name) or self.eval_tasks[name].task.prompts)
 
     def _metric(self, name: str) -> Any:
-        registry = self.plugins["metrics"]
-        if name not in registry:
-            raise PluginError(registry.unknown_message(name))
-        return registry.get(name).factory
+        return self.plugins["metrics"].get(name).factory  # an unknown name: PluginError listing the known ones
 
     # -- the loop -------------------------------------------------------------
     def run(self, *, resume: bool = False) -> dict[str, Any]:
