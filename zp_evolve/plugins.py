@@ -33,6 +33,9 @@ ENV_PLUGINS = "ZP_EVOLVE_PLUGINS"
 #: Component kinds, each filled by the registration hook ``zp_register_<kind>``.
 KINDS = ("mutators", "metrics", "fitness", "objectives", "backends", "tasks", "executors", "commands", "jobs")
 
+#: Kinds whose components are built from a YAML entry ``{name: X, **options}``.
+BUILT_FROM_YAML = ("mutators", "fitness", "objectives", "backends", "tasks", "executors")
+
 #: Arguments the engine passes itself, so a YAML entry may not set them. A fitness gets
 #: the built ``backend`` and, if its factory takes it, the ``metrics`` registry of the
 #: run's plugins (so a metric from an extra plugin is found in workers too); an objective
@@ -71,12 +74,22 @@ class Component:
         return tuple(_parameters(self.factory, INJECTED_ARGUMENTS.get(self.kind, ())))
 
     @property
-    def accepts_any_keyword(self) -> bool:
+    def takes_var_keyword(self) -> bool:
+        """True for a factory with ``**kwargs`` (refused at registration for YAML-built kinds)."""
         try:
             signature = inspect.signature(self.factory)
         except (TypeError, ValueError):
-            return True
+            return False
         return any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
+
+    @property
+    def accepts_any_keyword(self) -> bool:
+        """True when the factory's keywords cannot be checked: ``**kwargs``, or no signature to read."""
+        try:
+            inspect.signature(self.factory)
+        except (TypeError, ValueError):
+            return True
+        return self.takes_var_keyword
 
     @property
     def description(self) -> str:
@@ -103,13 +116,20 @@ class Registry:
                 f"plugin {plugin!r} registered {self.kind} {name!r} with unknown option(s) {unknown}; "
                 f"{self.kind} take: {', '.join(accepted)}"
             )
+        component = Component(self.kind, name, factory, plugin, dict(meta))
+        if self.kind in BUILT_FROM_YAML and component.takes_var_keyword:
+            raise PluginError(
+                f"plugin {plugin!r} registered {self.kind} {name!r} with a factory that takes **kwargs: list its options "
+                "as keyword parameters with defaults and type hints, so that `zp-evolve validate` can check a YAML "
+                "entry's keys (docs/plugins.md)"
+            )
         if name in self._components:
             other = self._components[name].plugin
             raise PluginError(
                 f"{self.kind} {name!r} is registered twice: by plugin {other!r} and by plugin {plugin!r}. "
                 "Rename one of them or uninstall one plugin."
             )
-        self._components[name] = Component(self.kind, name, factory, plugin, dict(meta))
+        self._components[name] = component
 
     def __contains__(self, name: object) -> bool:
         return name in self._components

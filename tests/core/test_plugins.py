@@ -41,6 +41,22 @@ def test_duplicate_names_name_both_plugins():
     assert "_PluginA" in str(error.value) and "_PluginB" in str(error.value)
 
 
+class _AnyOptions:
+    def __init__(self, **options) -> None:
+        self.options = options
+
+
+class _PluginWithKwargs:
+    @hookimpl
+    def zp_register_mutators(self, register):
+        register("anything_goes", _AnyOptions)
+
+
+def test_a_factory_taking_kwargs_is_refused_at_registration():
+    with pytest.raises(PluginError, match=r"'anything_goes' with a factory that takes \*\*kwargs: list its options"):
+        load_plugins([_PluginWithKwargs()])
+
+
 def test_registration_options_are_those_of_the_kinds_register_protocol():
     from zp_evolve.hookspecs import registration_options
 
