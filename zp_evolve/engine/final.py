@@ -30,13 +30,13 @@ def choose_answers(
     scoring: Scoring,
     selection: SelectionPolicy,
     *,
-    top_k: int,
     executor: Executor,
     metrics: Callable[[str], Any],
     objective_weights: Sequence[float] = (),
     test_top_k: bool = True,
 ) -> dict[str, FinalChoice]:
-    """Per task: the ranked top K, the answer's members, and every score the summary shows.
+    """Per task: the ranked top K (``selection.top_k``: ``search.top_k``), the answer's members,
+    and every score the summary shows.
 
     The answer's members, the handcrafted prompts, the top K (unless ``test_top_k`` is
     off: ``tasks.test.prompts: answer``) and, with several objectives, the Pareto front
@@ -53,7 +53,7 @@ def choose_answers(
         front = _front(scoring, task_state.name, objective_weights) if objective_weights else []
         judged.update({prompt: scoring.judgement(task_state.name, prompt) for prompt in front})
         choices[task_state.name] = FinalChoice(
-            ranked=[pool[p] for p in ranked[:top_k]],
+            ranked=[pool[p] for p in ranked[: selection.top_k]],
             members=members,
             judged=judged,
             dev_class_counts=label_counts(eval_task.task, eval_task.dev) if eval_task.task.labels else {},

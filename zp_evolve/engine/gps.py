@@ -137,7 +137,7 @@ class GeneticPromptSearch:
                 self._generation(state, info)
                 self.run_dir.save_checkpoint(state)
             choices = choose_answers(
-                state, self.scoring, self.selection, top_k=self.config.search.top_k, executor=self.executor,
+                state, self.scoring, self.selection, executor=self.executor,
                 metrics=self._metric, objective_weights=self.objective_weights,
                 test_top_k=self.config.tasks.test.prompts == "top_k",
             )  # fmt: skip

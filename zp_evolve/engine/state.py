@@ -26,7 +26,9 @@ class TaskState:
     stopped: str | None = None
 
     @classmethod
-    def initial(cls, name: str, prompts: list[str], top_k: int) -> "TaskState":
+    def initial(cls, name: str, prompts: list[str], pool_size: int) -> "TaskState":
+        """G0 of one task; the hall of fame keeps the ``pool_size`` best prompts ever scored
+        (the selection's final pool: the top K, or more for ensembles and hold-out ranking)."""
         population: list[PromptIndividual] = []
         seen: set[str] = set()
         for prompt in prompts:
@@ -34,7 +36,7 @@ class TaskState:
             if key not in seen:  # G0 may repeat a prompt; score it once
                 seen.add(key)
                 population.append(PromptIndividual(key, task=name, generation=0, operator="manual"))
-        return cls(name, population, tools.HallOfFame(top_k), seen, list(population))
+        return cls(name, population, tools.HallOfFame(pool_size), seen, list(population))
 
 
 @dataclass
