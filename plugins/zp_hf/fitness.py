@@ -10,15 +10,15 @@ strategies that look at single examples (docs/gps.md, "Selection").
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from zp_evolve.errors import ConfigError, PluginError
 from zp_evolve.evaluation import FitnessJob, ScoredPredictions
+from zp_evolve.hookspecs import Metric
 from zp_evolve.plugins import Registry
 from zp_evolve.tasks import Task
 from zp_hf.calibration import CONTENT_FREE_INPUTS, calibrate_all, calibrates, content_free_examples
 
-Metric = Callable[[Sequence[Any], Sequence[Any]], float]
 
 
 def metric_function(name: str, metrics: Registry) -> Metric:

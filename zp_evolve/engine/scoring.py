@@ -8,7 +8,7 @@ numbers of every prompt scored on dev (:class:`~zp_evolve.engine.selection.Judge
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from zp_evolve.engine.budget import BudgetClock
 from zp_evolve.engine.cache import CachedScore, FitnessCache, cache_key
@@ -211,5 +211,3 @@ def _progress_bar(total: int, description: str, enabled: bool):
 
     return tqdm(total=total, desc=description, unit="prompt", leave=False, disable=None if enabled else True)
 
-
-MetricLookup = Callable[[str], Any]
