@@ -2,7 +2,7 @@
 
 Prompted examples are short and vary in length (a 20-token question, a 200-token review),
 so padding every row of a batch to its longest wastes most of the compute. Packing puts
-the examples of a micro-batch into rows of at most ``capacity`` tokens (first-fit
+the examples of a micro-batch into rows of at most ``capacity`` tokens (best-fit
 decreasing) and restarts the position ids at 0 for each example. transformers reads
 restarting position ids as packed sequences and builds a block-diagonal causal mask
 (``masking_utils.find_packed_sequence_indices``), so each example attends to itself
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from zp_evolve.errors import DataError
+from zp_hf.packing import pack_rows
 from zp_trainer.batches import IGNORE
 
 
@@ -53,27 +54,13 @@ class PackedBatch:
         return self.items
 
 
-def first_fit_decreasing(lengths: Sequence[int], capacity: int) -> list[list[int]]:
-    """Indices of ``lengths`` grouped into bins of total length at most ``capacity``.
-
-    Longest first, each into the first bin it fits in: deterministic, and within 22% of
-    the fewest bins possible (Johnson 1973), which is all packing needs.
-    """
-    bins: list[list[int]] = []
-    room: list[int] = []
-    for index in sorted(range(len(lengths)), key=lambda i: (-lengths[i], i)):
-        length = lengths[index]
-        if length > capacity:
-            raise DataError(f"an example of {length} tokens does not fit pack_tokens={capacity}; raise pack_tokens")
-        for slot, free in enumerate(room):
-            if length <= free:
-                bins[slot].append(index)
-                room[slot] -= length
-                break
-        else:
-            bins.append([index])
-            room.append(capacity - length)
-    return bins
+def pack_bins(lengths: Sequence[int], capacity: int) -> list[list[int]]:
+    """Indices of ``lengths`` grouped into bins of total length at most ``capacity``: the
+    scorer's best-fit-decreasing packer (:func:`zp_hf.packing.pack_rows`), one packer for both."""
+    too_long = [n for n in lengths if n > capacity]
+    if too_long:
+        raise DataError(f"an example of {max(too_long)} tokens does not fit pack_tokens={capacity}; raise pack_tokens")
+    return pack_rows(lengths, capacity)
 
 
 def pack(items: Sequence[PackItem], *, capacity: int, prompt_length: int, pad_id: int) -> PackedBatch:
@@ -83,7 +70,7 @@ def pack(items: Sequence[PackItem], *, capacity: int, prompt_length: int, pad_id
     if not items:
         raise DataError("nothing to pack")
     lengths = [len(item.ids) + (prompt_length if item.task is not None else 0) for item in items]
-    rows = first_fit_decreasing(lengths, capacity)
+    rows = pack_bins(lengths, capacity)
     width = max(sum(lengths[i] for i in row) for row in rows)
     input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
     labels = torch.full((len(rows), width), IGNORE, dtype=torch.long)

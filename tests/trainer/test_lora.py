@@ -114,17 +114,17 @@ def test_packed_loss_equals_the_unpacked_loss(tiny_causal, catalog):
     assert float(mlm) == pytest.approx(float(unpacked_mlm), rel=1e-5)
 
 
-def test_first_fit_decreasing_fills_bins_within_capacity():
+def test_pack_bins_fills_bins_within_capacity():
     from zp_evolve.errors import DataError
-    from zp_trainer.packing import first_fit_decreasing
+    from zp_trainer.packing import pack_bins
 
     lengths = [7, 3, 5, 2, 9, 1, 4]
-    bins = first_fit_decreasing(lengths, 10)
+    bins = pack_bins(lengths, 10)
     assert sorted(i for b in bins for i in b) == list(range(len(lengths)))
     assert all(sum(lengths[i] for i in b) <= 10 for b in bins)
-    assert len(bins) == 4 and bins == first_fit_decreasing(lengths, 10)  # 31 tokens, deterministic
+    assert len(bins) == 4 and bins == pack_bins(lengths, 10)  # 31 tokens, deterministic
     with pytest.raises(DataError, match="pack_tokens"):
-        first_fit_decreasing([11], 10)
+        pack_bins([11], 10)
 
 
 def test_the_adapter_checkpoint_reloads_merged_with_e_and_scores_as_trained(trained_lora, tiny_causal, catalog):
