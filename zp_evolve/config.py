@@ -125,6 +125,30 @@ def allowed_keys(path: Sequence[Any], model: type[BaseModel] = RunConfig) -> lis
     return list(getattr(current, "model_fields", {}))
 
 
+#: Config keys a plugin's default component fills when a file leaves them out.
+DEFAULT_COMPONENTS = (("fitness", "fitness"), ("executor", "executors"))
+
+
+def apply_component_defaults(data: dict[str, Any], plugins: Plugins) -> list[ConfigIssue]:
+    """Fill ``fitness``, ``executor`` and ``tasks.providers`` from the components plugins
+    registered with ``default=True``: the core names no plugin component itself."""
+    issues = []
+    slots: list[tuple[dict[str, Any], str, str, bool]] = [(data, key, kind, False) for key, kind in DEFAULT_COMPONENTS]
+    if isinstance(data.get("tasks"), dict):
+        slots.append((data["tasks"], "providers", "tasks", True))
+    for owner, key, kind, as_list in slots:
+        if key in owner:
+            continue
+        name = plugins[kind].default_name()
+        if name is None:
+            path = "tasks.providers" if kind == "tasks" else key
+            issues.append(ConfigIssue(path, f"no {kind} given and no installed plugin registers a default one; "
+                                            f"name one (installed: {', '.join(plugins[kind].names()) or 'none'})"))
+            continue
+        owner[key] = [{"name": name}] if as_list else {"name": name}
+    return issues
+
+
 def validate(
     data: Any,
     plugins: Plugins,
@@ -144,6 +168,7 @@ def validate(
         raise ConfigError([ConfigIssue("", "the file must hold a mapping of keys (name:, tasks:, ...)", file=file)])
     if isinstance(data.get("tasks"), dict):
         anchor_split_file(data["tasks"].get("split"), file)
+    issues.extend(apply_component_defaults(data, plugins))
     config = None
     try:
         config = RunConfig.model_validate(data)
@@ -182,7 +207,7 @@ def _component_issues(data: Mapping[str, Any], plugins: Plugins) -> list[ConfigI
 
     if isinstance(data.get("model"), dict):
         check("backends", data["model"], "model")
-    fitness = data.get("fitness", {"name": "dev_metric"})
+    fitness = data.get("fitness")
     check("fitness", fitness, "fitness")
     if isinstance(fitness, dict) and fitness.get("name") in plugins["fitness"] and not data.get("model"):
         if plugins["fitness"].get(fitness["name"]).meta.get("needs_model"):
@@ -199,7 +224,7 @@ def _component_issues(data: Mapping[str, Any], plugins: Plugins) -> list[ConfigI
             if name in registry and registry.get(name).meta.get("needs_model") and not data.get("model"):
                 issues.append(ConfigIssue(f"search.objectives.{index}", f"objective {name!r} reads prompts with the scoring "
                                           "model: add e.g. 'model: {backend: hf_causal, name: smollm2-135m-instruct}'"))
-    check("executors", data.get("executor", {"name": "serial"}), "executor")
+    check("executors", data.get("executor"), "executor")
     mutators = data.get("mutators")
     if isinstance(mutators, list):
         for index, spec in enumerate(mutators):

@@ -51,7 +51,9 @@ class TestConfig(_Strict):
 
 
 class TasksConfig(_Strict):
-    providers: list[ComponentSpec] = Field(default_factory=lambda: [{"name": "packaged"}])
+    providers: list[ComponentSpec] = Field(
+        min_length=1, description="task providers; default: the one a plugin registers as default (packaged)"
+    )
     names: list[str] = Field(default_factory=list, description="tasks by name; added to those of 'split'")
     split: Optional[SplitSelection] = Field(None, description="tasks from a task-split file")
     prompts: dict[str, list[str]] = Field(
@@ -148,9 +150,9 @@ class RunConfig(_Strict):
     output_dir: str = "runs"
     tasks: TasksConfig
     model: Optional[ComponentSpec] = None
-    fitness: ComponentSpec = Field(default_factory=lambda: {"name": "dev_metric"})
+    fitness: ComponentSpec = Field(description="default: the fitness a plugin registers as default (dev_metric)")
     search: SearchConfig = Field(default_factory=SearchConfig)
     selection: SelectionConfig = Field(default_factory=SelectionConfig)
     mutators: list[ComponentSpec] = Field(min_length=1)
-    executor: ComponentSpec = Field(default_factory=lambda: {"name": "serial"})
+    executor: ComponentSpec = Field(description="default: the executor a plugin registers as default (serial)")
     cache: CacheConfig = Field(default_factory=CacheConfig)

@@ -60,11 +60,12 @@ class MetricRegister(Protocol):
 
 class FitnessRegister(Protocol):
     """``needs_model``: a config without ``model:`` fails validation. ``task_metric(task, options)``:
-    the metric the fitness scores a task with, checked against the task."""
+    the metric the fitness scores a task with, checked against the task. ``default``: the
+    fitness a config without ``fitness:`` gets (one plugin may claim it)."""
 
     def __call__(self, name: str, factory: Callable[..., Fitness], *, description: str = "", needs_model: bool = False,
                  task_metric: Callable[[Task, Mapping[str, Any]], Optional[str]] | None = None,
-                 check_task: TaskCheck | None = None) -> None: ...
+                 check_task: TaskCheck | None = None, default: bool = False) -> None: ...
 
 
 class ObjectiveRegister(Protocol):
@@ -80,11 +81,17 @@ class BackendRegister(Protocol):
 
 
 class TaskProviderRegister(Protocol):
-    def __call__(self, name: str, factory: Callable[..., TaskProvider], *, description: str = "") -> None: ...
+    """``default``: the provider of a config without ``tasks.providers``."""
+
+    def __call__(self, name: str, factory: Callable[..., TaskProvider], *, description: str = "",
+                 default: bool = False) -> None: ...
 
 
 class ExecutorRegister(Protocol):
-    def __call__(self, name: str, factory: Callable[..., Executor], *, description: str = "") -> None: ...
+    """``default``: the executor of a config without ``executor:``."""
+
+    def __call__(self, name: str, factory: Callable[..., Executor], *, description: str = "",
+                 default: bool = False) -> None: ...
 
 
 class CommandRegister(Protocol):

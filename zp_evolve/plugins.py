@@ -143,6 +143,14 @@ class Registry:
     def names(self) -> list[str]:
         return sorted(self._components)
 
+    def default_name(self) -> str | None:
+        """The component registered with ``default=True`` (what a config that names none gets)."""
+        claimed = [c for c in self if c.meta.get("default")]
+        if len(claimed) > 1:
+            owners = ", ".join(f"{c.name!r} (plugin {c.plugin!r})" for c in claimed)
+            raise PluginError(f"several {self.kind} claim to be the default: {owners}; uninstall one plugin")
+        return claimed[0].name if claimed else None
+
     def unknown_message(self, name: str) -> str:
         close = difflib.get_close_matches(str(name), self.names(), n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""

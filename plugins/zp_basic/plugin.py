@@ -14,7 +14,7 @@ from zp_evolve.report.gps import zp_report_sections, zp_run_end, zp_summary_scor
 
 @hookimpl
 def zp_register_executors(register):
-    register("serial", SerialExecutor, description="one worker in this process (the default)")
+    register("serial", SerialExecutor, description="one worker in this process (the default)", default=True)
 
 
 @hookimpl

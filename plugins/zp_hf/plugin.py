@@ -43,6 +43,6 @@ def zp_register_fitness(register):
     from zp_hf.fitness import DevMetricFitness, scored_metric
 
     register(
-        "dev_metric", DevMetricFitness, needs_model=True, task_metric=scored_metric,
+        "dev_metric", DevMetricFitness, needs_model=True, task_metric=scored_metric, default=True,
         description="the task's metric on the dev set, all prompts and tasks batched",
     )

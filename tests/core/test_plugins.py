@@ -69,7 +69,32 @@ def test_registration_options_are_those_of_the_kinds_register_protocol():
         load_plugins([Misspelt()])
     assert "registered mutators 'typo' with unknown option(s) ['descripton']; mutators take: description, check_task" in str(error.value)
     assert registration_options("commands") == ("add_arguments", "help")
-    assert registration_options("fitness") == ("description", "needs_model", "task_metric", "check_task")
+    assert registration_options("fitness") == ("description", "needs_model", "task_metric", "check_task", "default")
+
+
+def test_defaults_come_from_the_plugins_that_own_them(tmp_path):
+    import yaml
+
+    from zp_evolve.config import validate
+
+    plugins = load_plugins()
+    assert (plugins["fitness"].default_name(), plugins["executors"].default_name(), plugins["tasks"].default_name()) == (
+        "dev_metric", "serial", "packaged")
+    data = yaml.safe_load((REPO / "experiments" / "quickstart.yaml").read_text(encoding="utf-8"))
+    for key in ("fitness", "executor"):
+        data.pop(key, None)
+    data["tasks"].pop("providers", None)
+    config = validate(data, plugins, check_tasks=False)
+    assert config.fitness == {"name": "dev_metric"} and config.executor == {"name": "serial"}
+    assert config.tasks.providers == [{"name": "packaged"}]
+
+    class SecondDefault:
+        @hookimpl
+        def zp_register_executors(self, register):
+            register("mine", _Mutator, default=True)
+
+    with pytest.raises(PluginError, match="several executors claim to be the default: 'mine'"):
+        validate({k: v for k, v in data.items() if k != "executor"}, load_plugins([SecondDefault()]), check_tasks=False)
 
 
 def test_fitness_gets_the_metrics_of_the_runs_own_plugins():
