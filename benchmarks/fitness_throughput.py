@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 
-from zp_hf.bench import main
+from zp_hf.benchmarking.command import main
 
 if __name__ == "__main__":
     sys.exit(main())

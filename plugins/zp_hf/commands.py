@@ -47,13 +47,13 @@ def pull_command(args: argparse.Namespace) -> int:
 
 
 def bench_arguments(parser: argparse.ArgumentParser) -> None:
-    from zp_hf.bench import add_arguments
+    from zp_hf.benchmarking.command import add_arguments
 
     add_arguments(parser)
 
 
 def bench_command(args: argparse.Namespace) -> int:
-    from zp_hf.bench import run_from_args
+    from zp_hf.benchmarking.command import run_from_args
 
     return run_from_args(args)
 

@@ -8,9 +8,9 @@ import json
 import pytest
 
 from zp_evolve.errors import DataError
-from zp_hf import bench_stages
-from zp_hf.bench import main
-from zp_hf.bench_pack import load_pack, make_pack
+from zp_hf.benchmarking import stages as bench_stages
+from zp_hf.benchmarking.command import main
+from zp_hf.benchmarking.pack import load_pack, make_pack
 
 SMALL = ["--random-init", "--device", "cpu", "--threads", "1", "--t5", "tiny", "--items", "24", "--agree", "8",
          "--repeats", "1", "--max-batch-tokens", "512"]  # fmt: skip

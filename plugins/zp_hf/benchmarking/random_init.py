@@ -2,7 +2,7 @@
 transformers, at real shapes, with no download.
 
 Random weights of the packaged model's exact shape (from its config), its real
-tokenizer, and real task texts, from a bench pack (:mod:`zp_hf.bench_pack`). In one
+tokenizer, and real task texts, from a bench pack (:mod:`zp_hf.benchmarking.pack`). In one
 run: the naive reference (fp32), the plain-transformers anchor and the FLOP bound,
 the packed variants (eager, CUDA graphs; packed or padded rows), the CPU-tuned
 ``fast`` path for reference, T5 at T5-base shape, several workers sharing the device,
@@ -25,7 +25,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
-from zp_hf.bench_stages import COMPILE_VARIANTS, PACKED_VARIANTS, Family, free, run_variants
+from zp_hf.benchmarking.stages import COMPILE_VARIANTS, PACKED_VARIANTS, Family, free, run_variants
 
 #: Headline figures and the targets of issue 13.
 TARGETS = {
@@ -88,7 +88,7 @@ class Bench:
 def causal_stage(bench: Bench) -> None:
     from zp_hf.anchors import causal_anchor, causal_item_flops
     from zp_hf.backends import HFCausalBackend
-    from zp_hf.bench_pack import random_causal_model
+    from zp_hf.benchmarking.pack import random_causal_model
 
     model_dir = random_causal_model(bench.pack, bench.work / "causal")
     family = bench.causal = Family(bench, "causal", model_dir, HFCausalBackend)
@@ -112,7 +112,7 @@ def causal_stage(bench: Bench) -> None:
 def seq2seq_stage(bench: Bench) -> None:
     from zp_hf.anchors import seq2seq_anchor, seq2seq_item_flops
     from zp_hf.backends import HFSeq2SeqBackend
-    from zp_hf.bench_pack import random_t5_model
+    from zp_hf.benchmarking.pack import random_t5_model
 
     model_dir = random_t5_model(bench.pack, bench.work / "t5", shape=bench.args.t5)
     family = Family(bench, "seq2seq", model_dir, HFSeq2SeqBackend)
@@ -136,7 +136,7 @@ def shared_stage(bench: Bench) -> None:
     """The best causal variant, its items split over ``--shared-processes`` workers at once."""
     import importlib.util
 
-    from zp_hf.bench_stages import agreement, max_difference
+    from zp_hf.benchmarking.stages import agreement, max_difference
     from zp_hf.shared_device import score_in_processes, score_on_ray_actors
 
     family = bench.causal
@@ -217,8 +217,8 @@ def compile_child(payload: dict[str, Any], result_path: str) -> None:
     import torch
 
     from zp_hf.backends import HFCausalBackend
-    from zp_hf.bench_pack import load_pack
-    from zp_hf.bench_stages import agreement, timed
+    from zp_hf.benchmarking.pack import load_pack
+    from zp_hf.benchmarking.stages import agreement, timed
 
     torch.set_num_threads(payload["threads"])
     items = load_pack(payload["pack"]).items(payload["items"], prompts=payload["prompts"])
@@ -301,7 +301,7 @@ def run_random_init(args: Any) -> int:
 
     from zp_evolve.errors import ModelError
     from zp_hf.anchors import matmul_peak
-    from zp_hf.bench_pack import load_pack, make_pack
+    from zp_hf.benchmarking.pack import load_pack, make_pack
 
     if args.device == "cuda" and not torch.cuda.is_available():
         raise ModelError("--device cuda, but torch sees no CUDA GPU here; use --device cpu")
@@ -312,7 +312,7 @@ def run_random_init(args: Any) -> int:
         pack = load_pack(args.pack) if args.pack else load_pack(make_pack(work / "pack", model=args.model, task=args.task))
         import transformers
 
-        from zp_hf.bench import machine
+        from zp_hf.benchmarking.command import machine
 
         report = Report(args.out, {
             "machine": machine(args.device),

@@ -1,4 +1,4 @@
-"""The stages of ``zp-evolve bench --random-init`` (driven by :mod:`zp_hf.bench_random`).
+"""The stages of ``zp-evolve bench --random-init`` (driven by :mod:`zp_hf.benchmarking.random_init`).
 
 Every stage scores the same token ids (the items encoded once), times each variant
 after a warm-up call (best of ``repeats``, the device synchronised around each), and

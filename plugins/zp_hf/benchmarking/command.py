@@ -64,14 +64,14 @@ def add_random_init_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_from_args(args: argparse.Namespace) -> int:
     if args.make_pack:
-        from zp_hf.bench_pack import load_pack, make_pack
+        from zp_hf.benchmarking.pack import load_pack, make_pack
 
         pack = load_pack(make_pack(args.make_pack, model=args.model, task=args.task))
         print(f"bench pack: {pack.folder} ({pack.model_name} config and tokenizer, {len(pack.examples)} "
               f"{pack.task.name} examples)")  # fmt: skip
         return 0
     if args.random_init:
-        from zp_hf.bench_random import run_random_init
+        from zp_hf.benchmarking.random_init import run_random_init
 
         cuda = args.device == "cuda"
         if args.shared_processes is None:
