@@ -174,11 +174,17 @@ def validate(
         config = RunConfig.model_validate(data)
     except ValidationError as error:
         issues.extend(schema_issues(error))
-    issues.extend(_component_issues(data, plugins))
-    if config is not None and config.tasks.split is not None and not issues:
-        issues.extend(_resolve_split(config, plugins, file))
-    if config is not None and check_tasks and not issues:
-        issues.extend(_task_issues(config, plugins))
+    component_issues = _component_issues(data, plugins)
+    issues.extend(component_issues)
+    # one pass: tasks are checked whatever else is wrong, as long as their providers can be built
+    providers_ok = not any(issue.path.startswith("tasks.providers") for issue in component_issues)
+    split_issues: list[ConfigIssue] = []
+    if config is not None and providers_ok and config.tasks.split is not None:
+        split_issues = _resolve_split(config, plugins, file)
+        issues.extend(split_issues)
+    if config is not None and providers_ok and check_tasks and not split_issues:
+        # the task checks of components (check_task) need the components themselves to be valid
+        issues.extend(_task_issues(config, plugins, components_ok=not component_issues))
     if issues:
         raise ConfigError([locate(issue, file, lines) for issue in issues])
     assert config is not None  # no issues means the schema validated
@@ -253,7 +259,7 @@ def _resolve_split(config: RunConfig, plugins: Plugins, file: str) -> list[Confi
     return []
 
 
-def _task_issues(config: RunConfig, plugins: Plugins) -> list[ConfigIssue]:
+def _task_issues(config: RunConfig, plugins: Plugins, *, components_ok: bool = True) -> list[ConfigIssue]:
     from zp_evolve.prompts import template_problems
 
     try:
@@ -276,7 +282,7 @@ def _task_issues(config: RunConfig, plugins: Plugins) -> list[ConfigIssue]:
                 issues.append(ConfigIssue(f"tasks.prompts.{name}.{index}", f"prompt {prompt!r} {problem}"))
         if not prompts:
             issues.append(ConfigIssue(f"tasks.prompts.{name}", "needs at least one prompt"))
-    if not issues:
+    if not issues and components_ok:
         issues.extend(_compatibility_issues(config, [catalog.get(n) for n in config.tasks.names], plugins))
     return issues
 

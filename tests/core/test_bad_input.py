@@ -61,6 +61,15 @@ def test_all_config_errors_are_reported_at_once_with_lines(tmp_path, cli):
     assert f"bad.yaml:{top_k_line}: search.top_k" in result.stderr
 
 
+def test_bad_components_and_bad_tasks_are_reported_in_one_pass(tmp_path, cli):
+    raw = _good(tmp_path)
+    raw["mutators"].append({"name": "append_wrod"})
+    raw["tasks"]["names"] = ["toy_sentimnet"]
+    _check(cli("validate", str(_write(tmp_path, yaml.safe_dump(raw))), plugins="tests.toy_plugin"),
+           "2 configuration errors", ".name: unknown mutator 'append_wrod'",
+           "tasks.names.0: unknown task 'toy_sentimnet'")
+
+
 def test_unknown_task_lists_close_matches(tmp_path, cli):
     raw = _good(tmp_path)
     raw["tasks"]["names"] = ["toy_sentimnet"]
