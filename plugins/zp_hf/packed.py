@@ -20,6 +20,7 @@ and Python work, not arithmetic, were the cost of the CPU-tuned path
 
 from __future__ import annotations
 
+import abc
 from typing import Any, Sequence
 
 import torch
@@ -36,7 +37,7 @@ from zp_hf.scorer_base import ScorerBase
 MASKED_ATTENTION = ("sdpa", "eager")
 
 
-class PackedScorerBase(ScorerBase):
+class PackedScorerBase(ScorerBase, abc.ABC):
     """What the packed scorers of both families share: layout, runner, soft-prompt slots.
 
     Args:
@@ -86,8 +87,9 @@ class PackedScorerBase(ScorerBase):
         self.last_call: dict[str, Any] = {}
         self._vectors: dict[str, torch.Tensor | None] = {}
 
+    @abc.abstractmethod
     def _forward(self, *tensors: torch.Tensor | None) -> torch.Tensor:
-        raise NotImplementedError
+        """The model's forward pass on one packed batch (the causal and seq2seq scorers differ here)."""
 
     # -- soft prompts ------------------------------------------------------------
     def _prepare_soft_prompts(self, items: Sequence[TokenItem]) -> None:

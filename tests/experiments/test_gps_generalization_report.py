@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 
 import pytest
 
 from tests.conftest import REPO
+from tests.experiments.conftest import benchmark_module
 
 TASKS = ["a", "b"]
 
 
 @pytest.fixture(scope="module")
 def report():
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    try:
-        yield importlib.import_module("gps_generalization_report")
-    finally:
-        sys.path.remove(str(REPO / "benchmarks"))
+    yield from benchmark_module("gps_generalization_report")
 
 
 def _cell(root, name, seed, answers, manual=(0.5, 0.5), manual_prompts=(0.4, 0.5)):

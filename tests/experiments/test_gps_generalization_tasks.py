@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import importlib
-import sys
 from types import SimpleNamespace
 
 import pytest
 import yaml
 
-from tests.conftest import REPO
+from tests.experiments.conftest import benchmark_module
 
 
 @pytest.fixture(scope="module")
 def rule():
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    try:
-        yield importlib.import_module("gps_generalization_tasks")
-    finally:
-        sys.path.remove(str(REPO / "benchmarks"))
+    yield from benchmark_module("gps_generalization_tasks")
 
 
 def _example(text, target, candidates=()):
