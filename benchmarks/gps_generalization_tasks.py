@@ -6,9 +6,12 @@
    average (the cost rule: SmolLM2 on one CPU thread scores a 1,000-token input in seconds;
    the first screen, with a 1,200-character bound, spent 50 minutes on 1,700 dev examples
    of its first 64 prompts, most of them 900-1,000 tokens long). The model also cuts every
-   input at that length (``max_input_chars``), so no long tail remains.
+   input at that length (``max_input_chars``) and at 256 tokens (``max_input_tokens``: the
+   second screen's first chunk, with the character bound alone, spent 26 minutes on one
+   Chinese task whose 600 characters are about 1,000 tokens), so no long tail remains.
 2. **Screen** (the handcrafted prompts alone, seed 0, no search): every handcrafted prompt
-   of every candidate is scored on test by SmolLM2. A task is kept when its best
+   of every candidate is scored on the test sample (200 examples, drawn with seed 0 and
+   shared by every cell) by SmolLM2. A task is kept when its best
    handcrafted prompt is at least :data:`MARGIN` points above chance. A model at chance on
    a task cannot be helped by any prompt; such pairs only add noise to every comparison.
    The rule looks at the handcrafted prompts only, never at a searched one, so it favours

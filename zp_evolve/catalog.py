@@ -100,15 +100,15 @@ class TaskCatalog:
             raise DataError(f"task {name!r} has no non-test split to draw a dev set from (splits: {task.splits})")
         return pool
 
-    def eval_task(self, name: str, seed: int, dev_rule: DevRule, test_limit: int) -> EvalTask:
-        """The dev sample (paper rules) and a test sample of one task."""
+    def eval_task(self, name: str, seed: int, dev_rule: DevRule, test_limit: int, test_seed: int | None = None) -> EvalTask:
+        """The dev sample (paper rules) and a test sample of one task (drawn with ``test_seed``, else ``seed``)."""
         task = self.get(name)
         dev = sample_dev(task, self.eval_pool(name), seed, dev_rule)
         if not dev:
             raise DataError(f"task {name!r} gave an empty dev set")
         test: list[Example] = []
         if "test" in task.splits and test_limit != 0:
-            test = sample_test(task, self.examples(name, "test"), seed, test_limit)
+            test = sample_test(task, self.examples(name, "test"), seed if test_seed is None else test_seed, test_limit)
         return EvalTask(task=task, dev=tuple(dev), test=tuple(test))
 
 

@@ -45,6 +45,10 @@ class TestConfig(_Strict):
 
     enabled: bool = True
     max_examples: int = Field(200, ge=0, description="0 means the whole test split")
+    seed: Optional[int] = Field(
+        None, description="seed of the test sample; default: the run's seed. Fix it to compare seeds on one sample "
+        "(the handcrafted prompts' test scores are then shared by every seed through the cache)",
+    )
     prompts: Literal["top_k", "answer"] = Field(
         "top_k", description="score the whole top K on test, or only the answer's prompt(s) (with G0 either way)"
     )

@@ -26,7 +26,7 @@ Only the answer's tokens are scored (no end token), for both families.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 from zp_evolve.prompts import AssembledPrompt, assemble
 from zp_evolve.tasks import Example, Task
@@ -82,14 +82,23 @@ def answer_options(task: Task, example: Example) -> tuple[tuple[str, ...], tuple
     return (), ()
 
 
-def make_query(item: PredictItem, *, use_verbalizers: bool = True, use_description: bool = True, max_input_chars: int = 0) -> Query:
-    """Assemble V + D around the blank for one item (E is the backend's business)."""
+def make_query(
+    item: PredictItem, *, use_verbalizers: bool = True, use_description: bool = True, max_input_chars: int = 0,
+    cut: Callable[[str], str] | None = None,
+) -> Query:
+    """Assemble V + D around the blank for one item (E is the backend's business).
+
+    Each input field is cut to ``max_input_chars`` characters, then by ``cut`` (the
+    backend's token bound), before the prompt is assembled.
+    """
     task, example = item.task, item.example
     keys, candidates = answer_options(task, example)
     template = item.template if use_description else bare_template(task.input_fields)
     inputs = dict(example.inputs)
     if max_input_chars > 0:
         inputs = {name: text[:max_input_chars] for name, text in inputs.items()}
+    if cut is not None:
+        inputs = {name: cut(text) for name, text in inputs.items()}
     prompt = assemble(template, inputs, candidates=candidates, language=task.language, use_verbalizers=use_verbalizers)
     return Query(task=task.name, language=task.language, prompt=prompt, keys=keys, candidates=candidates, template=template)
 

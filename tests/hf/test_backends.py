@@ -137,3 +137,24 @@ def test_generation_with_soft_prompts_is_batch_independent(tiny_causal, tmp_path
     alone = one.predict(items)
     assert alone == many.predict(items)  # left padding goes in front of E, not between E and the text
     assert alone != HFCausalBackend(tiny_causal, max_new_tokens=5).predict(items)
+
+
+def test_max_input_tokens_cuts_each_input_to_that_many_tokens(tiny_causal, real_task):
+    task, examples = real_task("rotten_tomatoes", 8)
+    bounded, unbounded = HFCausalBackend(tiny_causal, max_input_tokens=5), HFCausalBackend(tiny_causal)
+
+    def tokens(text):
+        return len(bounded.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    longest = max((e.inputs["X"] for e in examples), key=len)
+    cut = bounded._cut_to_tokens(longest)
+    assert longest.startswith(cut) and tokens(cut) == 5 < tokens(longest)
+    assert bounded._cut_to_tokens("a b") == "a b"  # a shorter input stays whole
+    items = [PredictItem(task, task.prompts[0], example) for example in examples]
+    short, whole = bounded.queries(items), unbounded.queries(items)
+    assert [len(s.prompt.prefix + s.prompt.suffix) < len(w.prompt.prefix + w.prompt.suffix) for s, w in zip(short, whole)] == [
+        tokens(e.inputs["X"]) > 5 for e in examples
+    ]
+    assert len(bounded.predict(items)) == len(items)
+    with pytest.raises(ModelError, match="max_input_tokens"):
+        HFCausalBackend(tiny_causal, max_input_tokens=-1)

@@ -82,7 +82,7 @@ class GeneticPromptSearch:
         test_limit = config.tasks.test.max_examples if config.tasks.test.enabled else 0
         self.eval_tasks: dict[str, EvalTask] = {}
         for name in config.tasks.names:
-            eval_task = catalog.eval_task(name, config.seed, rule, test_limit)
+            eval_task = catalog.eval_task(name, config.seed, rule, test_limit, config.tasks.test.seed)
             if not config.tasks.test.enabled:
                 eval_task = EvalTask(eval_task.task, eval_task.dev, (), eval_task.dev_hash)
             self.eval_tasks[name] = eval_task
