@@ -18,7 +18,9 @@ the tasks the rule keeps: ``benchmarks/results/gps_generalization/screen.json``.
 finished cell leaves a small record, ``benchmarks/results/gps_generalization/cells/<id>.json``:
 commit it, and a later session (or machine) skips that cell and continues with the next.
 All cells share one fitness cache under ``--out``, so the handcrafted prompts are scored
-once per seed. Split the work over processes with ``--lane 0/2`` and ``--lane 1/2``.
+once per seed. When the task set grows, a cell whose record lacks some tasks runs on those
+alone and its record gains them (``parts`` lists each run; the seeds' search shares one
+random stream across a run's tasks, so a task's result is one draw of the procedure either way). Split the work over processes with ``--lane 0/2`` and ``--lane 1/2``.
 The report writes ``benchmarks/results/gps_generalization.json`` and plots next to it.
 """
 
@@ -78,27 +80,44 @@ def _tasks(args: argparse.Namespace) -> list[str]:
 
 
 def run_screen(args: argparse.Namespace) -> None:
-    """Score the handcrafted prompts of every candidate task on test; keep the tasks the rule keeps."""
-    from gps_generalization_tasks import candidates, screen
+    """Score the handcrafted prompts of every candidate task on test; keep the tasks the rule
+    keeps; when the test side keeps fewer than TARGET, screen the train side too and fill."""
+    from gps_generalization_tasks import TARGET, TRAIN_PER_TYPE, candidates, fill, screen
 
-    from zp_evolve.jobs import GpsJob
     from zp_evolve.plugins import load_plugins
 
     plugins = load_plugins()
     catalog = plugins.catalog(PROVIDERS)
     names, left_out = candidates(catalog)
     print(f"screen: {len(names)} candidate tasks ({len(left_out)} of the test side left out by the catalog rule)", flush=True)
-    config = cell_config(Cell("algorithm1", "mix", "gps", 0), names, Path(args.out) / "fitness_cache", test=args.test)
-    config["name"], config["search"]["generations"] = "gps_generalization-screen", 0
-    path = Path(args.out) / "screen"
-    summary = path / "summary.json"
-    if not summary.is_file():
-        GpsJob(plugins, progress=True).run(config, path, resume=(path / "config.yaml").is_file())
-    result = screen(cell_record(json.loads(summary.read_text(encoding="utf-8"))), catalog)
+    result = screen(_screen_record(args, plugins, "screen", names), catalog)
     result["candidates"], result["left_out_before_screening"] = names, left_out
+    if len(result["kept"]) < TARGET:
+        extra, extra_left_out = candidates(catalog, side="train", per_type=TRAIN_PER_TYPE)
+        print(f"screen: {len(result['kept'])} kept (< {TARGET}); {len(extra)} train-side candidates", flush=True)
+        train = screen(_screen_record(args, plugins, "screen-train", extra), catalog)
+        types = {name: s["type"] for name, s in {**result["scores"], **train["scores"]}.items()}
+        result["test_side_kept"] = result["kept"]
+        result["train_side"] = {**train, "candidates": extra, "left_out_before_screening": extra_left_out}
+        result["kept"] = fill(result["kept"], train["kept"], types)
+        result["types"] = sorted({types[name] for name in result["kept"]})
+        result["languages"] = sorted({catalog.get(name).language for name in result["kept"]})
     args.results.mkdir(parents=True, exist_ok=True)
     (args.results / "screen.json").write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"kept {len(result['kept'])} tasks of {len(result['types'])} types: {', '.join(result['kept'])}")
+
+
+def _screen_record(args: argparse.Namespace, plugins: object, name: str, tasks: list[str]) -> dict:
+    """The handcrafted prompts of ``tasks`` scored on dev and test (a GPS run of 0 generations)."""
+    from zp_evolve.jobs import GpsJob
+
+    config = cell_config(Cell("algorithm1", "mix", "gps", 0), tasks, Path(args.out) / "fitness_cache", test=args.test)
+    config["name"], config["search"]["generations"] = f"gps_generalization-{name}", 0
+    path = Path(args.out) / name
+    summary = path / "summary.json"
+    if not summary.is_file():
+        GpsJob(plugins, progress=True).run(config, path, resume=(path / "config.yaml").is_file())
+    return cell_record(json.loads(summary.read_text(encoding="utf-8")))
 
 
 def _cells(args: argparse.Namespace) -> list[Cell]:
@@ -126,28 +145,47 @@ def run_cells(args: argparse.Namespace) -> None:
     job = GpsJob(load_plugins(), progress=False)
     print(f"{len(mine)} of {len(cells)} cells in lane {args.lane} -> {root}", flush=True)
     for number, cell in enumerate(mine, 1):
-        path = root / "cells" / cell.id
         record = args.results / "cells" / f"{cell.id}.json"
-        status = "done" if record.is_file() else cell_status(path)
-        if status == "done":
-            if not record.is_file():
-                _write_record(path, record)
+        missing = _missing_tasks(record, tasks)
+        if not missing:
             print(f"[{number}/{len(mine)}] {cell.id}: done", flush=True)
             continue
-        print(f"[{number}/{len(mine)}] {cell.id}: {'resuming' if status == 'unfinished' else 'running'}", flush=True)
-        config = cell_config(cell, tasks, cache, test=args.test)
-        if args.generations is not None and cell.mode == "gps":
-            config["search"]["generations"] = args.generations
-        started = time.perf_counter()
-        job.run(config, path, resume=status == "unfinished")
-        _write_record(path, record, seconds=time.perf_counter() - started)
-        print(f"    {cell.id}: {time.perf_counter() - started:.0f} s -> {record} (commit it)", flush=True)
+        # A record of fewer tasks (the task set grew) is extended by a run on the missing ones alone.
+        part = len(json.loads(record.read_text(encoding="utf-8")).get("parts", [None])) if record.is_file() else 0
+        path = root / "cells" / (cell.id if part == 0 else f"{cell.id}+{part}")
+        status = cell_status(path)
+        if status != "done":
+            print(f"[{number}/{len(mine)}] {cell.id}: {'resuming' if status == 'unfinished' else 'running'} "
+                  f"on {len(missing)} tasks", flush=True)
+            config = cell_config(cell, missing, cache, test=args.test)
+            if args.generations is not None and cell.mode == "gps":
+                config["search"]["generations"] = args.generations
+            started = time.perf_counter()
+            job.run(config, path, resume=status == "unfinished")
+            seconds: float | None = time.perf_counter() - started
+        else:
+            seconds = None
+        _write_record(path, record, seconds=seconds)
+        print(f"    {cell.id}: {seconds or 0:.0f} s -> {record} (commit it)", flush=True)
+
+
+def _missing_tasks(record: Path, tasks: list[str]) -> list[str]:
+    """The tasks a cell's committed record lacks (all of them when there is none)."""
+    if not record.is_file():
+        return list(tasks)
+    have = json.loads(record.read_text(encoding="utf-8"))["tasks"]
+    return [name for name in tasks if name not in have]
 
 
 def _write_record(path: Path, record: Path, seconds: float | None = None) -> None:
+    """Write (or extend, when the record holds other tasks already) a cell's committed record."""
     data = cell_record(json.loads((path / "summary.json").read_text(encoding="utf-8")))
-    data["wall_seconds"] = None if seconds is None else round(seconds)
-    data["machine"] = _machine()
+    part = {"tasks": sorted(data["tasks"]), "wall_seconds": None if seconds is None else round(seconds), "machine": _machine()}
+    if record.is_file():
+        before = json.loads(record.read_text(encoding="utf-8"))
+        before["tasks"].update(data["tasks"])
+        data = before
+    data.setdefault("parts", []).append(part)
     record.parent.mkdir(parents=True, exist_ok=True)
     record.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 

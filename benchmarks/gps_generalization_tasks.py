@@ -17,6 +17,15 @@
    The rule looks at the handcrafted prompts only, never at a searched one, so it favours
    no strategy (if anything it favours the handcrafted baseline).
 
+3. **Fill** (only when the test side keeps fewer than :data:`TARGET` tasks): the train side of
+   the same split gives more candidates by the same catalog rule, at most
+   :data:`TRAIN_PER_TYPE` per task type in split order (the cost rule: its 72 candidates
+   hold 249 handcrafted prompts, half of them Raven and pointer puzzles of one type); they
+   are screened alike, and the kept ones join, fewest-of-their-type first (ties by name),
+   until :data:`TARGET`. No model here is trained on the train side: for the untrained
+   SmolLM2 that GPS searches for, every task is unseen, and its test examples are held out
+   from the search as on the test side.
+
 **Chance** is the score of a predictor that ignores the input: 50 for AUC; for micro-F1 with
 fixed labels the share of the most frequent label on test (always answering it); with
 per-example options the mean of 1 / options (a random pick).
@@ -36,6 +45,8 @@ SPLIT = REPO / "experiments" / "splits" / "default.yaml"
 MIN_TEST = 30
 MAX_INPUT_CHARS = 600
 MARGIN = 3.0
+TARGET = 16
+TRAIN_PER_TYPE = 3
 LANGUAGES = ("en", "zh")
 
 
@@ -49,11 +60,14 @@ def chance_points(task: Any, examples: Sequence[Any]) -> float:
     return round(100.0 * counts.most_common(1)[0][1] / len(examples), 2)
 
 
-def candidates(catalog: Any, split: Path = SPLIT) -> tuple[list[str], dict[str, str]]:
-    """The candidate tasks and, for each test-side task left out, why."""
+def candidates(
+    catalog: Any, split: Path = SPLIT, *, side: str = "test", per_type: int | None = None
+) -> tuple[list[str], dict[str, str]]:
+    """The candidate tasks of one side of ``split`` and, for each task left out, why."""
     kept: list[str] = []
     dropped: dict[str, str] = {}
-    for name in split_task_names(split, "test", catalog=catalog):
+    of_type: collections.Counter[str] = collections.Counter()
+    for name in split_task_names(split, side, catalog=catalog):
         task = catalog.get(name)
         if not (task.labels or task.multiple_choice):
             dropped[name] = "generation (not rank classification)"
@@ -69,8 +83,25 @@ def candidates(catalog: Any, split: Path = SPLIT) -> tuple[list[str], dict[str, 
         if chars > MAX_INPUT_CHARS:
             dropped[name] = f"inputs of {chars:.0f} characters on average (> {MAX_INPUT_CHARS})"
             continue
+        if per_type is not None and of_type[task.type] >= per_type:
+            dropped[name] = f"{per_type} {task.type} candidates already (the train side's cap per type)"
+            continue
+        of_type[task.type] += 1
         kept.append(name)
     return kept, dropped
+
+
+def fill(kept: Sequence[str], extra: Sequence[str], types: dict[str, str], target: int = TARGET) -> list[str]:
+    """``kept``, then tasks of ``extra`` (fewest of their type so far first, ties by name) until ``target``."""
+    chosen = list(kept)
+    count = collections.Counter(types[name] for name in chosen)
+    pool = sorted(extra)
+    while len(chosen) < target and pool:
+        pick = min(pool, key=lambda name: (count[types[name]], name))
+        pool.remove(pick)
+        chosen.append(pick)
+        count[types[pick]] += 1
+    return chosen
 
 
 def screen(record: dict[str, Any], catalog: Any, margin: float = MARGIN) -> dict[str, Any]:

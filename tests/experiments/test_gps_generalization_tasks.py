@@ -98,3 +98,21 @@ def test_the_screen_keeps_tasks_whose_best_handcrafted_prompt_beats_chance_by_th
     assert result["dropped"]["topics"]["above_chance"] == pytest.approx(2.0)
     assert result["scores"]["spam"]["best_manual_test"] == pytest.approx(53.1)
     assert result["types"] == ["QA", "SPAM"] and "chance + 3.0 points" in result["rule"]
+
+
+def test_the_train_side_gives_at_most_per_type_candidates(rule, small, tmp_path):
+    catalog, _ = small
+    split = tmp_path / "train_side.yaml"
+    catalog._tasks["exam2"] = _task("exam2", multiple_choice=True)
+    catalog._examples["exam2"] = catalog.examples("exam", "test")
+    split.write_text(yaml.safe_dump({"test": {}, "train": {"QA": ["exam", "exam2"], "SPAM": ["spam"], "TOPIC": ["topics"]}}))
+    kept, dropped = rule.candidates(catalog, split, side="train", per_type=1)
+    assert kept == ["exam", "spam", "topics"]
+    assert dropped == {"exam2": "1 QA candidates already (the train side's cap per type)"}
+
+
+def test_fill_adds_the_rarest_types_first_until_the_target(rule):
+    types = {"a": "QA", "b": "QA", "c": "SENTI", "d": "QA", "e": "NEWS", "f": "SENTI"}
+    assert rule.fill(["a", "b"], ["d", "f", "c", "e"], types, target=5) == ["a", "b", "c", "e", "f"]
+    assert rule.fill(["a"], ["c"], types, target=5) == ["a", "c"]  # fewer than the target: all of them
+    assert rule.fill(["a", "b", "c"], ["e"], types, target=2) == ["a", "b", "c"]  # never drops a kept task
