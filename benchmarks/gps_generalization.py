@@ -22,6 +22,9 @@ once per seed. When the task set grows, a cell whose record lacks some tasks run
 alone and its record gains them (``parts`` lists each run; the seeds' search shares one
 random stream across a run's tasks, so a task's result is one draw of the procedure either way). Split the work over processes with ``--lane 0/2`` and ``--lane 1/2``.
 The report writes ``benchmarks/results/gps_generalization.json`` and plots next to it.
+Before a session ends, ``--park`` copies the unfinished cells' run folders (about 100 kB
+each) under ``--results/unfinished/``: commit them, and the next run resumes those cells
+at their last generation instead of starting them over.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -66,6 +70,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--generations", type=int, default=None, help="override T of the GPS cells (a quick trial)")
     parser.add_argument("--lane", default="0/1", help="i/n: run every n-th cell starting at i")
     parser.add_argument("--report", action="store_true", help="only read the finished cells and write the results")
+    parser.add_argument("--park", action="store_true",
+                        help="copy the unfinished cells' run folders (checkpoint, events: ~100 kB each) under "
+                        "--results/unfinished/ to commit them; the next run on another machine resumes them")
     parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "gps_generalization.json"))
     return parser.parse_args()
 
@@ -153,6 +160,7 @@ def run_cells(args: argparse.Namespace) -> None:
         # A record of fewer tasks (the task set grew) is extended by a run on the missing ones alone.
         part = len(json.loads(record.read_text(encoding="utf-8")).get("parts", [None])) if record.is_file() else 0
         path = root / "cells" / (cell.id if part == 0 else f"{cell.id}+{part}")
+        _unpark(args.results / "unfinished" / path.name, path)
         status = cell_status(path)
         if status != "done":
             print(f"[{number}/{len(mine)}] {cell.id}: {'resuming' if status == 'unfinished' else 'running'} "
@@ -167,6 +175,25 @@ def run_cells(args: argparse.Namespace) -> None:
             seconds = None
         _write_record(path, record, seconds=seconds)
         print(f"    {cell.id}: {seconds or 0:.0f} s -> {record} (commit it)", flush=True)
+
+
+def park(args: argparse.Namespace) -> None:
+    """Copy every unfinished cell's run folder under ``--results/unfinished`` (to commit)."""
+    from zp_evolve.sweep import cell_status
+
+    for path in sorted((Path(args.out) / "cells").glob("*__*")):
+        if path.is_dir() and cell_status(path) == "unfinished":
+            target = args.results / "unfinished" / path.name
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(path, target, ignore=shutil.ignore_patterns("plots", "*.md"))
+            print(f"parked {path} -> {target} (commit it)")
+
+
+def _unpark(parked: Path, path: Path) -> None:
+    """Resume from a parked copy when this machine has no run folder of the cell."""
+    if parked.is_dir() and not (path / "config.yaml").is_file():
+        shutil.copytree(parked, path, dirs_exist_ok=True)
+        print(f"    resuming the parked run {parked}", flush=True)
 
 
 def _missing_tasks(record: Path, tasks: list[str]) -> list[str]:
@@ -198,6 +225,9 @@ def main() -> None:
     args = _arguments()
     if args.phase == "screen":
         run_screen(args)
+        return
+    if args.park:
+        park(args)
         return
     if not args.report:
         run_cells(args)
