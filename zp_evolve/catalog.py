@@ -113,11 +113,14 @@ class TaskCatalog:
 
 
 def _missing_sources(provider: Any) -> str:
-    """Why ``provider`` has no data here, with how to get it; empty when it has all it needs."""
+    """Why ``provider`` has no data here, with how to get it; empty when it has all it needs.
+
+    A provider explains itself with ``missing_sources_help()``; one that only lists the names of
+    its ``missing_sources()`` gets them named. The core knows no data plugin.
+    """
+    explain = getattr(provider, "missing_sources_help", None)
+    if callable(explain):
+        return str(explain())
     check = getattr(provider, "missing_sources", None)
     names = check() if callable(check) else []
-    if not names:
-        return ""
-    from zp_datasets.sources import source  # the built-in data plugin owns the sources
-
-    return "; ".join(f"data source {n!r} is not pulled ({source(n).how_to_get()})" for n in names)
+    return "; ".join(f"data source {n!r} is not pulled" for n in names)

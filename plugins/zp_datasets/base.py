@@ -64,6 +64,12 @@ class CachingProvider(ABC):
 
         return [name for name in self.data_sources if not source(name).ready]
 
+    def missing_sources_help(self) -> str:
+        """Why this provider has no data here, with how to get it; empty when it has all it needs."""
+        from zp_datasets.sources import source
+
+        return "; ".join(f"data source {n!r} is not pulled ({source(n).how_to_get()})" for n in self.missing_sources())
+
     # -- TaskProvider ---------------------------------------------------------
     def tasks(self) -> list[Task]:
         if self._tasks is None:
