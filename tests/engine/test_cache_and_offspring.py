@@ -8,9 +8,9 @@ import pickle
 from collections import Counter
 
 from tests import toy_plugin
-from zp_evolve.engine.individual import PromptIndividual
-from zp_evolve.engine.offspring import rejection_reason
 from zp_evolve.prompts import normalize
+from zp_gps.individual import PromptIndividual
+from zp_gps.offspring import rejection_reason
 
 
 def test_no_prompt_is_scored_twice_for_a_task(run_gps):

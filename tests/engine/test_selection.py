@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections import defaultdict
 
@@ -10,13 +9,12 @@ import pytest
 
 from tests import toy_plugin
 from tests.conftest import gps_search
-from zp_evolve.config import validate
-from zp_evolve.config_schema import SelectionConfig
-from zp_evolve.engine.rundir import RunDirectory
-from zp_evolve.engine.selection import SelectionPolicy, holdout_partition, strategy_name
 from zp_evolve.ensemble import ensemble_label_scores
 from zp_evolve.errors import RunError
+from zp_evolve.rundir import RunDirectory
 from zp_evolve.tasks import EvalTask, Example, Task
+from zp_gps.schema import SelectionConfig
+from zp_gps.selection import SelectionPolicy, holdout_partition, strategy_name
 from zp_metrics.classification import accuracy
 
 
@@ -219,8 +217,8 @@ def test_one_class_dev_set_warns_and_counts_are_recorded(tmp_path):
 
 
 def test_reports_show_the_strategy_and_the_dev_test_gap(tmp_path):
-    from zp_evolve.report.run_report import write_run_report
     from zp_evolve.report.sweep_report import write_combined_report
+    from zp_gps.run_report import write_run_report
 
     plain = {**example_config(tmp_path), "name": "plain"}
     held = {**example_config(tmp_path, selection={"holdout": 0.5, "answer": "ensemble"}), "name": "held"}

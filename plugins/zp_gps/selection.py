@@ -27,12 +27,12 @@ import statistics
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
-from zp_evolve.config_schema import SelectionConfig
 from zp_evolve.ensemble import ensemble_label_scores
 from zp_evolve.errors import RunError
 from zp_evolve.hookspecs import Metric
 from zp_evolve.sampling import stratified_quotas, task_rng
 from zp_evolve.tasks import EvalTask, Example
+from zp_gps.schema import SelectionConfig
 
 MetricLookup = Callable[[str], Metric]
 

@@ -6,15 +6,15 @@ import copy
 import math
 from typing import Any, Callable, Sequence
 
-from zp_evolve.engine.individual import PromptIndividual
-from zp_evolve.engine.objectives import pareto_front
-from zp_evolve.engine.scoring import Scoring
-from zp_evolve.engine.selection import SelectionPolicy, ensemble_predictions
-from zp_evolve.engine.state import SearchState, TaskState
-from zp_evolve.engine.summary import FinalChoice
 from zp_evolve.executors import Executor
 from zp_evolve.sampling import label_counts
 from zp_evolve.tasks import EvalTask
+from zp_gps.individual import PromptIndividual
+from zp_gps.pareto import pareto_front
+from zp_gps.scoring import Scoring
+from zp_gps.selection import SelectionPolicy, ensemble_predictions
+from zp_gps.state import SearchState, TaskState
+from zp_gps.summary import FinalChoice
 
 
 def final_pool(task_state: TaskState) -> list[PromptIndividual]:

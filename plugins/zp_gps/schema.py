@@ -12,16 +12,9 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from zp_evolve.splits import SplitSelection
+from zp_evolve.tasks import unique_task_names
 
 ComponentSpec = dict[str, Any]
-
-
-def unique_task_names(names: list[str]) -> list[str]:
-    """``names`` unchanged, or a ValueError naming the tasks listed twice."""
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise ValueError(f"task names repeat: {', '.join(duplicates)}")
-    return names
 
 
 class _Strict(BaseModel):

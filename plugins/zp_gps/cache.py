@@ -13,17 +13,12 @@ import hashlib
 import json
 import sqlite3
 import threading
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from zp_evolve.prompts import normalize
 from zp_evolve.spans import strip_marks
-
-
-def canonical_json(spec: Mapping[str, Any] | None) -> str:
-    """A stable text form of a component spec, used as part of cache keys."""
-    return json.dumps(spec or {}, sort_keys=True, ensure_ascii=False, default=str)
 
 
 def cache_key(prompt: str, task: str, split: str, data_hash: str, model_id: str, fitness_id: str) -> str:

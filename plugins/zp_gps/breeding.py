@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import inspect
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from zp_evolve.engine.individual import PromptIndividual
-from zp_evolve.engine.offspring import OperatorStats, admit_child
 from zp_evolve.errors import PluginError
+from zp_evolve.plugins import ComponentSpec
 from zp_evolve.rng import derived_rng
 from zp_evolve.spans import split_spans, strip_marks
 from zp_evolve.tasks import Task
+from zp_gps.individual import PromptIndividual
+from zp_gps.offspring import OperatorStats, admit_child
 
 
 @dataclass
@@ -105,14 +106,22 @@ def breed(
     return offspring
 
 
-def build_operators(specs: Sequence[dict[str, Any]], plugins: Any) -> list[Operator]:
+#: Keys of a mutator entry that the engine consumes; the rest go to the plugin.
+MUTATOR_ENGINE_KEYS = ("weight", "label")
+
+
+def mutator_specs(entries: Sequence[Mapping[str, Any]]) -> list[ComponentSpec]:
+    """The ``mutators`` config section, each entry split into the plugin's part and the engine's."""
+    return [ComponentSpec.parse("mutators", entry, MUTATOR_ENGINE_KEYS) for entry in entries]
+
+
+def build_operators(specs: Sequence[Mapping[str, Any]], plugins: Any) -> list[Operator]:
     """Operators from the ``mutators`` config section; repeated names get ``#2``, ``#3``."""
     operators: list[Operator] = []
     used: dict[str, int] = {}
-    for index, spec in enumerate(specs):
-        spec = dict(spec)
-        weight = float(spec.pop("weight", 1.0))
-        label = spec.pop("label", None) or spec["name"]
+    for index, spec in enumerate(mutator_specs(specs)):
+        weight = float(spec.engine.get("weight", 1.0))
+        label = spec.engine.get("label") or spec.name
         used[label] = used.get(label, 0) + 1
         if used[label] > 1:
             label = f"{label}#{used[label]}"

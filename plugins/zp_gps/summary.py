@@ -10,12 +10,12 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from zp_evolve.config_schema import RunConfig
-from zp_evolve.engine.individual import PromptIndividual
-from zp_evolve.engine.offspring import OperatorStats
-from zp_evolve.engine.selection import DevPartition, Judged, strategy_name
-from zp_evolve.engine.state import SearchState
 from zp_evolve.tasks import EvalTask
+from zp_gps.individual import PromptIndividual
+from zp_gps.offspring import OperatorStats
+from zp_gps.schema import RunConfig
+from zp_gps.selection import DevPartition, Judged, strategy_name
+from zp_gps.state import SearchState
 
 
 @dataclass
