@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from zp_evolve.errors import PluginError
-from zp_evolve.plugins import ComponentSpec
+from zp_evolve.plugins import ComponentSpec, canonical_json
 from zp_evolve.rng import derived_rng
 from zp_evolve.spans import split_spans, strip_marks
 from zp_evolve.tasks import Task
+from zp_gps.cache import FitnessCache, mutation_key
 from zp_gps.individual import PromptIndividual
 from zp_gps.offspring import OperatorStats, admit_child
 
@@ -28,6 +29,8 @@ class Operator:
     label: str
     weight: float
     mutator: Any
+    #: What decides the children besides parents, task and rng: the spec (canonical JSON) and label.
+    identity: str = ""
 
     def __post_init__(self) -> None:
         mutate = getattr(self.mutator, "mutate", None)
@@ -70,6 +73,7 @@ def breed(
     generation: int,
     generation_seed: int,
     stats: dict[str, OperatorStats],
+    cache: FitnessCache | None = None,
 ) -> list[PromptIndividual]:
     """G^{t+1}: for every parent, ``children_per_parent`` slots, each given an operator by weight.
 
@@ -90,7 +94,13 @@ def breed(
             continue
         op_stats = stats.setdefault(op.label, OperatorStats())
         rng = derived_rng(generation_seed, task.name, "mutate", op.label)
-        children = op.mutate([str(p) for p in group], rng, task)
+        parent_texts = [str(p) for p in group]
+        key = mutation_key(op.identity, task.name, parent_texts, generation_seed) if cache is not None and op.identity else None
+        children = cache.children(key) if key is not None else None  # type: ignore[union-attr]
+        if children is None:
+            children = op.mutate(parent_texts, rng, task)
+            if key is not None:
+                cache.put_children(key, children)  # type: ignore[union-attr]
         for parent, kids in zip(group, children):
             for kid in kids:
                 op_stats.proposed += 1
@@ -126,5 +136,5 @@ def build_operators(specs: Sequence[Mapping[str, Any]], plugins: Any) -> list[Op
         if used[label] > 1:
             label = f"{label}#{used[label]}"
         mutator = plugins.build("mutators", spec, path=f"mutators.{index}")
-        operators.append(Operator(label, weight, mutator))
+        operators.append(Operator(label, weight, mutator, identity=canonical_json({"label": label, **spec.entry})))
     return operators

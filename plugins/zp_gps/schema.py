@@ -126,6 +126,11 @@ class SelectionConfig(_Strict):
         "best", description="the answer: the best prompt, or the top prompts as one predictor (classification tasks)"
     )
     ensemble_size: Optional[int] = Field(None, ge=1, description="members of the ensemble answer; default top_k")
+    beat_manual: float = Field(
+        0.0, ge=0.0, lt=1.0,
+        description="answer with the search's choice only where paired dev resamples put it above the best handcrafted "
+        "prompt this often (e.g. 0.9); elsewhere answer with that prompt (0: off)",
+    )
 
     @field_validator("holdout")
     @classmethod
@@ -137,6 +142,7 @@ class SelectionConfig(_Strict):
 
 class CacheConfig(_Strict):
     dir: Optional[str] = Field(None, description="folder for a fitness cache shared across runs")
+    mutations: bool = Field(True, description="also keep each mutator call's children (same parents, task and seed: same children)")
 
 
 class RunConfig(_Strict):

@@ -205,6 +205,7 @@ class GeneticPromptSearch:
                 generation=generation + 1,
                 generation_seed=generation_seed,
                 stats=state.operator_stats,
+                cache=self.cache if self.config.cache.mutations else None,
             )
             task_state.population = offspring
             if not offspring:
