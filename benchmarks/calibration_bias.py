@@ -86,11 +86,12 @@ def main() -> None:
     parser.add_argument("--test", type=int, default=200)
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "calibration_bias.json")
     args = parser.parse_args()
+    from zp_evolve.catalog import catalog_of
     from zp_evolve.plugins import load_plugins
     from zp_hf.calibration import calibrates
 
     plugins = load_plugins()
-    catalog = plugins.catalog(PROVIDERS)
+    catalog = catalog_of(plugins, PROVIDERS)
     backend = plugins.build("backends", dict(MODEL), path="model")
     started = time.perf_counter()
     results = {}

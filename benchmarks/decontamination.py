@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+from zp_evolve.catalog import catalog_of
 from zp_evolve.errors import DataError
 from zp_evolve.plugins import load_plugins
 from zp_evolve.splits import select_tasks
@@ -40,7 +41,7 @@ def _arguments() -> argparse.Namespace:
 
 def main() -> None:
     args = _arguments()
-    catalog = load_plugins().catalog(PROVIDERS)
+    catalog = catalog_of(load_plugins(), PROVIDERS)
     test = select_tasks(args.split, "test", catalog=catalog)
     train = select_tasks(args.split, "train", catalog=catalog, languages=args.languages)
     start = time.perf_counter()

@@ -43,15 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
-from gps_generalization_cells import (  # noqa: E402
-    PROVIDERS,
-    STRATEGIES,
-    Cell,
-    cell_config,
-    cell_record,
-    operator_cells,
-    planned_cells,
-)
+from gps_generalization_cells import PROVIDERS, STRATEGIES, Cell, cell_config, cell_record, operator_cells, planned_cells  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "gps_generalization"
@@ -91,10 +83,11 @@ def run_screen(args: argparse.Namespace) -> None:
     keeps; when the test side keeps fewer than TARGET, screen the train side too and fill."""
     from gps_generalization_tasks import TARGET, TRAIN_PER_TYPE, candidates, fill, screen
 
+    from zp_evolve.catalog import catalog_of
     from zp_evolve.plugins import load_plugins
 
     plugins = load_plugins()
-    catalog = plugins.catalog(PROVIDERS)
+    catalog = catalog_of(plugins, PROVIDERS)
     names, left_out = candidates(catalog)
     print(f"screen: {len(names)} candidate tasks ({len(left_out)} of the test side left out by the catalog rule)", flush=True)
     result = screen(_screen_record(args, plugins, "screen", names), catalog)
@@ -116,7 +109,7 @@ def run_screen(args: argparse.Namespace) -> None:
 
 def _screen_record(args: argparse.Namespace, plugins: object, name: str, tasks: list[str]) -> dict:
     """The handcrafted prompts of ``tasks`` scored on dev and test (a GPS run of 0 generations)."""
-    from zp_evolve.jobs import GpsJob
+    from zp_gps.job import GpsJob
 
     config = cell_config(Cell("algorithm1", "mix", "gps", 0), tasks, Path(args.out) / "fitness_cache", test=args.test)
     config["name"], config["search"]["generations"] = f"gps_generalization-{name}", 0
@@ -139,9 +132,9 @@ def _cells(args: argparse.Namespace) -> list[Cell]:
 
 
 def run_cells(args: argparse.Namespace) -> None:
-    from zp_evolve.jobs import GpsJob
     from zp_evolve.plugins import load_plugins
     from zp_evolve.sweep import cell_status
+    from zp_gps.job import GpsJob
 
     root = Path(args.out)
     cache = root / "fitness_cache"

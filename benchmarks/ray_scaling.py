@@ -80,8 +80,8 @@ def main() -> int:
     args = _arguments()
     import torch
 
-    from zp_evolve.evaluation import WorkerFactory
     from zp_evolve.executors import SerialExecutor
+    from zp_evolve.workers import WorkerFactory
     from zp_ray import session
     from zp_ray.executor import RayExecutor
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Sequence
 import pytest
 
 if TYPE_CHECKING:
-    from zp_evolve.engine.gps import GeneticPromptSearch
+    from zp_gps.search import GeneticPromptSearch
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -46,10 +46,10 @@ def cli():
 def gps_search(run_dir: Path, raw: dict, *, extra: Sequence[object] = ()) -> "GeneticPromptSearch":
     """A search built as ``zp-evolve run`` builds it (config validated against the run's own
     plugins, installed ones plus ``extra``), writing to ``run_dir``, quiet."""
-    from zp_evolve.config import validate
-    from zp_evolve.engine.gps import GeneticPromptSearch
-    from zp_evolve.engine.rundir import RunDirectory
     from zp_evolve.plugins import load_plugins
+    from zp_evolve.rundir import RunDirectory
+    from zp_gps.config import validate
+    from zp_gps.search import GeneticPromptSearch
 
     plugins = load_plugins(list(extra))
     return GeneticPromptSearch(

@@ -7,7 +7,7 @@ import logging
 from typing import Any, Mapping, Sequence
 
 from zp_evolve.errors import DataError
-from zp_evolve.plugins import Plugins
+from zp_evolve.plugins import Plugins, canonical_json
 from zp_evolve.sampling import DevRule, sample_dev, sample_test
 from zp_evolve.tasks import EvalTask, Example, Task, TaskProvider
 
@@ -124,3 +124,12 @@ def _missing_sources(provider: Any) -> str:
     check = getattr(provider, "missing_sources", None)
     names = check() if callable(check) else []
     return "; ".join(f"data source {n!r} is not pulled" for n in names)
+
+
+def catalog_of(plugins: Plugins, providers: Sequence[Mapping[str, Any]]) -> TaskCatalog:
+    """The task catalog of ``providers``, built once per plugin set: task lists are cheap
+    but not free, and a sweep validates many cells over the same providers."""
+    key = "catalog:" + canonical_json({"providers": list(providers)})
+    if key not in plugins.memo:
+        plugins.memo[key] = TaskCatalog(plugins, providers)
+    return plugins.memo[key]

@@ -1,7 +1,7 @@
 """What flows between the engine, executors and workers when prompts are scored.
 
 The engine sends batches of :class:`EvalRequest` to an executor. The executor hands
-them to workers built by a picklable :class:`WorkerFactory`; each worker holds one
+them to workers built by a picklable :class:`zp_evolve.workers.WorkerFactory`; each worker holds one
 model (backend) and one fitness function for the whole run.
 """
 
@@ -11,7 +11,7 @@ import dataclasses
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
 
 from zp_evolve.errors import ExecutorError, ZpError
@@ -91,34 +91,6 @@ class PredictingFitness(Fitness, Protocol):
     """
 
     def evaluate_predictions(self, jobs: Sequence[FitnessJob]) -> list[ScoredPredictions]: ...
-
-
-@dataclass(frozen=True)
-class WorkerFactory:
-    """Builds a worker: a model backend and a fitness function, once per process.
-
-    Plain data, so it pickles to Ray actors; plugins are loaded again in the worker.
-    ``extra_plugins`` are plugin objects registered in addition to installed ones
-    (tests use it); they must be importable in the worker. Workers touch no global
-    random state: fitness is deterministic, and what must be random takes an ``rng``.
-    """
-
-    fitness: Mapping[str, Any]
-    tasks: Mapping[str, EvalTask]
-    model: Mapping[str, Any] | None = None
-    extra_plugins: tuple[Any, ...] = field(default=())
-    objectives: tuple[str, ...] = ()
-
-    def __call__(self) -> "FitnessWorker":
-        from zp_evolve.plugins import load_plugins
-
-        plugins = load_plugins(self.extra_plugins)
-        backend = plugins.build("backends", self.model, path="model") if self.model else None
-        fitness = plugins.build("fitness", self.fitness, path="fitness", backend=backend)
-        objectives = {
-            name: plugins.build("objectives", {"name": name}, path="search.objectives", backend=backend) for name in self.objectives
-        }
-        return FitnessWorker(fitness, self.tasks, objectives)
 
 
 class FitnessWorker:

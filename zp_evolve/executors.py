@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Callable, Protocol, Sequence, runtime_checkable
 
-from zp_evolve.evaluation import EvalRequest, EvalResult, FitnessWorker, WorkerFactory
+from zp_evolve.evaluation import EvalRequest, EvalResult, FitnessWorker
+
+#: Builds a worker in the process that will use it (:class:`zp_evolve.workers.WorkerFactory`).
+WorkerFactory = Callable[[], FitnessWorker]
 
 #: Called with (index into the request batch, result) as soon as a result arrives.
 ResultCallback = Callable[[int, EvalResult], None]

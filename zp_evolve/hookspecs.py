@@ -19,12 +19,11 @@ import pluggy
 if TYPE_CHECKING:
     import argparse
 
-    from zp_evolve.engine.gps import RunInfo
     from zp_evolve.evaluation import Fitness
     from zp_evolve.executors import Executor
     from zp_evolve.jobs import Job
-    from zp_evolve.plugins import Plugins
     from zp_evolve.report.sections import CellsReport, ReportSection, TaskScore
+    from zp_evolve.rundir import RunInfo
     from zp_evolve.spans import SpanLists
     from zp_evolve.tasks import Task, TaskProvider
 
@@ -46,7 +45,8 @@ class Mutator(Protocol):
 Metric = Callable[[Sequence[Any], Sequence[Any]], float]
 #: Why a component built with ``options`` cannot handle a task (``None`` when it can);
 #: checked by ``zp-evolve validate`` and at the start of a run (:mod:`zp_evolve.task_checks`).
-TaskCheck = Callable[["Task", Mapping[str, Any], "Plugins"], Optional[str]]
+#: Its arguments: the task, the options, and the loaded :class:`zp_evolve.plugins.Plugins`.
+TaskCheck = Callable[["Task", Mapping[str, Any], Any], Optional[str]]
 
 
 class MutatorRegister(Protocol):
@@ -102,7 +102,7 @@ class CommandRegister(Protocol):
 
 
 class JobRegister(Protocol):
-    def __call__(self, name: str, factory: Callable[[], Job], *, description: str = "") -> None: ...
+    def __call__(self, name: str, factory: Callable[[], Job], *, description: str = "", default: bool = False) -> None: ...
 
 
 #: The register callback of each component kind.
@@ -185,7 +185,8 @@ def zp_register_jobs(register: JobRegister) -> None:
     A factory takes no arguments and returns a :class:`zp_evolve.jobs.Job`:
     ``validate(data, *, file, lines) -> config`` (raising one ConfigError listing every
     problem) and ``run(data, out_dir, *, resume) -> dict`` (the summary, also written
-    to ``out_dir/summary.json``). A file picks its job with ``job: NAME`` (default ``gps``).
+    to ``out_dir/summary.json``). A file picks its job with ``job: NAME``; a file without one gets the job registered
+    with ``default=True`` (``gps``, by the zp_gps plugin).
     """
 
 

@@ -11,18 +11,17 @@ import difflib
 import functools
 import importlib.metadata
 import inspect
+import json
 import os
 import typing
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping
 
 import pluggy
 
 from zp_evolve import hookspecs
-from zp_evolve.errors import ConfigIssue, PluginError
-
-if TYPE_CHECKING:
-    from zp_evolve.catalog import TaskCatalog
+from zp_evolve.errors import ConfigError, ConfigIssue, PluginError
+from zp_evolve.jobs import Job
 
 PROJECT = "zp_evolve"
 ENTRY_POINT_GROUP = "zp_evolve"
@@ -43,6 +42,30 @@ BUILT_FROM_YAML = ("mutators", "fitness", "objectives", "backends", "tasks", "ex
 INJECTED_ARGUMENTS: Mapping[str, tuple[str, ...]] = {"fitness": ("backend", "metrics"), "objectives": ("backend",)}
 
 _SPEC_KEY = {"backends": "backend", "tasks": "name"}
+
+
+@dataclass(frozen=True)
+class ComponentSpec:
+    """A config entry that names a component (``{name: X, **options}``), split once: the
+    component's ``name``, the ``options`` its factory gets, and the ``engine`` keys that the
+    caller consumes itself and never passes on (a mutator's ``weight`` and ``label``)."""
+
+    kind: str
+    name: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    engine: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, kind: str, raw: Mapping[str, Any], engine_keys: Sequence[str] = ()) -> ComponentSpec:
+        """The spec of a validated entry (:meth:`Plugins.check_spec` reports a bad one)."""
+        key = _SPEC_KEY.get(kind, "name")
+        options = {k: v for k, v in raw.items() if k != key and k not in engine_keys}
+        return cls(kind, str(raw.get(key)), options, {k: raw[k] for k in engine_keys if k in raw})
+
+    @property
+    def entry(self) -> dict[str, Any]:
+        """The entry as the plugin sees it: name and options, without the engine keys."""
+        return {_SPEC_KEY.get(self.kind, "name"): self.name, **self.options}
 
 
 @dataclass(frozen=True)
@@ -171,7 +194,8 @@ class Plugins:
         self.manager = manager
         self.hook = manager.hook
         self.registries: dict[str, Registry] = {kind: Registry(kind) for kind in KINDS}
-        self._catalogs: dict[str, TaskCatalog] = {}
+        #: Objects built once per plugin set, by key (the task catalogs: :func:`zp_evolve.catalog.catalog_of`).
+        self.memo: dict[str, Any] = {}
         for kind in KINDS:
             self._collect(kind)
 
@@ -190,22 +214,22 @@ class Plugins:
     def __getitem__(self, kind: str) -> Registry:
         return self.registries[kind]
 
+    def job(self, data: Any, file: str = "") -> Job:
+        """The job a config asks for: its ``job:``, or the job registered with ``default=True``."""
+        registry = self.registries["jobs"]
+        name = data.get("job") if isinstance(data, dict) else None
+        if name is None:
+            name = registry.default_name()
+        if not isinstance(name, str) or name not in registry:
+            raise ConfigError([ConfigIssue("job", registry.unknown_message(str(name)), file=file)])
+        return registry.get(name).factory()
+
     def component(self, kind: str, name: str) -> Component:
         return self.registries[kind].get(name)
 
-    def catalog(self, providers: Sequence[Mapping[str, Any]]) -> TaskCatalog:
-        """The task catalog of ``providers``, built once per plugin set: task lists are cheap
-        but not free, and a sweep validates many cells over the same providers."""
-        from zp_evolve.catalog import TaskCatalog
-        from zp_evolve.engine.cache import canonical_json
-
-        key = canonical_json({"providers": list(providers)})
-        if key not in self._catalogs:
-            self._catalogs[key] = TaskCatalog(self, providers)
-        return self._catalogs[key]
-
-    def check_spec(self, kind: str, spec: Mapping[str, Any], path: str) -> list[ConfigIssue]:
-        """Problems with a ``{name: X, **kwargs}`` entry, without building it."""
+    def check_spec(self, kind: str, spec: Mapping[str, Any] | ComponentSpec, path: str) -> list[ConfigIssue]:
+        """Problems with a ``{name: X, **kwargs}`` entry (or its parsed spec), without building it."""
+        spec = spec.entry if isinstance(spec, ComponentSpec) else spec
         key = _SPEC_KEY.get(kind, "name")
         name = spec.get(key)
         if not isinstance(name, str):
@@ -217,10 +241,9 @@ class Plugins:
         kwargs = {k: v for k, v in spec.items() if k != key}
         return check_kwargs(component, kwargs, path)
 
-    def build(self, kind: str, spec: Mapping[str, Any], path: str = "", **injected: Any) -> Any:
-        """Build a component from a ``{name: X, **kwargs}`` mapping."""
-        from zp_evolve.errors import ConfigError
-
+    def build(self, kind: str, spec: Mapping[str, Any] | ComponentSpec, path: str = "", **injected: Any) -> Any:
+        """Build a component from a ``{name: X, **kwargs}`` mapping (or its parsed spec)."""
+        spec = spec.entry if isinstance(spec, ComponentSpec) else spec
         issues = self.check_spec(kind, spec, path)
         if issues:
             raise ConfigError(issues)
@@ -233,6 +256,11 @@ class Plugins:
             names = _argument_names(component.factory)
             injected = {k: v for k, v in injected.items() if k in names}
         return component.factory(**injected, **kwargs)
+
+
+def canonical_json(spec: Mapping[str, Any] | None) -> str:
+    """A stable text form of a component spec, used as part of cache keys."""
+    return json.dumps(spec or {}, sort_keys=True, ensure_ascii=False, default=str)
 
 
 def _parameters(factory: Callable[..., Any], injected: Iterable[str]) -> list[Parameter]:

@@ -43,7 +43,6 @@ def validate_sweep(
     default the sweep's own folder), which are what a run must run. Cells are merged from
     several places of the file, so their errors name the cell and the key path rather than a line.
     """
-    from zp_evolve.jobs import job_for
 
     data = resolve_includes(data, Path(file).parent)
     setups, cells = expand(data, root or sweep_dir(data))
@@ -51,7 +50,7 @@ def validate_sweep(
     entries = [(f"setup.{n}", c) for n, c in setups.items()] + [(f"cell {c.id}", c.data) for c in cells]
     for label, config in entries:
         try:
-            job_for(config, plugins, file=file).validate(config, file=file)
+            plugins.job(config, file=file).validate(config, file=file)
         except ConfigError as error:
             issues.extend(ConfigIssue(f"{label}: {i.path}" if i.path else label, i.message, file=file, line=i.line) for i in error.issues)
     if issues:
@@ -72,7 +71,6 @@ def run_sweep(
     *, out_dir: str | Path | None = None, progress: bool = True, echo=print,
 ) -> Path:
     """Run the setup jobs and every cell; skip what is done, resume what is not."""
-    from zp_evolve.jobs import job_for
     from zp_evolve.report.sweep_report import write_sweep_report
 
     root = sweep_dir(data, out_dir)
@@ -89,7 +87,7 @@ def run_sweep(
             echo(f"[{index}/{len(jobs)}] {label}: done, skipped")
             continue
         echo(f"[{index}/{len(jobs)}] {label}: {'resuming' if status == 'unfinished' else 'running'}")
-        job = job_for(config, plugins, file=file)
+        job = plugins.job(config, file=file)
         if hasattr(job, "progress"):
             job.progress = progress
         try:

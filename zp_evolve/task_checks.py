@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 from zp_evolve.errors import ConfigIssue
-from zp_evolve.plugins import Component, Plugins
+from zp_evolve.plugins import Component, ComponentSpec, Plugins
 from zp_evolve.tasks import Task
 
 def describe(task: Task) -> str:
@@ -48,8 +48,9 @@ def metric_problem(name: str, task: Task, plugins: Plugins) -> str | None:
 
 def fitness_issues(spec: Mapping[str, Any], tasks: Sequence[Task], plugins: Plugins, path: str = "fitness") -> list[ConfigIssue]:
     """The fitness's own checks, and those of the metric it scores each task with."""
-    component = plugins["fitness"].get(spec["name"])
-    options = {k: v for k, v in spec.items() if k != "name"}
+    fitness = ComponentSpec.parse("fitness", spec)
+    component = plugins["fitness"].get(fitness.name)
+    options = fitness.options
     choose = component.meta.get("task_metric")
     problems: dict[str, list[Task]] = {}
     for task in tasks:
@@ -64,20 +65,19 @@ def fitness_issues(spec: Mapping[str, Any], tasks: Sequence[Task], plugins: Plug
     return [ConfigIssue(path, f"fitness {spec['name']!r} " + text.format(tasks=_tasks(group))) for text, group in problems.items()]
 
 
-def mutator_issues(specs: Sequence[Mapping[str, Any]], tasks: Sequence[Task], plugins: Plugins,
-                   engine_keys: Sequence[str] = ()) -> list[ConfigIssue]:
+def mutator_issues(specs: Sequence[ComponentSpec], tasks: Sequence[Task], plugins: Plugins) -> list[ConfigIssue]:
     """Each mutator's checks against each task; tasks failing alike are named together."""
     issues = []
     for index, spec in enumerate(specs):
-        component = plugins["mutators"].get(spec["name"])
-        options = {k: v for k, v in spec.items() if k != "name" and k not in engine_keys}
+        component = plugins["mutators"].get(spec.name)
+        options = spec.options
         problems: dict[str, list[Task]] = {}
         for task in tasks:
             problem = task_problem(component, task, options, plugins)
             if problem:
                 problems.setdefault(problem, []).append(task)
         issues += [
-            ConfigIssue(f"mutators.{index}", f"mutator {spec['name']!r} cannot handle {_tasks(group)}: {problem}")
+            ConfigIssue(f"mutators.{index}", f"mutator {spec.name!r} cannot handle {_tasks(group)}: {problem}")
             for problem, group in problems.items()
         ]
     return issues

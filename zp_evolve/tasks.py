@@ -141,3 +141,11 @@ def examples_hash(examples: Sequence[Example]) -> str:
     """A short, stable hash of examples, part of every fitness cache key."""
     payload = json.dumps([[sorted(e.inputs.items()), e.target, list(e.candidates)] for e in examples], ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+
+def unique_task_names(names: list[str]) -> list[str]:
+    """``names`` unchanged, or a ValueError naming the tasks listed twice."""
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"task names repeat: {', '.join(duplicates)}")
+    return names

@@ -68,8 +68,9 @@ class RunPrompts:
 def load_run(run_dir: Path, task_name: str | None, top: int | None, overrides: Sequence[str], plugins: Any) -> RunPrompts:
     """The run's config (with ``model.*`` overrides), its task, and its answer's prompts (or its ``top`` best)."""
     from zp_evolve.catalog import TaskCatalog
-    from zp_evolve.config import apply_overrides, validate
-    from zp_evolve.engine.rundir import RunDirectory
+    from zp_evolve.config import apply_overrides
+    from zp_evolve.rundir import RunDirectory
+    from zp_gps.config import validate
 
     run = RunDirectory(run_dir)
     data = run.read_config()

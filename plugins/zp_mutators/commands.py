@@ -46,11 +46,11 @@ def _spec(text: str) -> dict[str, Any]:
 
 
 def mutate_command(args: argparse.Namespace) -> int:
-    from zp_evolve.engine.breeding import build_operators
-    from zp_evolve.engine.offspring import admit_child
     from zp_evolve.plugins import load_plugins
     from zp_evolve.prompts import check_template, normalize, placeholders
     from zp_evolve.tasks import Task
+    from zp_gps.breeding import build_operators
+    from zp_gps.offspring import admit_child
 
     plugins = load_plugins()
     if args.task:

@@ -9,7 +9,8 @@ import random
 import sys
 from typing import Any, Mapping, Sequence
 
-from zp_evolve.evaluation import EvalRequest, EvalResult, WorkerFactory
+from zp_evolve.evaluation import EvalRequest, EvalResult
+from zp_evolve.workers import WorkerFactory
 
 
 def limit_threads(threads: int | None) -> None:

@@ -23,8 +23,9 @@ from collections import deque
 from typing import Any, Sequence
 
 from zp_evolve.errors import ConfigError, ConfigIssue, ExecutorError, ZpError
-from zp_evolve.evaluation import EvalRequest, EvalResult, WorkerFactory
+from zp_evolve.evaluation import EvalRequest, EvalResult
 from zp_evolve.executors import ResultCallback
+from zp_evolve.workers import WorkerFactory
 from zp_ray import session
 from zp_ray.actors import EvaluationActor, remote_class
 from zp_ray.chunking import Chunk, plan_chunks, request_cost

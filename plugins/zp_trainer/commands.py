@@ -23,12 +23,12 @@ def arguments(parser: argparse.ArgumentParser) -> None:
 def _run(args: argparse.Namespace, allowed: tuple[str, ...]) -> int:
     from zp_evolve.cli.core import run_command
     from zp_evolve.config import apply_overrides, read_yaml
-    from zp_evolve.jobs import DEFAULT_JOB
+    from zp_evolve.plugins import load_plugins
 
     data, _ = read_yaml(args.config)
     if isinstance(data, dict) and args.overrides:
         data = apply_overrides(data, args.overrides)
-    job = data.get("job", DEFAULT_JOB) if isinstance(data, dict) else None
+    job = data.get("job", load_plugins()["jobs"].default_name()) if isinstance(data, dict) else None
     if job not in allowed:
         raise ConfigError(
             [ConfigIssue("job", f"this command runs {' or '.join(allowed)} jobs, not {job!r}: set job: {allowed[0]}, or use 'zp-evolve run'", file=args.config)]

@@ -17,8 +17,8 @@ import json
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from zp_evolve.engine.rundir import read_jsonl
 from zp_evolve.errors import ConfigError, ConfigIssue, ModelError
+from zp_evolve.rundir import read_jsonl
 from zp_trainer.checkpoint import read_training
 from zp_trainer.runs import start_run_dir, write_summary
 from zp_trainer.tables import means, write_tables

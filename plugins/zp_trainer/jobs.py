@@ -46,11 +46,12 @@ def _eval_issues(plugins: Any, data: Mapping[str, Any], file: str, path: str = "
 
 def _metric_issues(plugins: Any, data: Mapping[str, Any], metric: str | None, prefix: str) -> list[ConfigIssue]:
     """The metric each task named outright is scored with (``metric``, else its own) against the task."""
+    from zp_evolve.catalog import catalog_of
     from zp_evolve.task_checks import describe, metric_problem
 
     tasks = data.get("tasks") if isinstance(data.get("tasks"), Mapping) else {}
     names = tasks.get("names") if isinstance(tasks.get("names"), list) else []
-    catalog = plugins.catalog(tasks.get("providers", [{"name": "packaged"}]))
+    catalog = catalog_of(plugins, tasks.get("providers", [{"name": "packaged"}]))
     issues = []
     for name in (n for n in names if isinstance(n, str) and n in catalog):
         task = catalog.get(name)

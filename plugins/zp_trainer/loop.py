@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from zp_evolve.engine.rundir import read_jsonl
+from zp_evolve.rundir import read_jsonl
 from zp_trainer import checkpoint as ckpt
 from zp_trainer.batches import BatchBuilder
 from zp_trainer.items import build_item

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from zp_evolve import hookimpl
-from zp_evolve.engine.rundir import read_jsonl
 from zp_evolve.report.aggregate import cell_text, group_rows, row_label
 from zp_evolve.report.plotting import finish, new_axes
 from zp_evolve.report.sections import CellResult, CellsReport, ReportSection, TaskScore
 from zp_evolve.report.tables import csv_table, markdown_table
+from zp_evolve.rundir import read_jsonl
 
 #: Jobs whose summaries hold zero-shot scores per task.
 EVAL_JOBS = ("eval", "train_eval")

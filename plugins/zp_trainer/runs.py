@@ -17,8 +17,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from zp_evolve.engine.rundir import RunDirectory
 from zp_evolve.errors import RunError
+from zp_evolve.rundir import RunDirectory
 from zp_trainer import checkpoint as ckpt
 
 FINAL = "checkpoint"

@@ -11,8 +11,8 @@ from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from zp_evolve.config_schema import unique_task_names
 from zp_evolve.splits import SplitSelection
+from zp_evolve.tasks import unique_task_names
 
 ComponentSpec = dict[str, Any]
 NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"

@@ -12,6 +12,7 @@ from typing import Any, Mapping, Sequence
 
 from pydantic import BaseModel, ValidationError
 
+from zp_evolve.catalog import catalog_of
 from zp_evolve.config import locate, schema_issues
 from zp_evolve.errors import ConfigError, ConfigIssue, ZpError
 from zp_evolve.plugins import Plugins
@@ -43,7 +44,7 @@ def task_issues(plugins: Plugins, selection: Mapping[str, Any] | None, path: str
     if issues or not isinstance(names, list) or not names:
         return issues
     try:
-        catalog = plugins.catalog(providers)
+        catalog = catalog_of(plugins, providers)
     except ZpError as error:
         return [ConfigIssue(f"{path}.providers", str(error))]
     for index, name in enumerate(names):

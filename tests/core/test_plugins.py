@@ -75,7 +75,7 @@ def test_registration_options_are_those_of_the_kinds_register_protocol():
 def test_defaults_come_from_the_plugins_that_own_them(tmp_path):
     import yaml
 
-    from zp_evolve.config import validate
+    from zp_gps.config import validate
 
     plugins = load_plugins()
     assert (plugins["fitness"].default_name(), plugins["executors"].default_name(), plugins["tasks"].default_name()) == (
@@ -138,7 +138,7 @@ def test_plugins_listing_json_names_plugin_and_parameters(cli):
     assert result.returncode == 0, result.stderr
     listing = json.loads(result.stdout)
     serial = next(c for c in listing["executors"] if c["name"] == "serial")
-    assert serial["plugin"] == "zp_basic"
+    assert serial["plugin"] == "zp_gps"
     assert serial["parameters"] == [{"name": "batch_size", "type": "int", "required": False, "default": "64"}]
     append = next(c for c in listing["mutators"] if c["name"] == "append_word")
     assert append["plugin"] == "tests.toy_plugin"
@@ -148,7 +148,7 @@ def test_plugins_listing_json_names_plugin_and_parameters(cli):
 
 def test_importing_zp_evolve_stays_light():
     code = (
-        "import sys, zp_evolve, zp_evolve.plugins, zp_evolve.engine.gps, zp_evolve.cli.main, zp_evolve.config;"
+        "import sys, zp_evolve, zp_evolve.plugins, zp_gps.search, zp_evolve.cli.main, zp_evolve.config;"
         "zp_evolve.plugins.load_plugins();"
         "print(sorted(m for m in ('torch', 'transformers', 'ray') if m in sys.modules))"
     )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from zp_evolve.engine.cache import cache_key
-from zp_evolve.engine.offspring import admit_child
 from zp_evolve.errors import DataError
 from zp_evolve.prompts import assemble, normalize, render, template_problems
 from zp_evolve.spans import Span, canonical_template, fixed_pieces, remark, split_spans, strip_marks
 from zp_evolve.tasks import Task
+from zp_gps.cache import cache_key
+from zp_gps.offspring import admit_child
 
 PARENT = "Review: [X] {{Is this review good or bad?}} Answer: _"
 

@@ -99,7 +99,7 @@ def test_sweep_runs_skips_and_reports(tmp_path, cli):
 def test_sweep_table_values_match_cell_summaries(tmp_path, cli):
     from zp_evolve.plugins import load_plugins
     from zp_evolve.report.aggregate import load_cells
-    from zp_evolve.report.gps import gps_table
+    from zp_gps.report import gps_table
 
     path = tmp_path / "sweep.yaml"
     path.write_text(yaml.safe_dump(_sweep(tmp_path)))

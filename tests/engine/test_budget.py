@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests import toy_plugin
 from tests.conftest import gps_search
-from zp_evolve.engine.rundir import RunDirectory
+from zp_evolve.rundir import RunDirectory
 
 
 def config(tmp_path, **budget):

@@ -8,9 +8,9 @@ import pickle
 from collections import Counter
 
 from tests import toy_plugin
-from zp_evolve.engine.individual import PromptIndividual
-from zp_evolve.engine.offspring import rejection_reason
 from zp_evolve.prompts import normalize
+from zp_gps.individual import PromptIndividual
+from zp_gps.offspring import rejection_reason
 
 
 def test_no_prompt_is_scored_twice_for_a_task(run_gps):
@@ -29,6 +29,29 @@ def test_persistent_cache_serves_a_second_run(tmp_path, run_gps):
     assert toy_plugin.TextFitness.calls == []  # nothing scored again
     assert all(e["cached"] for e in second_dir.events())
     assert first["tasks"] == second["tasks"]
+
+
+def test_persistent_cache_serves_the_mutations_too(tmp_path, run_gps, monkeypatch):
+    raw = toy_plugin.toy_config(tmp_path, generations=2)
+    raw["cache"] = {"dir": str(tmp_path / "cache")}
+    calls = []
+    mutate = toy_plugin.AppendWord.mutate
+    monkeypatch.setattr(toy_plugin.AppendWord, "mutate", lambda self, parents, **kw: calls.append(1) or mutate(self, parents, **kw))
+    first, _ = run_gps("first", raw=copy.deepcopy(raw))
+    assert calls  # the first run called the mutator
+    calls.clear()
+    second, _ = run_gps("second", raw=copy.deepcopy(raw))
+    assert calls == []  # the same calls (parents, task, seed, spec): children from the cache
+    assert first["tasks"] == second["tasks"]
+    other = copy.deepcopy(raw)
+    other["mutators"][0]["words"] = ["quite", "very"]  # another spec: the cache does not answer for it
+    run_gps("other", raw=other)
+    assert calls
+    calls.clear()
+    off = copy.deepcopy(raw)
+    off["cache"]["mutations"] = False
+    assert run_gps("off", raw=off)[0]["tasks"] == first["tasks"]
+    assert calls  # with mutations: false every call runs
 
 
 def test_cache_key_covers_dev_set_and_fitness(tmp_path, run_gps):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-
 from types import SimpleNamespace
 
 from tests import toy_plugin
@@ -128,7 +127,7 @@ def _rows(*values):
 
 
 def test_patience_rule_of_the_basic_plugin():
-    from zp_basic.plugin import zp_should_stop
+    from zp_gps.plugin import zp_should_stop
 
     def run(history, patience=2):
         return SimpleNamespace(

@@ -8,10 +8,10 @@ import pytest
 
 from tests import toy_plugin
 from tests.conftest import gps_search
-from zp_evolve.config import validate
-from zp_evolve.engine.objectives import nsga2_select, pareto_front
-from zp_evolve.engine.rundir import RunDirectory
 from zp_evolve.errors import ConfigError
+from zp_evolve.rundir import RunDirectory
+from zp_gps.config import validate
+from zp_gps.pareto import nsga2_select, pareto_front
 
 WEIGHTS = (1.0, -1.0)  # maximise the metric, minimise the length
 
@@ -106,7 +106,7 @@ def test_objectives_resume_to_the_same_summary(tmp_path):
 
 
 def test_report_tabulates_and_plots_the_front(tmp_path):
-    from zp_evolve.report.run_report import write_run_report
+    from zp_gps.run_report import write_run_report
 
     _run(tmp_path, "run", _config(tmp_path, ["metric", "length"]))
     text = write_run_report(tmp_path / "run").read_text()

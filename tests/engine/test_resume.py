@@ -15,7 +15,7 @@ import yaml
 
 from tests import toy_plugin
 from tests.conftest import REPO, cli_env, run_cli
-from zp_evolve.engine.rundir import RunDirectory
+from zp_evolve.rundir import RunDirectory
 
 
 def _write_config(tmp_path: Path) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections import defaultdict
 
@@ -10,13 +9,12 @@ import pytest
 
 from tests import toy_plugin
 from tests.conftest import gps_search
-from zp_evolve.config import validate
-from zp_evolve.config_schema import SelectionConfig
-from zp_evolve.engine.rundir import RunDirectory
-from zp_evolve.engine.selection import SelectionPolicy, holdout_partition, strategy_name
 from zp_evolve.ensemble import ensemble_label_scores
 from zp_evolve.errors import RunError
+from zp_evolve.rundir import RunDirectory
 from zp_evolve.tasks import EvalTask, Example, Task
+from zp_gps.schema import SelectionConfig
+from zp_gps.selection import SelectionPolicy, holdout_partition, strategy_name
 from zp_metrics.classification import accuracy
 
 
@@ -219,8 +217,8 @@ def test_one_class_dev_set_warns_and_counts_are_recorded(tmp_path):
 
 
 def test_reports_show_the_strategy_and_the_dev_test_gap(tmp_path):
-    from zp_evolve.report.run_report import write_run_report
     from zp_evolve.report.sweep_report import write_combined_report
+    from zp_gps.run_report import write_run_report
 
     plain = {**example_config(tmp_path), "name": "plain"}
     held = {**example_config(tmp_path, selection={"holdout": 0.5, "answer": "ensemble"}), "name": "held"}
@@ -251,3 +249,42 @@ def test_test_scoring_can_be_limited_to_the_answer(tmp_path):
         assert task["answer"]["test"] is not None and all(m["test"] is not None for m in task["manual"])
         assert {p for t, p in tested if t == name} == {task["answer"]["prompts"][0], *(m["prompt"] for m in task["manual"])}
         assert [e["test"] is None for e in task["top_k"][1:]] == [e["prompt"] not in {m["prompt"] for m in task["manual"]} for e in task["top_k"][1:]]
+
+
+def test_share_better_pairs_the_resamples():
+    """A prompt right on every example the other gets wrong wins every resample; equal
+    predictions tie (half); a prompt that is worse on some examples and never better loses."""
+    task = Task("t", "MRC", "en", ("X",), (), (), "mean", ("[X] _",))
+    eval_task = EvalTask(task, tuple(Example({"X": str(i)}, "ref", source=str(i)) for i in range(32)))
+    policy = SelectionPolicy(SelectionConfig(beat_manual=0.9, resamples=50), top_k=2, seed=0, metrics=lambda name: _mean_metric)
+    manual = [1.0, 0.0] * 16
+    better = [1.0] * 32
+    assert policy.share_better(eval_task, better, manual, "mean") == 1.0
+    assert policy.share_better(eval_task, manual, manual, "mean") == 0.5
+    worse = [1.0] * 16 + [0.0] * 16  # the same mean, but never above on an example, and below on 8
+    assert policy.share_better(eval_task, [min(a, b) for a, b in zip(worse, manual)], manual, "mean") < 0.1
+
+
+def test_beat_manual_answers_with_the_handcrafted_prompt_unless_the_search_beats_it(tmp_path):
+    plain, _ = run(tmp_path, "plain", example_config(tmp_path, selection={"lcb": 0.0}))
+    strict, _ = run(tmp_path, "strict", example_config(tmp_path, selection={"beat_manual": 0.99}))
+    assert strict["selection"]["strategy"] == "beat_manual"
+    decided = 0
+    for name, result in strict["tasks"].items():
+        answer, manual = result["answer"], result["manual_best_on_dev"]
+        plain_answer = plain["tasks"][name]["answer"]
+        guard = answer.get("beat_manual")
+        if guard is None:  # the search's own answer was a handcrafted prompt: nothing to guard
+            assert plain_answer["prompts"][0] in [m["prompt"] for m in result["manual"]]
+            continue
+        decided += 1
+        assert guard["manual"] == manual["prompt"]
+        if guard["kept_search_answer"]:
+            assert guard["share_better"] >= 0.99 and answer["prompts"] == plain_answer["prompts"]
+        else:
+            assert guard["share_better"] < 0.99
+            assert answer["prompts"] == [manual["prompt"]] and answer["test"] == manual["test"]
+    assert decided  # the toy search finds children above its handcrafted prompts on some task
+    # the search itself is the same: the guard only changes the answer
+    for name in strict["tasks"]:
+        assert [e["prompt"] for e in strict["tasks"][name]["top_k"]] == [e["prompt"] for e in plain["tasks"][name]["top_k"]]

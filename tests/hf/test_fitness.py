@@ -141,7 +141,8 @@ class _HalfMetric:
 
 
 def test_a_worker_scores_with_a_metric_from_an_extra_plugin(tiny_causal, real_task):
-    from zp_evolve.evaluation import EvalRequest, WorkerFactory
+    from zp_evolve.evaluation import EvalRequest
+    from zp_evolve.workers import WorkerFactory
 
     task, examples = real_task("rotten_tomatoes", 4)
     factory = WorkerFactory(

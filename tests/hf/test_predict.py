@@ -16,14 +16,14 @@ import pytest
 import yaml
 
 from zp_evolve.catalog import TaskCatalog
-from zp_evolve.config import validate
-from zp_evolve.engine.gps import GeneticPromptSearch
-from zp_evolve.engine.rundir import RunDirectory
 from zp_evolve.ensemble import ensemble_label_scores, normalised_label_scores
 from zp_evolve.plugins import load_plugins
+from zp_evolve.rundir import RunDirectory
 from zp_evolve.sampling import DevRule
 from zp_evolve.spans import strip_marks
 from zp_evolve.tasks import Example
+from zp_gps.config import validate
+from zp_gps.search import GeneticPromptSearch
 
 TASKS = ["rotten_tomatoes", "abstract2title"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from zp_evolve.engine.offspring import rejection_reason
 from zp_evolve.prompts import normalize, placeholders
 from zp_evolve.tasks import Task
+from zp_gps.offspring import rejection_reason
 
 
 def fields_of(prompt: str) -> tuple[str, ...]:

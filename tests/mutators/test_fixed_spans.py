@@ -15,11 +15,11 @@ from collections import Counter
 
 import pytest
 
-from zp_evolve.engine.breeding import Operator
-from zp_evolve.engine.offspring import admit_child
 from zp_evolve.prompts import normalize, placeholders
 from zp_evolve.spans import fixed_pieces, parse, remark, strip_marks
 from zp_evolve.tasks import Task
+from zp_gps.breeding import Operator
+from zp_gps.offspring import admit_child
 
 MARKED_EN = (
     "Review: [X] {{Is this review good or bad?}} Answer: _",

@@ -16,8 +16,8 @@ import pytest
 from tests import toy_plugin
 from tests.conftest import gps_search
 from tests.ray.cluster import LoopbackCluster
-from zp_evolve.engine.gps import GeneticPromptSearch
-from zp_evolve.engine.rundir import RunDirectory
+from zp_evolve.rundir import RunDirectory
+from zp_gps.search import GeneticPromptSearch
 from zp_ray import session
 
 

@@ -17,9 +17,10 @@ import pytest
 from tests import toy_plugin
 from tests.ray import faulty_plugin
 from tests.ray.conftest import make_search, scored_keys
-from zp_evolve.errors import ExecutorError, ModelError
-from zp_evolve.evaluation import EvalRequest, WorkerFactory
+from zp_evolve.errors import ExecutorError
+from zp_evolve.evaluation import EvalRequest
 from zp_evolve.sampling import DevRule
+from zp_evolve.workers import WorkerFactory
 from zp_ray.executor import RayExecutor
 
 

@@ -10,7 +10,8 @@ import pytest
 from tests import toy_plugin
 from tests.ray.test_executor import _toy_tasks
 from zp_evolve.errors import ConfigError
-from zp_evolve.evaluation import EvalRequest, WorkerFactory
+from zp_evolve.evaluation import EvalRequest
+from zp_evolve.workers import WorkerFactory
 from zp_ray.executor import RayExecutor, default_pool_size
 
 

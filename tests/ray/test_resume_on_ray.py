@@ -12,7 +12,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import pytest
 import yaml
@@ -21,7 +20,7 @@ from tests import toy_plugin
 from tests.conftest import REPO, cli_env, run_cli
 from tests.ray.cluster import kill_processes_under
 from tests.ray.conftest import make_search, scored_keys
-from zp_evolve.engine.rundir import RunDirectory
+from zp_evolve.rundir import RunDirectory
 
 
 @pytest.mark.slow

@@ -13,8 +13,8 @@ import pytest
 from tests import toy_plugin
 from tests.ray.cluster import free_port
 from zp_evolve.errors import ConfigError, ExecutorError
-from zp_evolve.evaluation import WorkerFactory
 from zp_evolve.plugins import load_plugins
+from zp_evolve.workers import WorkerFactory
 from zp_ray import session
 from zp_ray.executor import RayExecutor
 

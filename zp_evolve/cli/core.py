@@ -7,7 +7,6 @@ import json
 import sys
 from pathlib import Path
 
-from zp_evolve.config_schema import RunConfig
 from zp_evolve.errors import ConfigError, RunError
 
 
@@ -21,7 +20,7 @@ def run_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     from zp_evolve.config import apply_overrides, read_yaml
-    from zp_evolve.jobs import default_run_dir, job_for
+    from zp_evolve.jobs import default_run_dir
     from zp_evolve.plugins import load_plugins
 
     plugins = load_plugins()
@@ -33,7 +32,7 @@ def run_command(args: argparse.Namespace) -> int:
 
         run_sweep(args.config, data, lines, plugins, out_dir=args.run_dir, progress=not args.no_progress)
         return 0
-    job = job_for(data, plugins, file=args.config)
+    job = plugins.job(data, file=args.config)
     _set_progress(job, args)
     job.validate(data, file=args.config, lines=lines)  # every config error, before any model loads
     path = Path(args.run_dir) if args.run_dir else default_run_dir(data)
@@ -61,15 +60,14 @@ def resume_arguments(parser: argparse.ArgumentParser) -> None:
 
 def resume_command(args: argparse.Namespace) -> int:
     from zp_evolve.config import apply_overrides
-    from zp_evolve.engine.rundir import RunDirectory, atomic_write
-    from zp_evolve.jobs import job_for
     from zp_evolve.plugins import load_plugins
+    from zp_evolve.rundir import RunDirectory, atomic_write
 
     plugins = load_plugins()
     path = Path(args.run_dir)
     run_dir = RunDirectory(path)
     data = run_dir.read_config()
-    job = job_for(data, plugins, file=str(path / "config.yaml"))
+    job = plugins.job(data, file=str(path / "config.yaml"))
     if args.overrides:
         refused = [o for o in args.overrides if not o.split("=", 1)[0].strip().startswith(RESUME_SETTABLE)]
         if refused:
@@ -119,7 +117,6 @@ def validate_arguments(parser: argparse.ArgumentParser) -> None:
 
 def validate_command(args: argparse.Namespace) -> int:
     from zp_evolve.config import apply_overrides, read_yaml
-    from zp_evolve.jobs import job_for
     from zp_evolve.plugins import load_plugins
 
     plugins = load_plugins()
@@ -135,13 +132,11 @@ def validate_command(args: argparse.Namespace) -> int:
                 _, cells = validate_sweep(path, data, lines, plugins)
                 print(f"ok: {path} ({len(cells)} cells)")
                 continue
-            config = job_for(data, plugins, file=path).validate(data, file=path, lines=lines)
+            job = plugins.job(data, file=path)
+            config = job.validate(data, file=path, lines=lines)
             print(f"ok: {path}")
-            if isinstance(config, RunConfig):
-                from zp_evolve.catalog import TaskCatalog
-                from zp_evolve.engine.budget import projection
-
-                print(f"  {projection(config, TaskCatalog(plugins, config.tasks.providers))}")
+            for note in getattr(job, "notes", lambda _config: [])(config):
+                print(f"  {note}")
         except ConfigError as error:
             failed += 1
             print(f"error: {error}", file=sys.stderr)
@@ -200,16 +195,18 @@ def report_arguments(parser: argparse.ArgumentParser) -> None:
 
 def report_command(args: argparse.Namespace) -> int:
     from zp_evolve.plugins import load_plugins
-    from zp_evolve.report.run_report import write_run_report
     from zp_evolve.report.sweep_report import write_combined_report, write_sweep_report
+    from zp_evolve.rundir import RunDirectory
 
     plugins = load_plugins()
     runs = []
     for path in map(Path, args.run_dirs):
         if (path / "sweep.yaml").is_file():
             print(f"report: {write_sweep_report(path, plugins)}")
-        elif (path / "checkpoint.pkl").is_file():
-            print(f"report: {write_run_report(path)}")
+        elif (path / "checkpoint.pkl").is_file():  # a search, finished or not: its job writes the report
+            job = plugins.job(RunDirectory(path).read_config(), file=str(path / "config.yaml"))
+            if hasattr(job, "write_report"):
+                print(f"report: {job.write_report(path)}")
             runs.append(path)
         elif (path / "summary.json").is_file():
             runs.append(path)  # a trainer run: it writes its own tables
@@ -234,8 +231,8 @@ def export_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def export_command(args: argparse.Namespace) -> int:
-    from zp_evolve.engine.rundir import RunDirectory, atomic_write
     from zp_evolve.export import export_text
+    from zp_evolve.rundir import RunDirectory, atomic_write
 
     path = Path(args.run_dir)
     if not (path / "config.yaml").is_file():

@@ -4,7 +4,7 @@ or separate runs (``zp-evolve report RUN... --out DIR``).
 The core writes what holds for any job: the header, a per-task table and the scaling
 plot along a numeric axis (Figure 5), from each run's score per task
 (``zp_summary_scores``). Everything job-specific comes from plugins through
-``zp_report_sections``: GPS's Table 6/7 and its plots (:mod:`zp_evolve.report.gps`),
+``zp_report_sections``: GPS's Table 6/7 and its plots (:mod:`zp_gps.report`),
 the trainer's Table 4/5 and Figure 7 (``zp_trainer.report``).
 """
 
@@ -20,7 +20,14 @@ import yaml
 
 from zp_evolve.plugins import Plugins
 from zp_evolve.report.aggregate import (
-    DEV_MARK, SEED_AXIS, cell_result, cell_text, dev_fallbacks, group_rows, load_cells, row_axis,
+    DEV_MARK,
+    SEED_AXIS,
+    cell_result,
+    cell_text,
+    dev_fallbacks,
+    group_rows,
+    load_cells,
+    row_axis,
 )
 from zp_evolve.report.plotting import finish, new_axes
 from zp_evolve.report.sections import CellResult, CellsReport, ReportSection

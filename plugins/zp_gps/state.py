@@ -8,9 +8,10 @@ from typing import Any
 
 from deap import tools
 
-from zp_evolve.engine.individual import PromptIndividual
-from zp_evolve.engine.offspring import OperatorStats
 from zp_evolve.prompts import normalize
+from zp_evolve.rundir import RunDirectory
+from zp_gps.individual import PromptIndividual
+from zp_gps.offspring import OperatorStats
 
 
 @dataclass
@@ -65,3 +66,17 @@ class SearchState:
     def active(self) -> list[TaskState]:
         return [t for t in self.tasks.values() if t.stopped is None]
 
+
+
+#: Where the classes of checkpoints written before GPS became a plugin (they pickled
+#: ``zp_evolve.engine.*``) live now.
+MOVED_MODULES = {
+    **{f"zp_evolve.engine.{name}": f"zp_gps.{name}" for name in ("individual", "offspring", "state", "selection", "summary")},
+    "zp_evolve.engine.gps": "zp_gps.search",
+    "zp_evolve.engine.objectives": "zp_gps.pareto",
+}
+
+
+def load_state(run_dir: RunDirectory) -> SearchState:
+    """The search state of a run folder's last checkpoint, of this version or an older one."""
+    return run_dir.load_checkpoint(MOVED_MODULES)

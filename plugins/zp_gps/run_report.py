@@ -6,14 +6,15 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from zp_evolve.engine.rundir import RunDirectory
 from zp_evolve.report.plotting import finish, new_axes
 from zp_evolve.report.tables import markdown_table
+from zp_evolve.rundir import RunDirectory
+from zp_gps.state import load_state
 
 
 def _history(run_dir: RunDirectory) -> list[list[dict[str, Any]]]:
     try:
-        return run_dir.load_checkpoint().history
+        return load_state(run_dir).history
     except Exception:  # a report must not fail on an unreadable checkpoint
         return []
 

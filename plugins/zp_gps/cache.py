@@ -1,4 +1,6 @@
-"""The fitness cache: a prompt is never scored twice for the same task and setup.
+"""The fitness cache: a prompt is never scored twice for the same task and setup; nor is a
+mutator called twice with the same parents, task and seed (runs that share a search, such
+as selection strategies that differ only in their answer, share its children too).
 
 The key covers the prompt (as the model reads it: without span marks), the task, the
 model, the dev-set hash, the fitness function and the split. An entry is the fitness
@@ -13,22 +15,24 @@ import hashlib
 import json
 import sqlite3
 import threading
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from zp_evolve.prompts import normalize
 from zp_evolve.spans import strip_marks
 
 
-def canonical_json(spec: Mapping[str, Any] | None) -> str:
-    """A stable text form of a component spec, used as part of cache keys."""
-    return json.dumps(spec or {}, sort_keys=True, ensure_ascii=False, default=str)
-
-
 def cache_key(prompt: str, task: str, split: str, data_hash: str, model_id: str, fitness_id: str) -> str:
     # What the model reads decides the score: two templates differing only in span marks share it.
     payload = json.dumps([normalize(strip_marks(prompt)), task, split, data_hash, model_id, fitness_id], ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def mutation_key(mutator: str, task: str, parents: Sequence[str], seed: int) -> str:
+    """One mutator call: the mutator's spec (:func:`zp_evolve.plugins.canonical_json`), the task,
+    the parents (span marks included: they steer some mutators) and the seed of its ``rng``."""
+    payload = json.dumps(["mutate", mutator, task, list(parents), seed], ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -53,6 +57,7 @@ class FitnessCache:
 
     def __init__(self, directory: str | Path | None = None) -> None:
         self._memory: dict[str, CachedScore] = {}
+        self._children: dict[str, list[list[str]]] = {}
         self._db: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         if directory is not None:
@@ -61,6 +66,7 @@ class FitnessCache:
             self._db = sqlite3.connect(str(path / "fitness.sqlite"), timeout=60, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("CREATE TABLE IF NOT EXISTS fitness (key TEXT PRIMARY KEY, value REAL NOT NULL)")
+            self._db.execute("CREATE TABLE IF NOT EXISTS children (key TEXT PRIMARY KEY, children TEXT NOT NULL)")
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(fitness)")}
             if "predictions" not in columns:  # a cache folder written before predictions were kept
                 try:
@@ -110,6 +116,26 @@ class FitnessCache:
             with self._lock:
                 self._db.execute(
                     "INSERT OR REPLACE INTO fitness (key, value, predictions) VALUES (?, ?, ?)", (key, value, extra)
+                )
+                self._db.commit()
+
+    # -- mutations ------------------------------------------------------------------
+    def children(self, key: str) -> list[list[str]] | None:
+        """A mutator call's children, when the same call (:func:`mutation_key`) ran before."""
+        found = self._children.get(key)
+        if found is None and self._db is not None:
+            with self._lock:
+                row = self._db.execute("SELECT children FROM children WHERE key = ?", (key,)).fetchone()
+            if row is not None:
+                found = self._children[key] = json.loads(row[0])
+        return found
+
+    def put_children(self, key: str, children: list[list[str]]) -> None:
+        self._children[key] = children
+        if self._db is not None:
+            with self._lock:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO children (key, children) VALUES (?, ?)", (key, json.dumps(children, ensure_ascii=False))
                 )
                 self._db.commit()
 

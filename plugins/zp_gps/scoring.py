@@ -2,7 +2,7 @@
 
 :class:`Scoring` owns what a scored prompt leaves behind: the fitness cache (with
 per-example predictions), ``events.jsonl``, the test scores, and the selection
-numbers of every prompt scored on dev (:class:`~zp_evolve.engine.selection.Judged`).
+numbers of every prompt scored on dev (:class:`~zp_gps.selection.Judged`).
 """
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Mapping, Sequence
 
-from zp_evolve.engine.budget import BudgetClock
-from zp_evolve.engine.cache import CachedScore, FitnessCache, cache_key
-from zp_evolve.engine.individual import PromptIndividual
-from zp_evolve.engine.rundir import RunDirectory
-from zp_evolve.engine.selection import Judged, SelectionPolicy
 from zp_evolve.evaluation import EvalRequest, EvalResult
 from zp_evolve.executors import Executor
+from zp_evolve.rundir import RunDirectory
 from zp_evolve.tasks import EvalTask, examples_hash
+from zp_gps.budget import BudgetClock
+from zp_gps.cache import CachedScore, FitnessCache, cache_key
+from zp_gps.individual import PromptIndividual
+from zp_gps.selection import Judged, SelectionPolicy
 
 
 class Scoring:

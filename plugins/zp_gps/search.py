@@ -3,7 +3,7 @@
 For t in 0..T: score G^t on each task's dev set (f_GPS); take the top K as the
 reproductive group G*^t; breed G^{t+1} from it with the mutators (g_GPS). The
 answer is the top K over G^0..G^T (a DEAP HallOfFame), chosen by the run's selection
-strategy (:mod:`zp_evolve.engine.selection`). All tasks' prompts of a generation go to
+strategy (:mod:`zp_gps.selection`). All tasks' prompts of a generation go to
 the executor as one batch, so workers are shared across tasks.
 """
 
@@ -12,39 +12,28 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from deap import tools
 
-from zp_evolve.config_schema import RunConfig
-from zp_evolve.engine.breeding import Operator, breed, build_operators
-from zp_evolve.engine.budget import BUDGET_STOP, BudgetClock
-from zp_evolve.engine.cache import FitnessCache, canonical_json
-from zp_evolve.engine.final import choose_answers
-from zp_evolve.engine.individual import PromptIndividual
-from zp_evolve.engine.objectives import nsga2_select, weights
-from zp_evolve.engine.offspring import OperatorStats
-from zp_evolve.engine.rundir import RunDirectory
-from zp_evolve.engine.scoring import Scoring
-from zp_evolve.engine.selection import SelectionPolicy
-from zp_evolve.engine.state import SearchState, TaskState
-from zp_evolve.engine.summary import build_summary
-from zp_evolve.evaluation import WorkerFactory
-from zp_evolve.plugins import Plugins
+from zp_evolve.catalog import catalog_of
+from zp_evolve.plugins import Plugins, canonical_json
+from zp_evolve.rundir import RunDirectory, RunInfo
 from zp_evolve.sampling import DevRule, thin_labels_warning
 from zp_evolve.tasks import EvalTask
-
-
-@dataclass
-class RunInfo:
-    """What lifecycle hooks see of a run."""
-
-    name: str
-    path: Path
-    config: RunConfig
-    state: SearchState
+from zp_evolve.workers import WorkerFactory
+from zp_gps.breeding import Operator, breed, build_operators
+from zp_gps.budget import BUDGET_STOP, BudgetClock
+from zp_gps.cache import FitnessCache
+from zp_gps.final import choose_answers
+from zp_gps.individual import PromptIndividual
+from zp_gps.offspring import OperatorStats
+from zp_gps.pareto import nsga2_select, weights
+from zp_gps.schema import RunConfig
+from zp_gps.scoring import Scoring
+from zp_gps.selection import SelectionPolicy
+from zp_gps.state import SearchState, TaskState, load_state
+from zp_gps.summary import build_summary
 
 
 class GeneticPromptSearch:
@@ -76,7 +65,7 @@ class GeneticPromptSearch:
     # -- set-up ---------------------------------------------------------------
     def _prepare(self) -> None:
         config = self.config
-        catalog = self.plugins.catalog(config.tasks.providers)
+        catalog = catalog_of(self.plugins, config.tasks.providers)
         dev = config.tasks.dev
         rule = DevRule(dev.size, dev.per_label, dev.max_labels_for_fixed_size, dev.stratify, dev.min_per_label)
         test_limit = config.tasks.test.max_examples if config.tasks.test.enabled else 0
@@ -108,7 +97,7 @@ class GeneticPromptSearch:
         self._prepare()
         scored_pairs = 0
         if resume:
-            state: SearchState = self.run_dir.load_checkpoint()
+            state = load_state(self.run_dir)
             replayed, scored_pairs = self.scoring.replay_events()
             self.echo(f"resuming {self.run_dir.path} at generation {state.generation} ({replayed} scores replayed)")
         else:
@@ -216,6 +205,7 @@ class GeneticPromptSearch:
                 generation=generation + 1,
                 generation_seed=generation_seed,
                 stats=state.operator_stats,
+                cache=self.cache if self.config.cache.mutations else None,
             )
             task_state.population = offspring
             if not offspring:

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from zp_evolve.config_schema import BudgetConfig, RunConfig
+from zp_gps.schema import BudgetConfig, RunConfig
 
 BUDGET_STOP = "budget"
 

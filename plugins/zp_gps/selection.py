@@ -14,6 +14,10 @@ scores overstate their test scores). :class:`SelectionPolicy` adds, each optiona
   task), so a child must beat its parent by more than noise.
 - **ensemble answer**: the top prompts as one predictor, the mean of their normalised
   label log-probabilities (:mod:`zp_evolve.ensemble`).
+- **beat_manual**: the answer must beat the best handcrafted prompt on dev in at least
+  that share of paired bootstrap resamples (the same resampled examples for both);
+  otherwise the search answers with the handcrafted prompt. A search that found nothing
+  better than noise then costs nothing against the user's own prompt.
 
 Contextual calibration is an option of the scorer (``fitness: {calibrate: true}``), not
 of selection. With every option off this is exactly Algorithm 1: the fitness is the
@@ -27,12 +31,12 @@ import statistics
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
-from zp_evolve.config_schema import SelectionConfig
 from zp_evolve.ensemble import ensemble_label_scores
 from zp_evolve.errors import RunError
 from zp_evolve.hookspecs import Metric
 from zp_evolve.sampling import stratified_quotas, task_rng
 from zp_evolve.tasks import EvalTask, Example
+from zp_gps.schema import SelectionConfig
 
 MetricLookup = Callable[[str], Metric]
 
@@ -54,6 +58,8 @@ def strategy_name(config: SelectionConfig, *, calibrate: bool = False) -> str:
         parts.append("lcb")
     if config.answer == "ensemble":
         parts.append("ensemble")
+    if config.beat_manual:
+        parts.append("beat_manual")
     if calibrate:
         parts.append("calibrate")
     return "+".join(parts) or "algorithm1"
@@ -131,7 +137,7 @@ class SelectionPolicy:
 
     @property
     def needs_predictions(self) -> bool:
-        return not self.plain or self.config.answer == "ensemble"
+        return not self.plain or self.config.answer == "ensemble" or bool(self.config.beat_manual)
 
     @property
     def pool_size(self) -> int:
@@ -208,6 +214,22 @@ class SelectionPolicy:
         if self.config.answer == "ensemble" and classification:
             return list(ranked[: self.config.ensemble_size or self.top_k])
         return list(ranked[:1])
+
+
+    def share_better(
+        self, eval_task: EvalTask, answer: Sequence[Any], manual: Sequence[Any], metric: str
+    ) -> float:
+        """In what share of stratified bootstrap resamples of dev the answer's predictions score
+        above the handcrafted prompt's (a tie counts half)."""
+        dev = eval_task.dev
+        key = f"{eval_task.name}/all"
+        if key not in self._resamples:
+            self._resamples[key] = bootstrap_resamples(dev, range(len(dev)), self.config.resamples, self.seed, eval_task.name)
+        wins = 0.0
+        for sample in self._resamples[key]:
+            difference = self._metric(answer, dev, sample, metric) - self._metric(manual, dev, sample, metric)
+            wins += 1.0 if difference > 0 else 0.5 if difference == 0 else 0.0
+        return wins / len(self._resamples[key])
 
 
 def ensemble_predictions(members: Sequence[Sequence[Mapping[str, float]]]) -> list[dict[str, float]]:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import inspect
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from zp_evolve.engine.individual import PromptIndividual
-from zp_evolve.engine.offspring import OperatorStats, admit_child
 from zp_evolve.errors import PluginError
+from zp_evolve.plugins import ComponentSpec, canonical_json
 from zp_evolve.rng import derived_rng
 from zp_evolve.spans import split_spans, strip_marks
 from zp_evolve.tasks import Task
+from zp_gps.cache import FitnessCache, mutation_key
+from zp_gps.individual import PromptIndividual
+from zp_gps.offspring import OperatorStats, admit_child
 
 
 @dataclass
@@ -27,6 +29,8 @@ class Operator:
     label: str
     weight: float
     mutator: Any
+    #: What decides the children besides parents, task and rng: the spec (canonical JSON) and label.
+    identity: str = ""
 
     def __post_init__(self) -> None:
         mutate = getattr(self.mutator, "mutate", None)
@@ -69,6 +73,7 @@ def breed(
     generation: int,
     generation_seed: int,
     stats: dict[str, OperatorStats],
+    cache: FitnessCache | None = None,
 ) -> list[PromptIndividual]:
     """G^{t+1}: for every parent, ``children_per_parent`` slots, each given an operator by weight.
 
@@ -89,7 +94,13 @@ def breed(
             continue
         op_stats = stats.setdefault(op.label, OperatorStats())
         rng = derived_rng(generation_seed, task.name, "mutate", op.label)
-        children = op.mutate([str(p) for p in group], rng, task)
+        parent_texts = [str(p) for p in group]
+        key = mutation_key(op.identity, task.name, parent_texts, generation_seed) if cache is not None and op.identity else None
+        children = cache.children(key) if key is not None else None  # type: ignore[union-attr]
+        if children is None:
+            children = op.mutate(parent_texts, rng, task)
+            if key is not None:
+                cache.put_children(key, children)  # type: ignore[union-attr]
         for parent, kids in zip(group, children):
             for kid in kids:
                 op_stats.proposed += 1
@@ -105,17 +116,25 @@ def breed(
     return offspring
 
 
-def build_operators(specs: Sequence[dict[str, Any]], plugins: Any) -> list[Operator]:
+#: Keys of a mutator entry that the engine consumes; the rest go to the plugin.
+MUTATOR_ENGINE_KEYS = ("weight", "label")
+
+
+def mutator_specs(entries: Sequence[Mapping[str, Any]]) -> list[ComponentSpec]:
+    """The ``mutators`` config section, each entry split into the plugin's part and the engine's."""
+    return [ComponentSpec.parse("mutators", entry, MUTATOR_ENGINE_KEYS) for entry in entries]
+
+
+def build_operators(specs: Sequence[Mapping[str, Any]], plugins: Any) -> list[Operator]:
     """Operators from the ``mutators`` config section; repeated names get ``#2``, ``#3``."""
     operators: list[Operator] = []
     used: dict[str, int] = {}
-    for index, spec in enumerate(specs):
-        spec = dict(spec)
-        weight = float(spec.pop("weight", 1.0))
-        label = spec.pop("label", None) or spec["name"]
+    for index, spec in enumerate(mutator_specs(specs)):
+        weight = float(spec.engine.get("weight", 1.0))
+        label = spec.engine.get("label") or spec.name
         used[label] = used.get(label, 0) + 1
         if used[label] > 1:
             label = f"{label}#{used[label]}"
         mutator = plugins.build("mutators", spec, path=f"mutators.{index}")
-        operators.append(Operator(label, weight, mutator))
+        operators.append(Operator(label, weight, mutator, identity=canonical_json({"label": label, **spec.entry})))
     return operators

@@ -1,5 +1,6 @@
-"""Hook implementations of the ``zp_basic`` built-in plugin: the serial executor, the ``gps``
-job with its reports, and the ``patience`` stopping rule."""
+"""Hook implementations of the ``zp_gps`` built-in plugin: the ``gps`` job (the default)
+with its reports, the serial executor, the ``length`` objective and the ``patience``
+stopping rule."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from typing import Any
 
 from zp_evolve import hookimpl
 from zp_evolve.executors import SerialExecutor
+
 # The GPS engine's reporters, registered like any plugin's (hook implementations).
-from zp_evolve.report.gps import zp_report_sections, zp_run_end, zp_summary_scores  # noqa: F401
+from zp_gps.report import zp_report_sections, zp_run_end, zp_summary_scores  # noqa: F401
 
 
 @hookimpl
@@ -19,7 +21,7 @@ def zp_register_executors(register):
 
 @hookimpl
 def zp_register_objectives(register):
-    from zp_basic.objectives import PromptLength
+    from zp_gps.length import PromptLength
 
     register("length", PromptLength, direction="minimize",
              description="prompt length in tokens of the scoring model (words without one)")
@@ -27,9 +29,9 @@ def zp_register_objectives(register):
 
 @hookimpl
 def zp_register_jobs(register):
-    from zp_evolve.jobs import GpsJob
+    from zp_gps.job import GpsJob
 
-    register("gps", GpsJob, description="Genetic Prompt Search (paper Algorithm 1)")
+    register("gps", GpsJob, description="Genetic Prompt Search (paper Algorithm 1)", default=True)
 
 
 @hookimpl

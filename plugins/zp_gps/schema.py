@@ -12,16 +12,9 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from zp_evolve.splits import SplitSelection
+from zp_evolve.tasks import unique_task_names
 
 ComponentSpec = dict[str, Any]
-
-
-def unique_task_names(names: list[str]) -> list[str]:
-    """``names`` unchanged, or a ValueError naming the tasks listed twice."""
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise ValueError(f"task names repeat: {', '.join(duplicates)}")
-    return names
 
 
 class _Strict(BaseModel):
@@ -133,6 +126,11 @@ class SelectionConfig(_Strict):
         "best", description="the answer: the best prompt, or the top prompts as one predictor (classification tasks)"
     )
     ensemble_size: Optional[int] = Field(None, ge=1, description="members of the ensemble answer; default top_k")
+    beat_manual: float = Field(
+        0.0, ge=0.0, lt=1.0,
+        description="answer with the search's choice only where paired dev resamples put it above the best handcrafted "
+        "prompt this often (e.g. 0.9); elsewhere answer with that prompt (0: off)",
+    )
 
     @field_validator("holdout")
     @classmethod
@@ -144,6 +142,7 @@ class SelectionConfig(_Strict):
 
 class CacheConfig(_Strict):
     dir: Optional[str] = Field(None, description="folder for a fitness cache shared across runs")
+    mutations: bool = Field(True, description="also keep each mutator call's children (same parents, task and seed: same children)")
 
 
 class RunConfig(_Strict):

@@ -10,12 +10,12 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from zp_evolve.config_schema import RunConfig
-from zp_evolve.engine.individual import PromptIndividual
-from zp_evolve.engine.offspring import OperatorStats
-from zp_evolve.engine.selection import DevPartition, Judged, strategy_name
-from zp_evolve.engine.state import SearchState
 from zp_evolve.tasks import EvalTask
+from zp_gps.individual import PromptIndividual
+from zp_gps.offspring import OperatorStats
+from zp_gps.schema import RunConfig
+from zp_gps.selection import DevPartition, Judged, strategy_name
+from zp_gps.state import SearchState
 
 
 @dataclass
@@ -33,6 +33,7 @@ class FinalChoice:
     partition: DevPartition | None = None
     answer: dict[str, Any] = field(default_factory=dict)
     pareto_front: list[tuple[str, tuple[float, ...]]] = field(default_factory=list)  # (prompt, extra objective values)
+    guard: dict[str, Any] | None = None  # selection.beat_manual's decision
 
 
 def _entry(individual: PromptIndividual, test_scores: Mapping[tuple[str, str], float], judged: Judged) -> dict[str, Any]:
@@ -60,7 +61,10 @@ def _mean(values: list[float | None]) -> float | None:
 def selection_summary(config: RunConfig) -> dict[str, Any]:
     """The strategy's name and options, as summaries and reports show them."""
     calibrate = bool((config.fitness or {}).get("calibrate"))
-    return {"strategy": strategy_name(config.selection, calibrate=calibrate), **config.selection.model_dump()}
+    options = config.selection.model_dump()
+    if not options["beat_manual"]:
+        del options["beat_manual"]  # off: summaries read as they did before the option existed
+    return {"strategy": strategy_name(config.selection, calibrate=calibrate), **options}
 
 
 def build_summary(

@@ -17,17 +17,14 @@ import math
 import statistics
 from collections import defaultdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from zp_evolve import hookimpl
-from zp_evolve.engine.rundir import RunDirectory
 from zp_evolve.report.aggregate import DEV_MARK, cell_text, group_rows, mean_std, row_label
 from zp_evolve.report.plotting import finish, new_axes
 from zp_evolve.report.sections import CellResult, CellsReport, ReportSection, TaskScore
 from zp_evolve.report.tables import csv_table, markdown_table
-
-if TYPE_CHECKING:
-    from zp_evolve.engine.gps import RunInfo
+from zp_evolve.rundir import RunDirectory, RunInfo
 
 JOB = "gps"
 
@@ -35,7 +32,7 @@ JOB = "gps"
 @hookimpl
 def zp_run_end(run: RunInfo, summary: dict[str, Any]) -> None:
     """A finished search writes report.md and plots/*.png into its run directory."""
-    from zp_evolve.report.run_report import write_run_report
+    from zp_gps.run_report import write_run_report
 
     write_run_report(run.path)
 
@@ -74,7 +71,7 @@ def zp_report_sections(report: CellsReport) -> list[ReportSection]:
         return []
     headers, body = gps_table(cells, report.rows)
     (report.root / "table_gps.csv").write_text(csv_table(headers, body), encoding="utf-8")
-    from zp_evolve.report.run_report import plot_operators
+    from zp_gps.run_report import plot_operators
 
     events = [e for c in cells for e in RunDirectory(c.path).events()]
     text = "\n".join([

@@ -6,15 +6,15 @@ import copy
 import math
 from typing import Any, Callable, Sequence
 
-from zp_evolve.engine.individual import PromptIndividual
-from zp_evolve.engine.objectives import pareto_front
-from zp_evolve.engine.scoring import Scoring
-from zp_evolve.engine.selection import SelectionPolicy, ensemble_predictions
-from zp_evolve.engine.state import SearchState, TaskState
-from zp_evolve.engine.summary import FinalChoice
 from zp_evolve.executors import Executor
 from zp_evolve.sampling import label_counts
 from zp_evolve.tasks import EvalTask
+from zp_gps.individual import PromptIndividual
+from zp_gps.pareto import pareto_front
+from zp_gps.scoring import Scoring
+from zp_gps.selection import SelectionPolicy, ensemble_predictions
+from zp_gps.state import SearchState, TaskState
+from zp_gps.summary import FinalChoice
 
 
 def final_pool(task_state: TaskState) -> list[PromptIndividual]:
@@ -50,6 +50,9 @@ def choose_answers(
         judged = {prompt: scoring.judgement(task_state.name, prompt) for prompt in [*pool, *map(str, task_state.manual)]}
         ranked = selection.rank_final(eval_task, list(pool), judged)
         members = selection.ensemble_members(ranked, eval_task.task.kind == "classification")
+        guard = None
+        if selection.config.beat_manual:
+            members, guard = _guarded(scoring, selection, eval_task, members, task_state)
         front = _front(scoring, task_state.name, objective_weights) if objective_weights else []
         judged.update({prompt: scoring.judgement(task_state.name, prompt) for prompt in front})
         choices[task_state.name] = FinalChoice(
@@ -59,13 +62,15 @@ def choose_answers(
             dev_class_counts=label_counts(eval_task.task, eval_task.dev) if eval_task.task.labels else {},
             partition=selection.partition(eval_task) if selection.config.holdout else None,
             pareto_front=[(p, scoring.objective_values(scoring.score_of(task_state.name, "dev", p))) for p in front],  # type: ignore[arg-type]
+            guard=guard,
         )
         if not eval_task.test:
             continue
         seen: set[str] = set()
         front_individuals = [PromptIndividual(p, task=task_state.name, generation=-1) for p in front]
         top = choices[task_state.name].ranked if test_top_k else []
-        for individual in [*(pool[m] for m in members), *top, *task_state.manual, *front_individuals]:
+        # a guarded answer (beat_manual) may be a handcrafted prompt: those are scored on test anyway
+        for individual in [*(pool[m] for m in members if m in pool), *top, *task_state.manual, *front_individuals]:
             if str(individual) not in seen:
                 seen.add(str(individual))
                 finalists.append(individual)
@@ -73,7 +78,29 @@ def choose_answers(
         scoring.score(finalists, "test", "final", executor)
     for name, choice in choices.items():
         choice.answer = answer(scoring, scoring.eval_tasks[name], choice, metrics)
+        if choice.guard is not None:
+            choice.answer["beat_manual"] = choice.guard
     return choices
+
+
+def _guarded(
+    scoring: Scoring, selection: SelectionPolicy, eval_task: EvalTask, members: list[str], task_state: TaskState
+) -> tuple[list[str], dict[str, Any] | None]:
+    """``selection.beat_manual``: the members, or the best handcrafted prompt on dev where the
+    members do not beat it often enough in paired dev resamples; and what was decided."""
+    task = eval_task.name
+    manual = [str(p) for p in task_state.manual if (s := scoring.score_of(task, "dev", str(p))) is not None and math.isfinite(s.value)]
+    if not manual or not members or set(members) & set(manual):
+        return members, None
+    best_manual = max(manual, key=lambda p: scoring.score_of(task, "dev", p).value)  # type: ignore[union-attr]
+    scores = [scoring.score_of(task, "dev", p) for p in [*members, best_manual]]
+    if any(s is None or s.predictions is None or s.metric is None for s in scores):
+        return members, None  # a fitness without per-example predictions: nothing to pair
+    mine = scores[0].predictions if len(members) == 1 else ensemble_predictions([s.predictions for s in scores[:-1]])  # type: ignore[union-attr, misc]
+    share = selection.share_better(eval_task, mine, scores[-1].predictions, scores[-1].metric)  # type: ignore[arg-type, union-attr]
+    kept = share >= selection.config.beat_manual
+    decision = {"manual": best_manual, "share_better": round(share, 4), "kept_search_answer": kept}
+    return (members if kept else [best_manual]), decision
 
 
 def _front(scoring: Scoring, task: str, objective_weights: Sequence[float]) -> list[str]:

@@ -15,12 +15,24 @@ import json
 import os
 import pickle
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 import yaml
 
 from zp_evolve.errors import RunError
+
+
+@dataclass
+class RunInfo:
+    """What lifecycle hooks (``zp_run_start`` ...) see of a run: its name, folder, validated
+    config and state (for GPS: :class:`zp_gps.schema.RunConfig`, :class:`zp_gps.state.SearchState`)."""
+
+    name: str
+    path: Path
+    config: Any
+    state: Any
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -111,11 +123,13 @@ class RunDirectory:
         self.sync_events()
         atomic_write(self.checkpoint_path, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
 
-    def load_checkpoint(self) -> Any:
+    def load_checkpoint(self, moved: Mapping[str, str] | None = None) -> Any:
+        """The state saved last; ``moved`` maps module paths of classes pickled by an older
+        version to where they live now (``{"zp_evolve.engine.state": "zp_gps.state"}``)."""
         if not self.checkpoint_path.is_file():
             raise RunError(f"{self.path} has no checkpoint.pkl: the run never finished its first generation")
         with open(self.checkpoint_path, "rb") as stream:
-            return pickle.load(stream)
+            return _MovedModules(stream, dict(moved or {})).load()
 
     def write_summary(self, summary: dict[str, Any]) -> None:
         text = json.dumps(summary, indent=2, ensure_ascii=False, sort_keys=False)
@@ -130,3 +144,14 @@ class RunDirectory:
         if self._events is not None:
             self._events.close()
             self._events = None
+
+
+class _MovedModules(pickle.Unpickler):
+    """An unpickler that finds classes whose module moved since they were pickled."""
+
+    def __init__(self, stream: Any, moved: dict[str, str]) -> None:
+        super().__init__(stream)
+        self.moved = moved
+
+    def find_class(self, module: str, name: str) -> Any:
+        return super().find_class(self.moved.get(module, module), name)

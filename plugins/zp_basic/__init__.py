@@ -1,1 +1,0 @@
-"""Built-in basics: the serial executor and the patience stopping rule."""

@@ -1,1 +1,0 @@
-"""The Genetic Prompt Search engine (paper Algorithm 1) on DEAP."""
