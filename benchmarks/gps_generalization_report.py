@@ -107,6 +107,16 @@ def _gap(dev: dict[Key, float], test: dict[Key, float]) -> float | None:
     return round(statistics.fmean(dev[k] - test[k] for k in keys), 2) if keys else None
 
 
+def _screen(root: Path) -> dict[str, Any]:
+    """The task-selection rule of screen.json and the tasks it dropped, on both sides."""
+    path = root / "screen.json"
+    if not path.is_file():
+        return {}
+    screen = json.loads(path.read_text(encoding="utf-8"))
+    dropped = {**screen.get("dropped", {}), **screen.get("train_side", {}).get("dropped", {})}
+    return {"selection_rule": screen.get("rule"), "dropped_tasks": dropped}
+
+
 def collect(root: Path, tasks: Sequence[str], seeds: Sequence[int]) -> dict[str, Any]:
     cells = _read_cells(root)
     baseline = [s for c, s in cells.items() if (c.strategy, c.operators, c.mode) == ("algorithm1", "mix", "gps")]
@@ -181,7 +191,13 @@ def collect(root: Path, tasks: Sequence[str], seeds: Sequence[int]) -> dict[str,
         # what the full plan holds that no finished cell measured
         "not_measured": sorted({c.id for c in planned} - {c.id for c in cells}),
         # the plan in the order it runs (benchmarks/gps_generalization_cells.py, PRIORITIES)
-        "plan": [{"cell": c.id, "done": c in cells} for c in planned],
+        # done: the cell's record holds every task; tasks_done: how many it holds (records grow with the task set)
+        "plan": [
+            {"cell": c.id, "done": c in cells and all(t in cells[c]["tasks"] for t in tasks),
+             "tasks_done": sum(t in cells[c]["tasks"] for t in tasks) if c in cells else 0}
+            for c in planned
+        ],  # fmt: skip
+        **_screen(root),
         "manual": {
             "test_mean": round(mean_over(manual), 2) if manual else None,
             "mean_prompt_test_mean": round(mean_over(manual_mean), 2) if manual_mean else None,
