@@ -18,6 +18,7 @@ from typing import Any, Literal, Sequence
 from zp_evolve.errors import ModelError
 from zp_hf import formatting
 from zp_hf.formatting import PredictItem, Query
+from zp_hf.settings import PackingSettings, ScorerSettings
 
 
 class HFBackend(ABC):
@@ -86,18 +87,19 @@ class HFBackend(ABC):
         self.max_input_tokens = max_input_tokens
         self.share_prefix = share_prefix
         self.unpad = unpad
-        self.packing = dict(layout=layout, pack_length=pack_length, cuda_graphs=cuda_graphs, compile=compile)
+        self.packing = PackingSettings(layout=layout, pack_length=pack_length, cuda_graphs=cuda_graphs, compile=compile)
         self.source = resolve_model_source(name)
         self.model, self.tokenizer = self._load(self.source, dtype, device)
         if quantize == "int8":
             quantize_int8(self.model)
         self.soft_prompts = self._soft_prompts(soft_prompts, device, dtype)
-        common = dict(soft_prompts=self.soft_prompts, unseen=unseen_soft_prompt, seed=seed, length_normalize=length_normalize)
-        self.scorer = self._scorer(scoring, common, batch_size=batch_size, max_batch_tokens=max_batch_tokens)
-        self.generator = (
-            self.scorer if scoring != "naive"  # the packed scorers hand generation on to the fast ones
-            else self._scorer("fast", common, batch_size=batch_size, max_batch_tokens=max_batch_tokens)
+        settings = ScorerSettings(
+            soft_prompts=self.soft_prompts, unseen=unseen_soft_prompt, seed=seed, batch_size=batch_size,
+            max_batch_tokens=max_batch_tokens, length_normalize=length_normalize,
         )  # fmt: skip
+        self.scorer = self._scorer(scoring, settings)
+        # the packed scorers hand generation on to the fast ones themselves
+        self.generator = self.scorer if scoring != "naive" else self._scorer("fast", settings)
 
     # -- set-up hooks for subclasses -------------------------------------------
     @abstractmethod
@@ -105,7 +107,7 @@ class HFBackend(ABC):
         """``(model, tokenizer)`` of ``source``, in eval mode."""
 
     @abstractmethod
-    def _scorer(self, scoring: str, common: dict[str, Any], *, batch_size: int, max_batch_tokens: int) -> Any:
+    def _scorer(self, scoring: str, settings: ScorerSettings) -> Any:
         """The ``naive``, ``fast`` or ``packed`` scorer of this model family."""
 
     def _soft_prompts(self, wanted: bool | None, device: str, dtype: str) -> Any:
@@ -199,24 +201,18 @@ class HFCausalBackend(HFBackend):
 
         return load_causal_lm(source, dtype=dtype, device=device)  # type: ignore[arg-type]
 
-    def _scorer(self, scoring: str, common: dict[str, Any], *, batch_size: int, max_batch_tokens: int) -> Any:
+    def _scorer(self, scoring: str, settings: ScorerSettings) -> Any:
         if scoring == "naive":
             from zp_hf.naive import NaiveCausalScorer
 
-            return NaiveCausalScorer(self.model, **common)
+            return NaiveCausalScorer(self.model, settings)
         if scoring == "packed":
             from zp_hf.packed import PackedCausalScorer
 
-            return PackedCausalScorer(
-                self.model, self.tokenizer, batch_size=batch_size, max_batch_tokens=max_batch_tokens,
-                **self.packing, **common,
-            )  # fmt: skip
+            return PackedCausalScorer(self.model, self.tokenizer, settings, self.packing)
         from zp_hf.causal import CausalScorer
 
-        return CausalScorer(
-            self.model, self.tokenizer, batch_size=batch_size, max_batch_tokens=max_batch_tokens,
-            share_prefix=self.share_prefix, unpad=self.unpad, **common,
-        )  # fmt: skip
+        return CausalScorer(self.model, self.tokenizer, settings, share_prefix=self.share_prefix, unpad=self.unpad)
 
     def encode(self, queries: Sequence[Query]) -> list[Any]:
         from zp_hf.batching import TokenItem
@@ -289,24 +285,18 @@ class HFSeq2SeqBackend(HFBackend):
         self.blank = self.sentinel or tokenizer.mask_token or formatting.VISIBLE_BLANK
         return model, tokenizer
 
-    def _scorer(self, scoring: str, common: dict[str, Any], *, batch_size: int, max_batch_tokens: int) -> Any:
+    def _scorer(self, scoring: str, settings: ScorerSettings) -> Any:
         if scoring == "naive":
             from zp_hf.naive import NaiveSeq2SeqScorer
 
-            return NaiveSeq2SeqScorer(self.model, sentinel_id=self.sentinel_id, **common)
+            return NaiveSeq2SeqScorer(self.model, settings, sentinel_id=self.sentinel_id)
         if scoring == "packed":
             from zp_hf.packed_seq2seq import PackedSeq2SeqScorer
 
-            return PackedSeq2SeqScorer(
-                self.model, self.tokenizer, sentinel_id=self.sentinel_id, batch_size=batch_size,
-                max_batch_tokens=max_batch_tokens, **self.packing, **common,
-            )  # fmt: skip
+            return PackedSeq2SeqScorer(self.model, self.tokenizer, settings, self.packing, sentinel_id=self.sentinel_id)
         from zp_hf.seq2seq import Seq2SeqScorer
 
-        return Seq2SeqScorer(
-            self.model, self.tokenizer, sentinel_id=self.sentinel_id, batch_size=batch_size,
-            max_batch_tokens=max_batch_tokens, unpad=self.unpad, **common,
-        )  # fmt: skip
+        return Seq2SeqScorer(self.model, self.tokenizer, settings, sentinel_id=self.sentinel_id, unpad=self.unpad)
 
     def encode(self, queries: Sequence[Query]) -> list[Any]:
         from zp_hf.batching import TokenItem

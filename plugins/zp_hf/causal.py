@@ -27,9 +27,9 @@ from transformers import DynamicCache
 
 from zp_hf.batching import TokenItem, batches, common_prefix, finish, pad_left, pad_right
 from zp_hf.scorer_base import ScorerBase
+from zp_hf.settings import ScorerSettings
 from zp_hf.soft_prompts import prepend
 from zp_hf.unpad import Unpadder
-
 
 #: Shorter common prefixes are not worth a separate forward.
 MIN_SHARED_TOKENS = 4
@@ -40,15 +40,16 @@ class CausalScorer(ScorerBase):
 
     Args:
         model: an ``AutoModelForCausalLM`` in eval mode; ``tokenizer`` has a pad token.
-        options: ``soft_prompts``, ``unseen``, ``seed``, ``batch_size``, ``max_batch_tokens``,
-            ``length_normalize``, as in :class:`zp_hf.scorer_base.ScorerBase`.
+        settings: soft prompts and batch limits (:class:`zp_hf.scorer_base.ScorerSettings`).
         share_prefix: run a batch's common leading tokens (one prompt's text before its
             input) once and reuse their KV cache for every row.
         unpad: run the Linear layers on real tokens only (:mod:`zp_hf.unpad`).
     """
 
-    def __init__(self, model: Any, tokenizer: Any, *, share_prefix: bool = True, unpad: bool = True, **options: Any) -> None:
-        super().__init__(model, tokenizer, **options)
+    def __init__(
+        self, model: Any, tokenizer: Any, settings: ScorerSettings = ScorerSettings(), *, share_prefix: bool = True, unpad: bool = True
+    ) -> None:
+        super().__init__(model, tokenizer, settings)
         self.share_prefix = share_prefix
         self.body = model.base_model  # the transformer without its LM head
         self.head = model.get_output_embeddings()

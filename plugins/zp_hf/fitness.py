@@ -20,7 +20,6 @@ from zp_evolve.tasks import Task
 from zp_hf.calibration import CONTENT_FREE_INPUTS, calibrate_all, calibrates, content_free_examples
 
 
-
 def metric_function(name: str, metrics: Registry) -> Metric:
     """The metric called ``name`` in ``metrics`` (the run's registry: see ``zp-evolve plugins --kind metrics``)."""
     if name not in metrics:

@@ -13,24 +13,17 @@ from typing import Any, Sequence
 import torch
 
 from zp_hf.batching import TokenItem, finish
-from zp_hf.soft_prompts import SoftPromptTable, UnseenPolicy, prepend
+from zp_hf.settings import ScorerSettings
+from zp_hf.soft_prompts import prepend
 
 
 class _NaiveBase(ABC):
-    def __init__(
-        self,
-        model: Any,
-        *,
-        soft_prompts: SoftPromptTable | None = None,
-        unseen: UnseenPolicy = "random",
-        seed: int = 0,
-        length_normalize: bool = False,
-    ) -> None:
+    def __init__(self, model: Any, settings: ScorerSettings = ScorerSettings()) -> None:
         self.model = model
-        self.table = soft_prompts
-        self.unseen = unseen
-        self.seed = seed
-        self.length_normalize = length_normalize
+        self.table = settings.soft_prompts
+        self.unseen = settings.unseen
+        self.seed = settings.seed
+        self.length_normalize = settings.length_normalize
         self.device = next(model.parameters()).device
 
     def _embeds(self, task: str, ids: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -65,17 +58,8 @@ class NaiveCausalScorer(_NaiveBase):
 class NaiveSeq2SeqScorer(_NaiveBase):
     """``log p(answer | source)`` from one encoder-decoder forward per candidate."""
 
-    def __init__(
-        self,
-        model: Any,
-        *,
-        sentinel_id: int | None,
-        soft_prompts: SoftPromptTable | None = None,
-        unseen: UnseenPolicy = "random",
-        seed: int = 0,
-        length_normalize: bool = False,
-    ) -> None:
-        super().__init__(model, soft_prompts=soft_prompts, unseen=unseen, seed=seed, length_normalize=length_normalize)
+    def __init__(self, model: Any, settings: ScorerSettings = ScorerSettings(), *, sentinel_id: int | None) -> None:
+        super().__init__(model, settings)
         start = model.config.decoder_start_token_id
         self.prefix = [start if start is not None else 0] + ([sentinel_id] if sentinel_id is not None else [])
 

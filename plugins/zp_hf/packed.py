@@ -32,6 +32,7 @@ from zp_hf.packed_batches import build_causal_batch, to_device
 from zp_hf.packing import Layout, Plan, Unit, causal_units, plan_batches
 from zp_hf.runner import Runner, repeated_blocks
 from zp_hf.scorer_base import ScorerBase
+from zp_hf.settings import PackingSettings, ScorerSettings
 
 #: Attention implementations that take an arbitrary additive 4D mask.
 MASKED_ATTENTION = ("sdpa", "eager")
@@ -41,13 +42,9 @@ class PackedScorerBase(ScorerBase, abc.ABC):
     """What the packed scorers of both families share: layout, runner, soft-prompt slots.
 
     Args:
-        model, tokenizer, options: as :class:`zp_hf.scorer_base.ScorerBase`
+        model, tokenizer, settings: as :class:`zp_hf.scorer_base.ScorerBase`
             (``batch_size`` is unused: ``max_batch_tokens`` bounds each batch).
-        layout: ``packed`` (several units per row) or ``padded`` (one per row).
-        pack_length: row width of the packed layout (longer units get wider rows).
-        cuda_graphs: capture and replay one CUDA graph per batch shape.
-        compile: ``torch.compile`` the model's repeated block (:mod:`zp_hf.runner`).
-        compile_backend: ``torch.compile`` backend (tests use ``eager``).
+        packing: the layout and how batches run (:class:`PackingSettings`).
     """
 
     head: ScoringHead  # set by each family's scorer
@@ -56,15 +53,12 @@ class PackedScorerBase(ScorerBase, abc.ABC):
         self,
         model: Any,
         tokenizer: Any,
-        *,
-        layout: Layout = "packed",
-        pack_length: int = 256,
-        cuda_graphs: bool = False,
-        compile: bool = False,
-        compile_backend: str = "inductor",
-        **options: Any,
+        settings: ScorerSettings = ScorerSettings(),
+        packing: PackingSettings = PackingSettings(),
     ) -> None:
-        super().__init__(model, tokenizer, **options)
+        super().__init__(model, tokenizer, settings)
+        layout, pack_length = packing.layout, packing.pack_length
+        cuda_graphs, compile, compile_backend = packing.cuda_graphs, packing.compile, packing.compile_backend
         if layout not in ("packed", "padded"):
             raise ModelError(f"unknown layout {layout!r}; use packed or padded")
         if pack_length < 8:
@@ -143,8 +137,10 @@ class PackedCausalScorer(PackedScorerBase):
     Generation (which has no packed form) goes to :class:`zp_hf.causal.CausalScorer`.
     """
 
-    def __init__(self, model: Any, tokenizer: Any, **options: Any) -> None:
-        super().__init__(model, tokenizer, **options)
+    def __init__(
+        self, model: Any, tokenizer: Any, settings: ScorerSettings = ScorerSettings(), packing: PackingSettings = PackingSettings()
+    ) -> None:
+        super().__init__(model, tokenizer, settings, packing)
         self.body = model.base_model
         self.head = ScoringHead(model)
         self._generator: Any = None
@@ -188,8 +184,5 @@ class PackedCausalScorer(PackedScorerBase):
         if self._generator is None:
             from zp_hf.causal import CausalScorer
 
-            self._generator = CausalScorer(
-                self.model, self.tokenizer, soft_prompts=self.table, unseen=self.unseen, seed=self.seed,
-                batch_size=self.batch_size, max_batch_tokens=self.max_batch_tokens, share_prefix=False, unpad=False,
-            )  # fmt: skip
+            self._generator = CausalScorer(self.model, self.tokenizer, self.settings, share_prefix=False, unpad=False)
         return self._generator.generate(items, max_new_tokens=max_new_tokens, num_beams=num_beams)

@@ -21,6 +21,7 @@ from zp_hf.head import ScoringHead, segment_mask
 from zp_hf.packed import PackedScorerBase
 from zp_hf.packed_batches import build_seq2seq_batch, to_device
 from zp_hf.packing import seq2seq_units
+from zp_hf.settings import PackingSettings, ScorerSettings
 
 
 class PackedSeq2SeqScorer(PackedScorerBase):
@@ -28,11 +29,14 @@ class PackedSeq2SeqScorer(PackedScorerBase):
 
     Args:
         sentinel_id: the id decoded before the answer (T5's ``<extra_id_0>``), or ``None``.
-        options: as :class:`zp_hf.packed.PackedScorerBase`.
+        settings, packing: as :class:`zp_hf.packed.PackedScorerBase`.
     """
 
-    def __init__(self, model: Any, tokenizer: Any, *, sentinel_id: int | None, **options: Any) -> None:
-        super().__init__(model, tokenizer, **options)
+    def __init__(
+        self, model: Any, tokenizer: Any, settings: ScorerSettings = ScorerSettings(), packing: PackingSettings = PackingSettings(),
+        *, sentinel_id: int | None,
+    ) -> None:
+        super().__init__(model, tokenizer, settings, packing)
         self.sentinel_id = sentinel_id
         start = model.config.decoder_start_token_id
         self.prefix = [self.pad_id if start is None else start] + ([sentinel_id] if sentinel_id is not None else [])
@@ -88,9 +92,5 @@ class PackedSeq2SeqScorer(PackedScorerBase):
         if self._generator is None:
             from zp_hf.seq2seq import Seq2SeqScorer
 
-            self._generator = Seq2SeqScorer(
-                self.model, self.tokenizer, sentinel_id=self.sentinel_id, soft_prompts=self.table,
-                unseen=self.unseen, seed=self.seed, batch_size=self.batch_size,
-                max_batch_tokens=self.max_batch_tokens, unpad=False,
-            )  # fmt: skip
+            self._generator = Seq2SeqScorer(self.model, self.tokenizer, self.settings, sentinel_id=self.sentinel_id, unpad=False)
         return self._generator.generate(items, max_new_tokens=max_new_tokens, num_beams=num_beams)

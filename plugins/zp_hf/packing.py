@@ -28,12 +28,12 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from typing import Callable, Literal, Sequence
+from typing import Callable, Sequence
 
 from zp_evolve.errors import ModelError
 from zp_hf.batching import TokenItem
+from zp_hf.settings import Layout  # noqa: F401  (defined with the settings that use it)
 
-Layout = Literal["packed", "padded"]
 #: (index into the unit's read-out positions, target token id, output slot)
 Pick = tuple[int, int, int]
 

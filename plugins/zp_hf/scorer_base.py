@@ -7,43 +7,28 @@ from typing import Any, Sequence
 
 import torch
 
-from zp_hf.soft_prompts import SoftPromptTable, UnseenPolicy
+from zp_hf.settings import ScorerSettings
 
 
 class ScorerBase:
-    """The model, its tokenizer, the soft-prompt table (E) and the batch limits.
+    """The model, its tokenizer and the :class:`ScorerSettings` (soft-prompt table E, batch limits).
 
     Args:
         model: a Hugging Face LM in eval mode.
         tokenizer: its tokenizer.
-        soft_prompts: the task table (E), or ``None``.
-        unseen: what tasks missing from the table get.
-        seed: seeds the soft prompts of unseen tasks.
-        batch_size: rows per forward.
-        max_batch_tokens: bound on rows x padded length per forward.
-        length_normalize: average (not sum) the answer's token log-probabilities.
+        settings: the soft prompts and batch limits.
     """
 
-    def __init__(
-        self,
-        model: Any,
-        tokenizer: Any,
-        *,
-        soft_prompts: SoftPromptTable | None = None,
-        unseen: UnseenPolicy = "random",
-        seed: int = 0,
-        batch_size: int = 32,
-        max_batch_tokens: int = 8192,
-        length_normalize: bool = False,
-    ) -> None:
+    def __init__(self, model: Any, tokenizer: Any, settings: ScorerSettings = ScorerSettings()) -> None:
         self.model = model
         self.tokenizer = tokenizer
-        self.table = soft_prompts
-        self.unseen = unseen
-        self.seed = seed
-        self.batch_size = batch_size
-        self.max_batch_tokens = max_batch_tokens
-        self.length_normalize = length_normalize
+        self.settings = settings
+        self.table = settings.soft_prompts
+        self.unseen = settings.unseen
+        self.seed = settings.seed
+        self.batch_size = settings.batch_size
+        self.max_batch_tokens = settings.max_batch_tokens
+        self.length_normalize = settings.length_normalize
         self.device = next(model.parameters()).device
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         self.unpadder: Any = None  # a subclass installs a zp_hf.unpad.Unpadder on its body or encoder

@@ -21,6 +21,7 @@ from transformers.modeling_outputs import BaseModelOutput
 from zp_hf.batching import TokenItem, batches, finish, pad_right
 from zp_hf.causal import first_token_scores
 from zp_hf.scorer_base import ScorerBase
+from zp_hf.settings import ScorerSettings
 from zp_hf.soft_prompts import prepend
 from zp_hf.unpad import Unpadder
 
@@ -34,13 +35,14 @@ class Seq2SeqScorer(ScorerBase):
         model: an ``AutoModelForSeq2SeqLM`` in eval mode.
         tokenizer: its tokenizer.
         sentinel_id: the id decoded before the answer (T5's ``<extra_id_0>``), or ``None``.
-        options: ``soft_prompts``, ``unseen``, ``seed``, ``batch_size``, ``max_batch_tokens``,
-            ``length_normalize``, as in :class:`zp_hf.scorer_base.ScorerBase`; ``unpad`` as in
-            :class:`zp_hf.causal.CausalScorer` (it applies to the encoder).
+        settings: soft prompts and batch limits (:class:`zp_hf.scorer_base.ScorerSettings`).
+        unpad: as in :class:`zp_hf.causal.CausalScorer` (it applies to the encoder).
     """
 
-    def __init__(self, model: Any, tokenizer: Any, *, sentinel_id: int | None, unpad: bool = True, **options: Any) -> None:
-        super().__init__(model, tokenizer, **options)
+    def __init__(
+        self, model: Any, tokenizer: Any, settings: ScorerSettings = ScorerSettings(), *, sentinel_id: int | None, unpad: bool = True
+    ) -> None:
+        super().__init__(model, tokenizer, settings)
         self.sentinel_id = sentinel_id
         self.start_id = model.config.decoder_start_token_id
         if self.start_id is None:

@@ -17,19 +17,19 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Any, Sequence
 
 import torch
 
 from zp_evolve.errors import ModelError
+from zp_hf.settings import UnseenPolicy  # noqa: F401  (what an unseen task gets)
 
 WEIGHTS_FILE = "soft_prompts.safetensors"
 META_FILE = "soft_prompts.json"
 TENSOR_KEY = "soft_prompts"
 FORMAT = "zp_evolve.soft_prompts/1"
-#: What an unseen task gets: nothing, the mean of the trained prompts, or random vectors
-#: at the table's scale (the paper's Table 5 found random init the best of these).
-UnseenPolicy = Literal["none", "mean", "random"]
+# An unseen task gets nothing, the mean of the trained prompts, or random vectors at the
+# table's scale (UnseenPolicy; the paper's Table 5 found random init the best of these).
 
 
 class SoftPromptTable(torch.nn.Module):

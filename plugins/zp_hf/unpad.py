@@ -20,7 +20,6 @@ from typing import Any, Iterator
 import torch
 import torch.nn.functional as F
 
-
 _GATED_MLP = ("gate_proj", "up_proj", "down_proj", "act_fn")
 
 

@@ -116,12 +116,14 @@ def test_compiled_scorer_does_not_recompile_on_later_calls(layout, tiny_causal, 
     later calls with other item counts, like later GPS generations, reuse the graphs."""
     from zp_hf.loading import load_causal_lm
     from zp_hf.packed import PackedCausalScorer
+    from zp_hf.settings import PackingSettings, ScorerSettings
 
     torch._dynamo.reset()  # compiled code is shared by every model of this shape in the process
     model, tokenizer = load_causal_lm(tiny_causal)
-    compiled = PackedCausalScorer(model, tokenizer, layout=layout, pack_length=64, max_batch_tokens=512,
-                                  compile=True, compile_backend="eager")  # fmt: skip
-    eager = PackedCausalScorer(model, tokenizer, layout=layout, pack_length=64, max_batch_tokens=512)
+    settings = ScorerSettings(max_batch_tokens=512)
+    compiled = PackedCausalScorer(model, tokenizer, settings,
+                                  PackingSettings(layout=layout, pack_length=64, compile=True, compile_backend="eager"))  # fmt: skip
+    eager = PackedCausalScorer(model, tokenizer, settings, PackingSettings(layout=layout, pack_length=64))
     task, examples = real_task("trec_coarse", 16)
     backend = HFCausalBackend(tiny_causal)
     items = backend.encode(backend.queries(_items(task, examples)))
@@ -141,13 +143,15 @@ def test_compiled_scorer_does_not_recompile_on_later_calls(layout, tiny_causal, 
 def test_compiled_t5_scorer_does_not_recompile_on_later_calls(tiny_t5, real_task):
     from zp_hf.loading import load_seq2seq_lm
     from zp_hf.packed_seq2seq import PackedSeq2SeqScorer
+    from zp_hf.settings import PackingSettings, ScorerSettings
 
     torch._dynamo.reset()
     model, tokenizer = load_seq2seq_lm(tiny_t5)
     backend = HFSeq2SeqBackend(tiny_t5)
-    options = dict(sentinel_id=backend.sentinel_id, pack_length=64, max_batch_tokens=512)
-    compiled = PackedSeq2SeqScorer(model, tokenizer, compile=True, compile_backend="eager", **options)
-    eager = PackedSeq2SeqScorer(model, tokenizer, **options)
+    settings = ScorerSettings(max_batch_tokens=512)
+    compiled = PackedSeq2SeqScorer(model, tokenizer, settings, PackingSettings(pack_length=64, compile=True, compile_backend="eager"),
+                                   sentinel_id=backend.sentinel_id)  # fmt: skip
+    eager = PackedSeq2SeqScorer(model, tokenizer, settings, PackingSettings(pack_length=64), sentinel_id=backend.sentinel_id)
     task, examples = real_task("trec_coarse", 16)
     items = backend.encode(backend.queries(_items(task, examples)))
     flat = lambda rows: [value for row in rows for value in row]  # noqa: E731
