@@ -57,7 +57,7 @@ def test_strategies_are_compared_pairwise_on_test_and_the_winner_is_the_default(
     plan = [step["cell"] for step in results["plan"]]
     assert plan[:4] == ["algorithm1__mix__gps__seed0", "calibrate__mix__gps__seed0",
                         "algorithm1__mix__gps__seed1", "calibrate__mix__gps__seed1"]
-    assert {"cell": "ensemble__mix__gps__seed1", "done": True} in results["plan"]
+    assert {"cell": "ensemble__mix__gps__seed1", "done": True, "tasks_done": 2} in results["plan"]
     assert "lcb__mix__gps__seed0" in results["not_measured"] and "ensemble__mix__oneshot__seed1" in results["not_measured"]
     assert "ensemble__mix__gps__seed1" not in results["not_measured"]
     assert "| **ensemble** |" in report.markdown(results | {"default": "ensemble"})
@@ -103,3 +103,14 @@ def test_an_unfinished_cell_is_left_out_not_guessed(report, tmp_path):
     (tmp_path / "cells" / "ensemble__mix__gps__seed0").mkdir()  # started, no summary yet
     results = report.collect(tmp_path, TASKS, [0])
     assert list(results["strategies"]) == ["algorithm1"] and "ensemble__mix__gps__seed0" in results["not_measured"]
+
+
+def test_the_plan_counts_the_tasks_a_cell_holds(report, tmp_path):
+    """A record made before the task set grew holds fewer tasks: not done, and says how many."""
+    _cell(tmp_path, "algorithm1", 0, [(0.8, 0.55), (0.7, 0.45)])
+    _cell(tmp_path, "calibrate", 0, [(0.8, 0.55)])  # the first task only
+    plan = {step["cell"]: step for step in report.collect(tmp_path, TASKS, [0])["plan"]}
+    assert plan["algorithm1__mix__gps__seed0"] == {"cell": "algorithm1__mix__gps__seed0", "done": True, "tasks_done": 2}
+    assert plan["calibrate__mix__gps__seed0"] == {"cell": "calibrate__mix__gps__seed0", "done": False, "tasks_done": 1}
+    assert plan["lcb+calibrate__mix__gps__seed0"]["tasks_done"] == 0
+
