@@ -89,11 +89,12 @@ def _guarded(
     """``selection.beat_manual``: the members, or the best handcrafted prompt on dev where the
     members do not beat it often enough in paired dev resamples; and what was decided."""
     task = eval_task.name
-    manual = [str(p) for p in task_state.manual if (s := scoring.score_of(task, "dev", str(p))) is not None and math.isfinite(s.value)]
+    manual = {str(p): scoring.score_of(task, "dev", str(p)) for p in task_state.manual}
+    manual = {p: s for p, s in manual.items() if s is not None and math.isfinite(s.value)}
     if not manual or not members or set(members) & set(manual):
         return members, None
-    best_manual = max(manual, key=lambda p: scoring.score_of(task, "dev", p).value)  # type: ignore[union-attr]
-    scores = [scoring.score_of(task, "dev", p) for p in [*members, best_manual]]
+    best_manual = max(manual, key=lambda p: manual[p].value)  # type: ignore[union-attr]
+    scores = [*(scoring.score_of(task, "dev", p) for p in members), manual[best_manual]]
     if any(s is None or s.predictions is None or s.metric is None for s in scores):
         return members, None  # a fitness without per-example predictions: nothing to pair
     mine = scores[0].predictions if len(members) == 1 else ensemble_predictions([s.predictions for s in scores[:-1]])  # type: ignore[union-attr, misc]

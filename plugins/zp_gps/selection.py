@@ -127,7 +127,7 @@ class SelectionPolicy:
         self.seed = seed
         self.metrics = metrics
         self._partitions: dict[str, DevPartition] = {}
-        self._resamples: dict[str, list[list[int]]] = {}
+        self._resamples: dict[tuple[str, tuple[int, ...]], list[list[int]]] = {}
 
     # -- what the search needs ----------------------------------------------------
     @property
@@ -172,10 +172,7 @@ class SelectionPolicy:
         holdout = self._metric(predictions, dev, part.holdout, metric) if part.holdout else None
         fitness, stderr = breed, None
         if self.config.lcb:
-            resamples = self._resamples.get(eval_task.name)
-            if resamples is None:
-                resamples = bootstrap_resamples(dev, part.breed, self.config.resamples, self.seed, eval_task.name)
-                self._resamples[eval_task.name] = resamples
+            resamples = self._bootstrap(eval_task, part.breed)
             stderr = statistics.pstdev(self._metric(predictions, dev, sample, metric) for sample in resamples)
             fitness = breed - self.config.lcb * stderr
         return Judged(dev=value, fitness=fitness, breed=breed if part.holdout else None, holdout=holdout, stderr=stderr)
@@ -222,14 +219,20 @@ class SelectionPolicy:
         """In what share of stratified bootstrap resamples of dev the answer's predictions score
         above the handcrafted prompt's (a tie counts half)."""
         dev = eval_task.dev
-        key = f"{eval_task.name}/all"
-        if key not in self._resamples:
-            self._resamples[key] = bootstrap_resamples(dev, range(len(dev)), self.config.resamples, self.seed, eval_task.name)
+        resamples = self._bootstrap(eval_task, range(len(dev)))
         wins = 0.0
-        for sample in self._resamples[key]:
+        for sample in resamples:
             difference = self._metric(answer, dev, sample, metric) - self._metric(manual, dev, sample, metric)
             wins += 1.0 if difference > 0 else 0.5 if difference == 0 else 0.0
-        return wins / len(self._resamples[key])
+        return wins / len(resamples)
+
+    def _bootstrap(self, eval_task: EvalTask, indices: Sequence[int]) -> list[list[int]]:
+        """The task's bootstrap resamples of ``indices``, drawn once (lcb and beat_manual share
+        them when lcb resamples all of dev)."""
+        key = (eval_task.name, tuple(indices))
+        if key not in self._resamples:
+            self._resamples[key] = bootstrap_resamples(eval_task.dev, indices, self.config.resamples, self.seed, eval_task.name)
+        return self._resamples[key]
 
 
 def ensemble_predictions(members: Sequence[Sequence[Mapping[str, float]]]) -> list[dict[str, float]]:
