@@ -173,9 +173,15 @@ def run_cells(args: argparse.Namespace) -> None:
 
 
 def park(args: argparse.Namespace) -> None:
-    """Copy every unfinished cell's run folder under ``--results/unfinished`` (to commit)."""
+    """Copy every unfinished cell's run folder under ``--results/unfinished`` (to commit), and
+    drop the parked copies of cells that have finished since."""
     from zp_evolve.sweep import cell_status
 
+    for parked in sorted((args.results / "unfinished").glob("*__*")):
+        local = Path(args.out) / "cells" / parked.name
+        if local.is_dir() and cell_status(local) == "done":
+            shutil.rmtree(parked)
+            print(f"dropped {parked}: the cell has finished (commit the removal)")
     for path in sorted((Path(args.out) / "cells").glob("*__*")):
         if path.is_dir() and cell_status(path) == "unfinished":
             target = args.results / "unfinished" / path.name
