@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from zp_evolve.errors import DataError
-from zp_evolve.spans import canonical_template, mark_problems, strip_marks
+from zp_evolve.spans import canonical_template, has_marks, mark_problems, strip_marks
 
 PLACEHOLDER = re.compile(r"\[(X\d*)\]")
 # The blank is an underscore that is not part of an identifier-like token.
@@ -75,6 +75,9 @@ def choice_problems(choices: Sequence[str], labels: Sequence[str] | None = None)
     odd = [c for c in choices if PLACEHOLDER.search(c) or BLANK.search(c)]
     if odd:
         problems.append(f"has a placeholder or the blank in answer choice(s) {', '.join(map(repr, odd))}")
+    marked = [c for c in choices if has_marks(c)]
+    if marked:
+        problems.append(f"has span marks in answer choice(s) {', '.join(map(repr, marked))} (marks go in the template only)")
     if labels is not None and len(choices) != len(labels):
         problems.append(
             f"has {len(choices)} answer choice(s) for the task's {len(labels)} labels "
@@ -111,9 +114,12 @@ def missing_placeholders(template: str, required: Sequence[str]) -> list[str]:
     return [name for name in required if name not in present]
 
 
-def check_template(template: str, required: Sequence[str], *, where: str = "") -> None:
-    """Raise :class:`DataError` unless ``template`` holds every required placeholder once and one blank."""
-    problems = template_problems(template, required)
+def check_template(
+    template: str, required: Sequence[str], *, where: str = "", labels: Sequence[str] | None = None
+) -> None:
+    """Raise :class:`DataError` unless ``template`` holds every required placeholder once and one blank
+    (and, with ``labels``, one valid answer choice per label if it has choices)."""
+    problems = template_problems(template, required, labels=labels)
     if problems:
         prefix = f"{where}: " if where else ""
         raise DataError(f"{prefix}prompt {template!r} {'; '.join(problems)}")
