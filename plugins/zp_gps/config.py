@@ -2,9 +2,10 @@
 
 Each error names the file, the line, the key path, what is wrong and what is
 allowed. Validation never loads a model: it checks the schema, plugin names and
-options, task names, prompt placeholders, and what components declare they cannot
-do with a task (:mod:`zp_evolve.task_checks`: a mutator and a task's language, a
-metric and a task's kind or label count).
+options, task names, prompt placeholders and answer choices (one per label of the
+task), and what components declare they cannot do with a task
+(:mod:`zp_evolve.task_checks`: a mutator and a task's language, a metric and a task's
+kind or label count).
 """
 
 from __future__ import annotations
@@ -162,9 +163,9 @@ def _task_issues(config: RunConfig, plugins: Plugins, *, components_ok: bool = T
             continue
         if name not in config.tasks.names:
             issues.append(ConfigIssue(f"tasks.prompts.{name}", f"task {name!r} is not in tasks.names"))
-        fields = catalog.get(name).input_fields
+        task = catalog.get(name)
         for index, prompt in enumerate(prompts):
-            for problem in template_problems(prompt, fields):
+            for problem in template_problems(prompt, task.input_fields, labels=task.fixed_labels):
                 issues.append(ConfigIssue(f"tasks.prompts.{name}.{index}", f"prompt {prompt!r} {problem}"))
         if not prompts:
             issues.append(ConfigIssue(f"tasks.prompts.{name}", "needs at least one prompt"))

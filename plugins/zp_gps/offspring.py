@@ -6,49 +6,89 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from zp_evolve.prompts import blank_count, normalize, placeholders
+from zp_evolve.prompts import (
+    CHOICES_SEPARATOR, blank_count, choice_problems, join_choices, normalize, placeholders, split_choices,
+)
 from zp_evolve.spans import remark, strip_marks
 
 REJECTION_REASONS = (
-    "empty", "changed_fixed_span", "lost_placeholder", "extra_placeholder", "lost_blank", "too_long", "duplicate",
+    "empty", "changed_fixed_span", "lost_placeholder", "extra_placeholder", "lost_blank", "bad_choices", "too_long",
+    "duplicate",
 )
 
 
-def admit_child(child: str, parent: str, *, required: Sequence[str], max_chars: int, seen: set[str]) -> tuple[str | None, str]:
+def admit_child(
+    child: str,
+    parent: str,
+    *,
+    required: Sequence[str],
+    max_chars: int,
+    seen: set[str],
+    labels: Sequence[str] | None = None,
+    verbalizers: Sequence[str] = (),
+) -> tuple[str | None, str]:
     """``(reason, text)``: why ``child`` may not enter the population (``None`` if it may), and
     the child as the search keeps it: normalised, with the parent's span marks put back.
 
-    ``child`` is a mutator's output (no marks); ``parent`` the marked template it came
+    ``child`` is a mutator's output (no marks); ``parent`` the marked prompt it came
     from. ``seen`` holds the normalised text of every prompt already in this task's
     search, so a child equal to its parent is a duplicate too.
+
+    Answer choices (``template ||| a ||| b``): a child without ``|||`` inherits its
+    parent's; the marks go back on the template part only, and the checks of slots and
+    length read the template. ``labels`` are the task's fixed labels (``Task.fixed_labels``;
+    ``None``: the number of choices is not checked): choices that do not fit them are
+    ``bad_choices``. Choices equal to ``verbalizers`` are dropped, since the template
+    alone answers with them: such a child is its bare template (a duplicate if that was seen).
     """
-    text = normalize(child)
+    template, choices = split_choices(child)
+    parent_template, parent_choices = split_choices(parent)
+    if CHOICES_SEPARATOR not in child:
+        choices = parent_choices
+    text = normalize(template)
     if not text:
         return "empty", text
-    marked = remark(text, parent)
+    marked = remark(text, parent_template)
     if marked is None:
         return "changed_fixed_span", text
     text = normalize(marked)
-    return _template_reason(text, required=required, max_chars=max_chars, seen=seen), text
+    reason = _template_reason(text, required=required)
+    if choices:
+        if reason is None and choice_problems(choices, labels):
+            reason = "bad_choices"
+        if labels and tuple(choices) == tuple(" ".join(v.split()) for v in verbalizers):
+            choices = ()  # the task's own words: the template answers with them anyway
+        text = normalize(join_choices(text, choices))
+    if reason is None and len(strip_marks(split_choices(text)[0])) > max_chars:
+        reason = "too_long"
+    if reason is None and text in seen:
+        reason = "duplicate"
+    return reason, text
 
 
-def rejection_reason(child: str, parent: str, *, required: Sequence[str], max_chars: int, seen: set[str]) -> str | None:
+def rejection_reason(
+    child: str,
+    parent: str,
+    *,
+    required: Sequence[str],
+    max_chars: int,
+    seen: set[str],
+    labels: Sequence[str] | None = None,
+    verbalizers: Sequence[str] = (),
+) -> str | None:
     """Why ``child`` may not enter the population, or ``None`` if it may (see :func:`admit_child`)."""
-    return admit_child(child, parent, required=required, max_chars=max_chars, seen=seen)[0]
+    verdict = admit_child(child, parent, required=required, max_chars=max_chars, seen=seen, labels=labels, verbalizers=verbalizers)
+    return verdict[0]
 
 
-def _template_reason(text: str, *, required: Sequence[str], max_chars: int, seen: set[str]) -> str | None:
-    found = placeholders(text)
+def _template_reason(template: str, *, required: Sequence[str]) -> str | None:
+    found = placeholders(template)
     if any(found.count(name) < 1 for name in required):
         return "lost_placeholder"
     if len(found) != len(required) or set(found) - set(required):
         return "extra_placeholder"
-    if blank_count(text) != 1:
+    if blank_count(template) != 1:
         return "lost_blank"
-    if len(strip_marks(text)) > max_chars:
-        return "too_long"
-    if text in seen:
-        return "duplicate"
     return None
 
 

@@ -73,12 +73,13 @@ def bare_template(input_fields: Sequence[str]) -> str:
     return "\n".join([*(f"[{name}]" for name in input_fields), "_"])
 
 
-def answer_options(task: Task, example: Example) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """``(keys, candidate texts)``: labels and verbalizers, or a multiple-choice example's options."""
+def answer_options(task: Task, example: Example, template: str = "") -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(keys, candidate texts)``: labels and their words under ``template`` (its own answer
+    choices, else the task's verbalizers), or a multiple-choice example's options."""
     if task.multiple_choice or example.candidates:
         return tuple(example.candidates), tuple(example.candidates)
     if task.labels:
-        return tuple(task.labels), tuple(task.verbalizers)
+        return tuple(task.labels), task.answer_words(template)
     return (), ()
 
 
@@ -92,7 +93,7 @@ def make_query(
     backend's token bound), before the prompt is assembled.
     """
     task, example = item.task, item.example
-    keys, candidates = answer_options(task, example)
+    keys, candidates = answer_options(task, example, item.template)
     template = item.template if use_description else bare_template(task.input_fields)
     inputs = dict(example.inputs)
     if max_input_chars > 0:

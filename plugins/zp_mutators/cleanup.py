@@ -15,7 +15,7 @@ from collections import Counter
 from typing import Sequence
 
 from zp_evolve.cjk import has_cjk
-from zp_evolve.prompts import BLANK, PLACEHOLDER, placeholders, template_problems
+from zp_evolve.prompts import BLANK, CHOICES_SEPARATOR, PLACEHOLDER, placeholders, template_problems
 
 _PREFIX = re.compile(
     r"^\s*(?:sure|certainly|okay|ok|of course|absolutely|great|here(?:'s| is| are)|paraphrased?|paraphrasing|"
@@ -42,10 +42,10 @@ _STOPWORDS = frozenset(
 
 
 def clean_generation(text: str) -> str:
-    """The first line of ``text`` without chatter prefixes, numbering, markdown, wrapping quotes
-    or span marks (``{{``, ``}}``: only the engine places them)."""
+    """The first line of ``text`` without chatter prefixes, numbering, markdown, wrapping quotes,
+    span marks (``{{``, ``}}``: only the engine places them) or answer choices (what follows ``|||``)."""
     text = text.replace("**", "").replace("`", "").replace("{{", " ").replace("}}", " ").strip()
-    text = text.split("\n", 1)[0].strip()
+    text = text.split("\n", 1)[0].split(CHOICES_SEPARATOR, 1)[0].strip()
     for _ in range(2):  # "Sure! Here is the rewritten prompt: ..." needs two passes
         text = _INTERJECTION.sub("", text)
         text = _PREFIX.sub("", text)

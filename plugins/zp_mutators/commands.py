@@ -47,7 +47,7 @@ def _spec(text: str) -> dict[str, Any]:
 
 def mutate_command(args: argparse.Namespace) -> int:
     from zp_evolve.plugins import load_plugins
-    from zp_evolve.prompts import check_template, normalize, placeholders
+    from zp_evolve.prompts import check_template, normalize, placeholders, split_choices
     from zp_evolve.tasks import Task
     from zp_gps.breeding import build_operators
     from zp_gps.offspring import admit_child
@@ -64,12 +64,16 @@ def mutate_command(args: argparse.Namespace) -> int:
         if not args.prompt:
             raise ConfigError("give --task NAME or at least one --prompt TEMPLATE")
         prompts = args.prompt
-        fields = tuple(dict.fromkeys(placeholders(prompts[0])))
-        language = "zh" if has_cjk(prompts[0]) else "en"
-        task = Task(name="prompts", type="ANY", language=language, input_fields=fields, labels=(), verbalizers=(),
+        template, choices = split_choices(prompts[0])
+        fields = tuple(dict.fromkeys(placeholders(template)))
+        language = "zh" if has_cjk(template) else "en"
+        # the first prompt's answer choices (if any) stand for the labels; the others must fit them
+        for prompt in prompts:
+            check_template(prompt, fields, where="--prompt", labels=choices)
+        task = Task(name="prompts", type="ANY", language=language, input_fields=fields, labels=choices, verbalizers=choices,
                     metric="accuracy", prompts=tuple(prompts))
     for prompt in prompts:
-        check_template(prompt, task.input_fields, where="--prompt")
+        check_template(prompt, task.input_fields, where="--prompt", labels=task.fixed_labels)
     if args.children < 1:
         raise ConfigError("--children must be >= 1")
 
@@ -89,7 +93,9 @@ def mutate_command(args: argparse.Namespace) -> int:
                 print(f"  {parent}")
                 last_parent = parent
             for kid in kids:
-                reason, marked = admit_child(kid, parent, required=task.input_fields, max_chars=args.max_chars, seen=seen)
+                # without --task the verbalizers are the first prompt's choices: show children's choices as they come
+                reason, marked = admit_child(kid, parent, required=task.input_fields, max_chars=args.max_chars, seen=seen,
+                                             labels=task.fixed_labels, verbalizers=task.verbalizers if args.task else ())
                 if reason is None:
                     seen.add(marked)
                     kid = marked  # with the parent's span marks back, as the search keeps it

@@ -21,7 +21,7 @@ from typing import Sequence
 
 from zp_evolve.cjk import has_cjk
 from zp_evolve.errors import ConfigError
-from zp_evolve.prompts import normalize
+from zp_evolve.prompts import normalize, template_of
 from zp_evolve.spans import Span, SpanLists, is_marked, split_spans, strip_marks
 from zp_evolve.tasks import Task
 from zp_mutators.segments import Token, detokenize, sentences, slot_signature, slots_of, tokenize
@@ -57,7 +57,8 @@ class SentenceCrossover:
         for index, parent in enumerate(parents):
             pieces.setdefault(parent, spans[index] if spans else (Span(parent, True),))
         for prompt in (task.prompts if task and self.use_task_prompts else ()):
-            pieces.setdefault(strip_marks(prompt), split_spans(prompt))
+            template = template_of(prompt)  # mates are templates, as the parents are
+            pieces.setdefault(strip_marks(template), split_spans(template))
         pool = list(pieces)  # parents first, then the task's prompts, without repeats
         out: list[list[str]] = []
         used: dict[str, set[str]] = {}  # children already given to an earlier entry of the same parent

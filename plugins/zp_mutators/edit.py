@@ -24,7 +24,7 @@ from typing import Literal, Sequence
 
 from zp_evolve.cjk import has_cjk
 from zp_evolve.errors import ConfigError
-from zp_evolve.prompts import normalize
+from zp_evolve.prompts import normalize, template_of
 from zp_evolve.spans import Span, SpanLists, strip_marks
 from zp_evolve.tasks import Task
 from zp_mutators.segments import (
@@ -80,7 +80,7 @@ class PhraseEdit:
         spans: SpanLists | None = None,
     ) -> list[list[str]]:
         """One list of children per parent; a parent too short to edit gets fewer."""
-        donors = donor_phrases([*parents, *(strip_marks(p) for p in (task.prompts if task else ()))])
+        donors = donor_phrases([*parents, *(strip_marks(template_of(p)) for p in (task.prompts if task else ()))])
         out: list[list[str]] = []
         # the engine repeats a parent once per child slot: its entries share what was taken
         used: dict[str, set[str]] = {}

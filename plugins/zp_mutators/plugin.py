@@ -8,6 +8,7 @@ level (torch and transformers load inside methods), so importing them here keeps
 from __future__ import annotations
 
 from zp_evolve import hookimpl
+from zp_mutators.answer_choices import AnswerChoices, check_task as answer_choices_check
 from zp_mutators.back_translation import BackTranslation, check_task as back_translation_check
 from zp_mutators.crossover import SentenceCrossover
 from zp_mutators.edit import PhraseEdit
@@ -22,6 +23,8 @@ def zp_register_mutators(register):
     register("crossover", SentenceCrossover, description="sentence-level one-point crossover with a second prompt of the task")
     register("ptm_paraphrase", PTMParaphrase, description="PTMs: a causal LM paraphrases the prompt (DINO-style, few-shot)")
     register("t5_infill", T5Infill, description="LM-BFF: T5 fills masked spans of the prompt (mode partial = LM-BFF†)")
+    register("answer_choices", AnswerChoices, check_task=answer_choices_check,
+             description="the same template with other answer choices ('template ||| a ||| b'; tasks with fixed labels)")
 
 
 @hookimpl

@@ -63,11 +63,14 @@ class MutatorActor:
             parameters = set()
         self.takes_task = "task" in parameters
         self.takes_spans = "spans" in parameters
+        self.takes_choices = "choices" in parameters
 
     def ready(self) -> int:
         return os.getpid()
 
-    def mutate(self, parents: list[str], rng_state: tuple, task: Any, spans: Any = None) -> tuple[list[list[str]], tuple]:
+    def mutate(
+        self, parents: list[str], rng_state: tuple, task: Any, spans: Any = None, choices: Any = None
+    ) -> tuple[list[list[str]], tuple]:
         """Mutate with a copy of the caller's rng; return the children and the rng's new state,
         so the caller's rng advances exactly as if the mutator had run locally."""
         rng = random.Random()
@@ -77,6 +80,8 @@ class MutatorActor:
             kwargs["task"] = task
         if self.takes_spans and spans is not None:
             kwargs["spans"] = spans
+        if self.takes_choices and choices is not None:
+            kwargs["choices"] = choices
         children = self.mutator.mutate(parents, **kwargs)
         return children, rng.getstate()
 

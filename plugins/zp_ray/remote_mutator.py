@@ -116,15 +116,16 @@ class RemoteMutator:
         return actor
 
     def mutate(
-        self, parents: Sequence[str], *, rng: random.Random, task: Task | None = None, spans: SpanLists | None = None
+        self, parents: Sequence[str], *, rng: random.Random, task: Task | None = None, spans: SpanLists | None = None,
+        choices: Sequence[tuple[str, ...]] | None = None,
     ) -> list[list[str]]:
-        """The wrapped mutator's children; ``task`` and ``spans`` reach it if its ``mutate`` takes them."""
+        """The wrapped mutator's children; ``task``, ``spans`` and ``choices`` reach it if its ``mutate`` takes them."""
         import ray
         from ray.exceptions import RayTaskError
 
         actor = self._ensure_actor()
         try:
-            children, state = ray.get(actor.mutate.remote(list(parents), rng.getstate(), task, spans))
+            children, state = ray.get(actor.mutate.remote(list(parents), rng.getstate(), task, spans, choices))
         except RayTaskError as error:
             cause = getattr(error, "cause", None)
             if isinstance(cause, ZpError):

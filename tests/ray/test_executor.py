@@ -170,3 +170,29 @@ def test_remote_mutator_gives_the_same_children_as_in_process(ray_session, seria
     remote.close()
     expected, _ = serial_summary
     assert summary == expected
+
+
+def test_remote_mutator_passes_answer_choices_on(ray_session):
+    """A choices-aware mutator on an actor sees each parent's choices, as it does in process."""
+    import random
+
+    from zp_evolve.tasks import Task
+    from zp_mutators.answer_choices import AnswerChoices
+    from zp_ray.remote_mutator import RemoteMutator
+
+    task = Task(
+        name="toy_yes_no", type="NLI", language="en", input_fields=("X1", "X2"), labels=("entailment", "not_entailment"),
+        verbalizers=("yes", "no"), metric="auc", prompts=("[X1] Does it follow that [X2]? _",),
+    )
+    parents = ["[X1] Is [X2] true? _", "[X1] Does [X2] follow? _"]
+    choices = [("True", "False"), ()]
+    options = {"sets": [["right", "wrong"], ["correct", "incorrect"]], "children": 2}
+    local = AnswerChoices(**options).mutate(parents, rng=random.Random(5), task=task, choices=choices)
+    remote = RemoteMutator(mutator={"name": "answer_choices", **options}, address=ray_session.address, num_cpus=0)
+    try:
+        far = remote.mutate(parents, rng=random.Random(5), task=task, choices=choices)
+    finally:
+        remote.close()
+    assert far == local
+    assert all("|||" in child for kids in far for child in kids)
+    assert "True ||| False" not in far[0][0]  # never the parent's own set
