@@ -258,7 +258,10 @@ def goals(results: dict[str, Any]) -> dict[str, Any]:
 
     def goal(value: float | None, target: float, *, at_most: bool = False) -> dict[str, Any]:
         met = None if value is None else (value <= target if at_most else value >= target)
-        return {"measured": value, "target": target, "met": met}
+        entry: dict[str, Any] = {"measured": value, "target": target, "met": met}
+        if met is False:  # how far the measurement is from the target, in points
+            entry["missed_by"] = round(abs(value - target), 2)  # type: ignore[operator]
+        return entry
 
     own = default.get("vs_own_manual") or {}
     return {
