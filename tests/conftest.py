@@ -57,6 +57,27 @@ def gps_search(run_dir: Path, raw: dict, *, extra: Sequence[object] = ()) -> "Ge
     )
 
 
+class StopSearch(Exception):
+    """Raised by :func:`cut_search` to stop a search between generations."""
+
+
+def cut_search(run_dir: Path, raw: dict, generations: int, *, extra: Sequence[object] = ()) -> None:
+    """Run the search of ``raw`` in ``run_dir`` and stop it after ``generations`` generations
+    (G0 counted), as a killed run would stop: a later ``gps_search(...).run(resume=True)`` continues it."""
+    search = gps_search(run_dir, raw, extra=extra)
+    original, left = search._generation, [generations]
+
+    def limited(state, info):
+        if not left[0]:
+            raise StopSearch
+        left[0] -= 1
+        original(state, info)
+
+    search._generation = limited
+    with pytest.raises(StopSearch):
+        search.run()
+
+
 @pytest.fixture
 def run_gps(tmp_path):
     """``run_gps(name="run", raw=None, extra=(toy_plugin,), **search) -> (summary, RunDirectory)``:

@@ -8,7 +8,7 @@ from collections import defaultdict
 import pytest
 
 from tests import toy_plugin
-from tests.conftest import gps_search
+from tests.conftest import cut_search, gps_search
 from zp_evolve.ensemble import ensemble_label_scores
 from zp_evolve.errors import RunError
 from zp_evolve.rundir import RunDirectory
@@ -167,23 +167,7 @@ def test_strategies_resume_to_the_same_summary(tmp_path):
     selection = {"holdout": 0.5, "lcb": 1.0, "answer": "ensemble"}
     whole, _ = run(tmp_path, "whole", example_config(tmp_path, selection=selection))
     raw = example_config(tmp_path, selection=selection)
-    stop_after = {"left": 2}
-
-    class Stop(Exception):
-        pass
-
-    search = gps_search(tmp_path / "cut", raw, extra=[toy_plugin])
-    original = search._generation
-
-    def limited(state, info):
-        if stop_after["left"] == 0:
-            raise Stop
-        stop_after["left"] -= 1
-        original(state, info)
-
-    search._generation = limited
-    with pytest.raises(Stop):
-        search.run()
+    cut_search(tmp_path / "cut", raw, 2, extra=[toy_plugin])
     summary = gps_search(tmp_path / "cut", raw, extra=[toy_plugin]).run(resume=True)
     assert summary["tasks"] == whole["tasks"]
 

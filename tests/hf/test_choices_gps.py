@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tests.conftest import gps_search
+from tests.conftest import cut_search, gps_search
 from zp_evolve.ensemble import normalised_label_scores
 from zp_evolve.prompts import split_choices
 
@@ -35,28 +35,13 @@ def _config(tmp_path) -> dict:
     }
 
 
-class Stop(Exception):
-    pass
-
-
 def test_a_mixed_generation_0_searches_resumes_and_exports_its_choices(tmp_path, tiny_causal, catalog, cli):
     raw = _config(tmp_path)
     raw["model"]["name"] = tiny_causal
     whole_search = gps_search(tmp_path / "whole", raw)
     whole = whole_search.run()
 
-    cut = gps_search(tmp_path / "cut", raw)
-    original, left = cut._generation, [1]
-
-    def limited(state, info):
-        if not left[0]:
-            raise Stop
-        left[0] -= 1
-        original(state, info)
-
-    cut._generation = limited
-    with pytest.raises(Stop):
-        cut.run()
+    cut_search(tmp_path / "cut", raw, 1)
     resumed = gps_search(tmp_path / "cut", raw).run(resume=True)
     assert resumed == whole
 

@@ -5,15 +5,9 @@ the summary of an uninterrupted one. The rows are real (the packaged product_mat
 
 from __future__ import annotations
 
-import pytest
-
-from tests.conftest import gps_search
+from tests.conftest import cut_search, gps_search
 from tests.datasets.test_hf_datasets import PS, features, products, save, write_card  # noqa: F401 (a fixture)
 from zp_evolve.prompts import split_choices
-
-
-class Stop(Exception):
-    pass
 
 
 def _config(tmp_path, card, model) -> dict:
@@ -43,18 +37,7 @@ def test_promptsource_generation_0_searches_and_resumes(tmp_path, products, tiny
     whole_search = gps_search(tmp_path / "whole", raw)
     whole = whole_search.run()
 
-    cut = gps_search(tmp_path / "cut", raw)
-    original, left = cut._generation, [1]
-
-    def limited(state, info):
-        if not left[0]:
-            raise Stop
-        left[0] -= 1
-        original(state, info)
-
-    cut._generation = limited
-    with pytest.raises(Stop):
-        cut.run()
+    cut_search(tmp_path / "cut", raw, 1)
     assert gps_search(tmp_path / "cut", raw).run(resume=True) == whole
 
     manual = [m["prompt"] for m in whole["tasks"]["products"]["manual"]]
