@@ -38,8 +38,12 @@ from zp_datasets.rows import RowChecker, clip
 from zp_datasets.specs import make_task
 
 
-class TaskCard(BaseModel):
-    """What a task card may say (unknown keys are errors)."""
+#: The placeholder sets a card's ``inputs`` may map to columns.
+INPUT_PLACEHOLDERS = ({"X"}, {"X1", "X2"}, {"X1", "X2", "X3"})
+
+
+class CardFields(BaseModel):
+    """What every task card says about its task, whatever holds the data (unknown keys are errors)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -47,21 +51,25 @@ class TaskCard(BaseModel):
     type: str = Field(min_length=1)
     language: str = "en"
     description: str = ""
-    inputs: dict[str, str] = Field(min_length=1)
+    topic: str = ""
     target: str = "label"
-    labels: Optional[Union[dict[str, str], list[str]]] = None
-    options: Optional[str] = None
     metric: str = ""
     prompts: list[str] = Field(default_factory=list)
-    topic: str = ""
     splits: dict[str, str] = Field(default_factory=dict)
+
+
+class TaskCard(CardFields):
+    """What a ``files`` task card may say (unknown keys are errors)."""
+
+    inputs: dict[str, str] = Field(min_length=1)
+    labels: Optional[Union[dict[str, str], list[str]]] = None
+    options: Optional[str] = None
     data: Optional[str] = None
 
     @field_validator("inputs")
     @classmethod
     def _placeholders(cls, inputs: dict[str, str]) -> dict[str, str]:
-        allowed = [{"X"}, {"X1", "X2"}, {"X1", "X2", "X3"}]
-        if set(inputs) not in allowed:
+        if set(inputs) not in INPUT_PLACEHOLDERS:
             raise ValueError("inputs must map X, or X1 and X2 (and X3), to column names")
         return inputs
 

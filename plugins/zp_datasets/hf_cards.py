@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from zp_evolve.errors import DataError
 from zp_evolve.textfiles import read_utf8
 
+from zp_datasets.files import INPUT_PLACEHOLDERS, CardFields
 from zp_datasets.promptsource import Binding
 
 #: Data file types ``dataset: {files: ...}`` reads, by suffix, and the `datasets` builder of each.
@@ -70,33 +71,22 @@ class TemplateRef(BaseModel):
     ids: list[str] = Field(default_factory=list)
 
 
-class HfCard(BaseModel):
+class HfCard(CardFields):
     """What an ``hf_datasets`` task card may say (unknown keys are errors)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_-]+$")
-    type: str = Field(min_length=1)
-    language: str = "en"
-    description: str = ""
-    topic: str = ""
     dataset: DatasetRef
-    splits: dict[str, str] = Field(default_factory=dict)
     inputs: dict[str, Union[str, list[str]]] = Field(min_length=1)
-    target: str = "label"
     labels: Optional[Union[list[str], dict[str, str]]] = None
     verbalizers: Optional[dict[str, str]] = None
     options: Optional[Union[str, list[str]]] = None
     index_base: int = Field(default=0, ge=0)
     where: dict[str, Union[str, int, bool]] = Field(default_factory=dict)
-    metric: str = ""
-    prompts: list[str] = Field(default_factory=list)
     templates: Optional[TemplateRef] = None
 
     @field_validator("inputs")
     @classmethod
     def _placeholders(cls, inputs: dict[str, Any]) -> dict[str, Any]:
-        if set(inputs) not in ({"X"}, {"X1", "X2"}, {"X1", "X2", "X3"}):
+        if set(inputs) not in INPUT_PLACEHOLDERS:
             raise ValueError("inputs must map X, or X1 and X2 (and X3), to column names (a list of columns is joined)")
         if any(isinstance(v, list) and not v for v in inputs.values()):
             raise ValueError("an input's list of columns is empty")
