@@ -28,18 +28,20 @@ OPERATORS: dict[str, dict[str, Any]] = {
 CALIBRATED = {"name": "dev_metric", "calibrate": True}
 HOLDOUT = {"holdout": 0.5, "pool": 8}
 ENSEMBLE = {"answer": "ensemble", "ensemble_size": 3}
+#: the single best prompt, Algorithm 1's answer (pinned: the engine's default became ENSEMBLE)
+BEST = {"answer": "best"}
 #: Each strategy as config overrides (docs/gps.md, "Selection"). Strategies that differ only in
 #: how the final pool is ranked or answered (ensemble, holdout_debiased) share their search with
 #: another one through the fitness cache, so they cost little more than their test scoring.
 STRATEGIES: dict[str, dict[str, Any]] = {
-    "algorithm1": {},
+    "algorithm1": {"selection": BEST},
     "ensemble": {"selection": ENSEMBLE},
-    "calibrate": {"fitness": CALIBRATED},
+    "calibrate": {"selection": BEST, "fitness": CALIBRATED},
     "ensemble+calibrate": {"selection": ENSEMBLE, "fitness": CALIBRATED},
-    "lcb": {"selection": {"lcb": 1.0}},
-    "lcb+calibrate": {"selection": {"lcb": 1.0}, "fitness": CALIBRATED},
-    "holdout": {"selection": HOLDOUT},
-    "holdout_debiased": {"selection": {**HOLDOUT, "rank_on": "dev_debiased"}},
+    "lcb": {"selection": {**BEST, "lcb": 1.0}},
+    "lcb+calibrate": {"selection": {**BEST, "lcb": 1.0}, "fitness": CALIBRATED},
+    "holdout": {"selection": {**BEST, **HOLDOUT}},
+    "holdout_debiased": {"selection": {**BEST, **HOLDOUT, "rank_on": "dev_debiased"}},
     # the best of the first two groups, answering with the best handcrafted prompt unless paired dev
     # resamples put the search's answer above it 9 times in 10 (the same search: it costs the mutations)
     "ensemble+calibrate+beat_manual": {"selection": {**ENSEMBLE, "beat_manual": 0.9}, "fitness": CALIBRATED},

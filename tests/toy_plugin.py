@@ -175,6 +175,7 @@ def toy_config(tmp_path, **search) -> dict:
         "fitness": {"name": "text_fitness"},
         "search": {"generations": 3, "top_k": 2, "children_per_parent": 2, **search},
         "mutators": [{"name": "append_word", "weight": 3}, {"name": "break_placeholders", "weight": 1}],
+        "selection": {"answer": "best"},  # Algorithm 1's answer, which these tests pin down
     }
 
 

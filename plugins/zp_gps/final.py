@@ -119,15 +119,25 @@ def answer(scoring: Scoring, eval_task: EvalTask, choice: FinalChoice, metrics: 
     members, task = choice.members, eval_task.name
     if not members:
         return {"kind": "best", "prompts": [], "dev": None, "test": None, "dev_test_gap": None}
+    note = None
+    dev = ensemble_score(scoring, eval_task, "dev", members, metrics) if len(members) > 1 else None
+    if len(members) > 1 and dev is None:
+        # an ensemble needs each member's per-example predictions on dev: answer with the best prompt
+        members = members[:1]
+        choice.members = members
+        note = ("no ensemble: the fitness gave no per-example predictions for every member "
+                "(or a member failed), so the answer is the best prompt")
     if len(members) == 1:
         dev, test = choice.judged[members[0]].dev, scoring.test_scores.get((task, members[0]))
         kind = "best"
     else:
         kind = "ensemble"
-        dev = ensemble_score(scoring, eval_task, "dev", members, metrics)
         test = ensemble_score(scoring, eval_task, "test", members, metrics) if eval_task.test else None
     gap = dev - test if dev is not None and test is not None and math.isfinite(dev) and math.isfinite(test) else None
-    return {"kind": kind, "prompts": list(members), "dev": dev, "test": test, "dev_test_gap": gap}
+    out = {"kind": kind, "prompts": list(members), "dev": dev, "test": test, "dev_test_gap": gap}
+    if note:
+        out["note"] = note
+    return out
 
 
 def ensemble_score(

@@ -10,6 +10,7 @@ from zp_evolve.plugins import Plugins, load_plugins
 from zp_evolve.rundir import RunDirectory
 from zp_gps.budget import projection
 from zp_gps.config import validate
+from zp_gps.defaults import pin_changed_defaults, with_defaults_of_its_folder
 from zp_gps.run_report import write_run_report
 from zp_gps.schema import RunConfig
 from zp_gps.search import GeneticPromptSearch
@@ -35,6 +36,9 @@ class GpsJob:
 
     def run(self, data: dict[str, Any], out_dir: Path, *, resume: bool = False) -> dict[str, Any]:
         resume = resume and (out_dir / "checkpoint.pkl").is_file()  # killed before its first checkpoint: start over
+        if resume:
+            data = with_defaults_of_its_folder(data, RunDirectory(out_dir).read_config() or {})
         config = self.validate(data, file=str(out_dir / "config.yaml") if resume else "")
+        data = pin_changed_defaults(data, config)
         search = GeneticPromptSearch(config, data, RunDirectory(out_dir), self.plugins, progress=self.progress)
         return search.run(resume=resume)

@@ -142,9 +142,10 @@ class SelectionPolicy:
     @property
     def pool_size(self) -> int:
         """How many all-time best prompts a task keeps (its hall of fame)."""
+        members = self.config.members
         if self.config.holdout:
-            return max(self.top_k, self.config.pool or self.top_k, self.config.ensemble_size or 0)
-        return max(self.top_k, self.config.ensemble_size or 0)
+            return max(self.top_k, self.config.pool or self.top_k, members)
+        return max(self.top_k, members)
 
     def partition(self, eval_task: EvalTask) -> DevPartition:
         if eval_task.name not in self._partitions:
@@ -209,7 +210,7 @@ class SelectionPolicy:
     def ensemble_members(self, ranked: Sequence[str], classification: bool) -> list[str]:
         """The prompts of the answer: the first of ``ranked``, or its top members for an ensemble."""
         if self.config.answer == "ensemble" and classification:
-            return list(ranked[: self.config.ensemble_size or self.top_k])
+            return list(ranked[: self.config.members])
         return list(ranked[:1])
 
 

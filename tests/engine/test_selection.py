@@ -23,7 +23,7 @@ def example_config(tmp_path, selection=None, fitness=None, **search):
     raw["fitness"] = fitness or {"name": "example_fitness"}
     raw["mutators"] = [{"name": "append_word"}]
     if selection is not None:
-        raw["selection"] = selection
+        raw["selection"] = {"answer": "best", **selection}
     return raw
 
 
@@ -179,9 +179,10 @@ def test_selection_needs_a_fitness_that_reports_predictions(tmp_path):
 
 
 def test_strategy_names():
-    assert strategy_name(SelectionConfig()) == "algorithm1"
+    assert strategy_name(SelectionConfig()) == "ensemble"  # the default since issue 22
+    assert strategy_name(SelectionConfig(answer="best")) == "algorithm1"
     assert strategy_name(SelectionConfig(holdout=0.5, lcb=1.0, answer="ensemble"), calibrate=True) == "holdout+lcb+ensemble+calibrate"
-    assert strategy_name(SelectionConfig(holdout=8, rank_on="dev_debiased")) == "holdout_debiased"
+    assert strategy_name(SelectionConfig(holdout=8, rank_on="dev_debiased", answer="best")) == "holdout_debiased"
 
 
 def test_one_class_dev_set_warns_and_counts_are_recorded(tmp_path):
@@ -205,7 +206,7 @@ def test_reports_show_the_strategy_and_the_dev_test_gap(tmp_path):
     from zp_gps.run_report import write_run_report
 
     plain = {**example_config(tmp_path), "name": "plain"}
-    held = {**example_config(tmp_path, selection={"holdout": 0.5, "answer": "ensemble"}), "name": "held"}
+    held = {**example_config(tmp_path, selection={"holdout": 0.5, "answer": "ensemble", "ensemble_size": 2}), "name": "held"}
     summary_a, _ = run(tmp_path, "plain", plain)
     summary_b, _ = run(tmp_path, "held", held)
     text = write_run_report(tmp_path / "held").read_text()

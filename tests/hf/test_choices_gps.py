@@ -30,6 +30,7 @@ def _config(tmp_path) -> dict:
         "model": {"backend": "hf_causal", "name": "", "batch_size": 16},
         "fitness": {"name": "dev_metric", "metric": "accuracy"},
         "search": {"generations": 2, "top_k": 3, "children_per_parent": 2},
+        "selection": {"answer": "best"},  # predict below answers with the best prompt
         "mutators": [{"name": "answer_choices", "sets": [["bad", "good"], ["false", "true"]]}, {"name": "edit"}],
         "executor": {"name": "serial"},
     }

@@ -44,6 +44,7 @@ def search(tmp_path_factory, tiny_causal, catalog):
         },
         "model": {"backend": "hf_causal", "name": tiny_causal, "max_new_tokens": 6},
         "fitness": {"name": "dev_metric"},
+        "selection": {"answer": "best"},  # the best prompt's test score is what predict reproduces
         "search": {"generations": 1, "top_k": 3, "children_per_parent": 2},
         "mutators": [{"name": "edit"}],
     }
