@@ -10,12 +10,14 @@
 * ``auto`` (the default): ``causal_transfer`` for causal LMs, ``paper`` for seq2seq ones.
 
 The model's kind is read without loading it (``model.kind``, a packaged alias's kind, or
-the folder's config.json). The resolved name replaces ``auto`` in the validated config,
+the folder's config.json); a hub id is not looked up, so ``auto`` means ``paper`` for it
+unless ``model.kind: causal`` is set. The resolved name replaces ``auto`` in the validated config,
 so ``training.json`` records which recipe a checkpoint was trained with.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Mapping
 
 RECIPES: dict[str, dict[str, Any]] = {
@@ -63,9 +65,12 @@ def model_kind_of(model: Any) -> str | None:
     if name in PACKAGED:
         return PACKAGED[name].kind
     try:
-        from zp_hf.loading import read_model_config
+        from zp_hf.loading import read_model_config, resolve_model_source
 
-        config = read_model_config(name)
+        source = resolve_model_source(name, progress=False)
+        if not Path(source).is_dir():  # a hub id: not read here (no network at validation)
+            return None
+        config = read_model_config(source)
     except Exception:  # a model that is not here yet: validation goes on, the run reports it
         return None
     return "seq2seq" if getattr(config, "is_encoder_decoder", False) else "causal"

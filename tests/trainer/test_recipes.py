@@ -1,0 +1,194 @@
+"""Recipes and their knobs (issue 23): where V goes, answer-only loss, named presets, E init for
+unseen tasks. Training and every scorer must build the same query, so the rendered strings
+are pinned here for each placement, and a trained checkpoint carries its placement into
+eval and GPS."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from tests.trainer.conftest import TRAIN_TASKS, UNSEEN_TASK, gps_on_checkpoint, train_data
+from zp_evolve.errors import ConfigError, ModelError
+from zp_evolve.tasks import Example, Task
+
+TASK = Task(
+    name="reviews", type="SENTI", language="en", input_fields=("X",), labels=("neg", "pos"),
+    verbalizers=("bad", "good"), metric="accuracy", prompts=("Review: [X]\nThe sentiment is _.", "Is [X] _ ? yes"),
+)  # fmt: skip
+EXAMPLE = Example(inputs={"X": "Great film."}, target="pos")
+#: The causal context (what the model reads before the answer) of each prompt under each placement.
+CONTEXTS = {
+    "none": ("Review: Great film.\nThe sentiment is", "Is Great film. ___ ? yes\nAnswer:"),
+    "before": ("Options: bad, good. Review: Great film.\nThe sentiment is", "Options: bad, good. Is Great film. ___ ? yes\nAnswer:"),
+    "after_input": ("Review: Great film.\nOptions: bad, good.\nThe sentiment is", "Is Great film.\nOptions: bad, good.\n___ ? yes\nAnswer:"),
+    "answer_format": (
+        "Review: Great film.\nAnswer with one of: bad, good.\nThe sentiment is",
+        "Is Great film. ___ ? yes\nAnswer with one of: bad, good.\nAnswer:",
+    ),
+}
+
+
+def _backend(name: str, **options):
+    from zp_evolve.plugins import load_plugins
+
+    return load_plugins().build("backends", {"backend": "hf_causal", "name": name, **options})
+
+
+@pytest.mark.parametrize("where", list(CONTEXTS))
+def test_each_placement_renders_the_same_query_in_training_and_in_the_backend(where, tiny_causal):
+    from zp_hf.formatting import PredictItem, causal_context
+    from zp_trainer.items import build_item
+
+    backend = _backend(tiny_causal, use_verbalizers=where)
+    for template, expected in zip(TASK.prompts, CONTEXTS[where]):
+        item = build_item(TASK, EXAMPLE, random.Random(0), verbalizers=where, template=template)
+        (query,) = backend.queries([PredictItem(TASK, template, EXAMPLE)])
+        assert item.prompt == query.prompt
+        assert causal_context(item.prompt, "en") == expected
+
+
+def test_old_switches_mean_before_and_none(tiny_causal):
+    from zp_trainer.items import build_item
+    from zp_trainer.jobs import TrainJob
+
+    for old, new in ((True, "before"), (False, "none")):
+        config = TrainJob(progress=False).validate(train_data(tiny_causal, **{"prompt.verbalizers": old}))
+        assert config.prompt.verbalizers is old and config.recipe == "paper"
+        rng = random.Random(0)
+        assert build_item(TASK, EXAMPLE, rng, verbalizers=old, template=TASK.prompts[0]) == build_item(
+            TASK, EXAMPLE, rng, verbalizers=new, template=TASK.prompts[0]
+        )
+
+
+def test_presets_fill_defaults_and_the_users_keys_win(tiny_causal, tiny_t5):
+    from zp_trainer.jobs import TrainJob
+
+    data = train_data(tiny_causal)
+    del data["recipe"], data["optim"]["lr"]
+    config = TrainJob(progress=False).validate(data)  # auto, causal model
+    assert config.recipe == "causal_transfer" and config.prompt.verbalizers == "none"
+    assert config.prompt.unseen_init == "top1" and config.loss.answer_only and config.optim.lr == 2e-4
+    assert config.lora is not None and config.lora.r == 16 and config.lora.dropout == 0.0
+    mine = TrainJob(progress=False).validate(
+        {**data, "prompt": {"verbalizers": "answer_format"}, "lora": {"r": 4}, "optim": {**data["optim"], "lr": 1e-3}}
+    )
+    assert (mine.prompt.verbalizers, mine.lora.r, mine.lora.alpha, mine.optim.lr) == ("answer_format", 4, 32.0, 1e-3)
+    paper = TrainJob(progress=False).validate({**data, "model": {"name": tiny_t5}})  # auto, seq2seq model
+    assert paper.recipe == "paper" and paper.prompt.verbalizers == "before" and paper.lora is None
+    assert paper.optim.lr == 3.5e-5 and paper.prompt.unseen_init == "random"
+
+
+def test_an_unknown_recipe_or_placement_is_located_and_names_the_valid_ones(tiny_causal, tmp_path, cli):
+    import yaml
+
+    from zp_trainer.jobs import TrainJob
+
+    data = train_data(tiny_causal, recipe="fastest")
+    with pytest.raises(ConfigError) as caught:
+        TrainJob(progress=False).validate(data, file="mine.yaml", lines={("recipe",): 4})
+    text = str(caught.value)
+    assert "mine.yaml:4" in text and "unknown recipe 'fastest'" in text and "auto, paper, causal_transfer" in text
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(train_data(tiny_causal, **{"prompt.verbalizers": "sideways"}), sort_keys=False))
+    result = cli("validate", str(path))
+    assert result.returncode == 2 and "bad.yaml:" in result.stderr and "after_input, answer_format" in result.stderr
+
+
+def test_answer_only_off_puts_the_prompt_tokens_in_the_loss(tiny_causal):
+    from transformers import AutoTokenizer
+
+    from zp_trainer.batches import IGNORE, BatchBuilder
+    from zp_trainer.items import build_item
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_causal)
+    item = build_item(TASK, EXAMPLE, random.Random(0), template=TASK.prompts[0])
+    options = {"max_source_tokens": 512, "max_target_tokens": 24}
+    ids, only = BatchBuilder(tokenizer, "causal", **options).supervised_rows([item])[0]
+    same, full = BatchBuilder(tokenizer, "causal", answer_only=False, **options).supervised_rows([item])[0]
+    assert ids == same and full[0] == IGNORE and full[1:] == ids[1:]
+    answer = [i for i, label in enumerate(only) if label != IGNORE]
+    assert answer and answer[0] > 1 and [full[i] for i in answer] == [only[i] for i in answer]
+
+
+LORA_LR = {"optim.lr": 1e-2, "optim.soft_prompt_lr": 5e-2}  # LoRA's zero-initialised B needs more on a tiny model
+KNOBS = {
+    "causal_transfer": {"recipe": "causal_transfer", **LORA_LR},
+    "after_input": {"prompt.verbalizers": "after_input"},
+    "answer_format": {"prompt.verbalizers": "answer_format"},
+    "full_sequence_loss": {"recipe": "causal_transfer", "loss.answer_only": False, **LORA_LR},
+}
+
+
+@pytest.mark.parametrize("knob", list(KNOBS))
+def test_each_knob_trains_reloads_and_is_scored_as_it_was_trained(knob, tiny_causal, catalog, data_sources, tmp_path):
+    import torch
+
+    from zp_hf.formatting import PredictItem
+    from zp_trainer.batches import BatchBuilder
+    from zp_trainer.items import build_item
+    from zp_trainer.jobs import EvalJob, TrainJob
+    from zp_trainer.model import Generalist
+
+    data = train_data(tiny_causal, **KNOBS[knob])
+    summary = TrainJob(progress=False).run(data, tmp_path / "train")
+    checkpoint = tmp_path / "train" / "checkpoint"
+    training = json.loads((checkpoint / "training.json").read_text())
+    where = training["prompt"]["verbalizers"]
+    assert summary["steps"] == 12 and training["recipe"] == data["recipe"]
+
+    rng = random.Random(5)
+    pairs = [(catalog.get(n), e) for n in TRAIN_TASKS for e in catalog.eval_pool(n)[:2]]
+    items = [build_item(task, e, rng, verbalizers=where, max_input_chars=300) for task, e in pairs]
+    losses = []
+    for name in (tiny_causal, str(checkpoint)):  # before training, and the reloaded checkpoint
+        model = Generalist.load(name, tasks=TRAIN_TASKS, soft_prompt_length=4, seed=0)
+        batch = BatchBuilder(model.tokenizer, "causal", max_source_tokens=512, max_target_tokens=24).supervised(items)
+        with torch.no_grad():
+            losses.append(float(model.loss(batch)))
+    assert losses[1] < 0.97 * losses[0], losses  # examples of the training tasks, not necessarily the ones drawn
+
+    # Scored as GPS scores it (V unset: read from training.json), the query is training's.
+    backend = _backend(str(checkpoint), soft_prompts=True, max_input_chars=300)
+    task, example = pairs[0]
+    for template in task.prompts:
+        (query,) = backend.queries([PredictItem(task, template, example)])
+        assert query.prompt == build_item(task, example, rng, verbalizers=where, template=template, max_input_chars=300).prompt
+
+    evaluation = {
+        "job": "eval", "name": "eval", "model": {"backend": "hf_causal", "name": str(checkpoint)},
+        "tasks": {"names": [UNSEEN_TASK], "max_examples": 8}, "prompts": "first",
+        "soft_prompts": {"classifier": {"per_task": 8}},
+    }  # fmt: skip
+    result = EvalJob(progress=False).run(evaluation, tmp_path / "eval")
+    assert result["backend"]["use_verbalizers"] == where and 0.0 <= result["mean"] <= 1.0
+    expected = training["prompt"]["unseen_init"] if "soft_prompt_fallback" not in result else "random"
+    assert result["soft_prompt_mode"] == expected
+
+
+def test_gps_accepts_a_causal_transfer_checkpoint(tiny_causal, data_sources, tmp_path, cli):
+    from zp_trainer.jobs import TrainJob
+
+    TrainJob(progress=False).run(train_data(tiny_causal, recipe="causal_transfer", **{"optim.steps": 4}), tmp_path / "train")
+    best = gps_on_checkpoint(cli, tmp_path, "hf_causal", tmp_path / "train" / "checkpoint")["best"]
+    assert 0.0 <= best["dev"] <= 1.0 and best["prompt"]
+
+
+def test_a_defaulted_top1_falls_back_to_random_without_minilm(monkeypatch):
+    import zp_hf.loading
+    from zp_trainer.evaluate import unseen_mode
+
+    training = {"tasks": list(TRAIN_TASKS), "prompt": {"soft_prompt": True, "unseen_init": "top1"}}
+
+    def missing(name, **_):
+        raise ModelError(f"packaged model {name!r} is not in the cache")
+
+    monkeypatch.setattr(zp_hf.loading, "resolve_model_source", missing)
+    with pytest.warns(UserWarning, match="zp-evolve models pull minilm"):
+        mode, why = unseen_mode(None, training, "minilm")
+    assert mode == "random" and "minilm" in why
+    assert unseen_mode("top1", training, "minilm") == ("top1", None)  # asked for outright: no substitute
+    assert unseen_mode(None, {"prompt": {"unseen_init": "random"}}, "minilm") == ("random", None)
+    assert unseen_mode(None, None, "minilm") == ("random", None)  # not a checkpoint: as before
