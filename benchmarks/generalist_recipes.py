@@ -148,8 +148,8 @@ def record_path(records: Path, name: str, seed: int) -> Path:
     return records / f"{cell_id(name, seed)}.json"
 
 
-def _train_cpu_minutes(train_dir: Path) -> float | None:
-    """CPU minutes of the whole training, summed over the logged steps (resumes count once)."""
+def _train_cpu_seconds(train_dir: Path) -> float | None:
+    """CPU seconds of the whole training, summed over the logged steps (resumes count once)."""
     metrics = train_dir / "metrics.jsonl"
     if not metrics.is_file():
         return None
@@ -159,7 +159,7 @@ def _train_cpu_minutes(train_dir: Path) -> float | None:
         if "cpu_s_per_step" in row and row["step"] > last:
             total += row["cpu_s_per_step"] * (row["step"] - last)
             last = row["step"]
-    return round(total / 60, 2)
+    return total
 
 
 def make_record(entry: Cell, seed: int, run_dir: Path, steps: int, config: dict[str, Any]) -> dict[str, Any]:
@@ -167,6 +167,7 @@ def make_record(entry: Cell, seed: int, run_dir: Path, steps: int, config: dict[
     points = lambda value: None if value is None else round(100 * value, 2)  # noqa: E731
     train = run_dir / "train"
     train_summary = json.loads((train / "summary.json").read_text(encoding="utf-8")) if (train / "summary.json").is_file() else {}
+    cpu = _train_cpu_seconds(train)
     return {
         "cell": entry.name,
         "seed": seed,
@@ -179,7 +180,8 @@ def make_record(entry: Cell, seed: int, run_dir: Path, steps: int, config: dict[
         "unseen_mean": points(summary.get("unseen_mean")),
         "tasks": {name: points(task["score"]) for name, task in summary.get("tasks", {}).items()},
         "soft_prompt_mode": summary.get("soft_prompt_mode"),
-        "train_cpu_minutes": _train_cpu_minutes(train),
+        "train_cpu_seconds": cpu,
+        "train_cpu_minutes": None if cpu is None else round(cpu / 60, 2),
         "peak_rss_gb": train_summary.get("peak_rss_gb"),
         "run_dir": str(run_dir),
     }

@@ -192,3 +192,36 @@ def test_a_defaulted_top1_falls_back_to_random_without_minilm(monkeypatch):
     assert unseen_mode("top1", training, "minilm") == ("top1", None)  # asked for outright: no substitute
     assert unseen_mode(None, {"prompt": {"unseen_init": "random"}}, "minilm") == ("random", None)
     assert unseen_mode(None, None, "minilm") == ("random", None)  # not a checkpoint: as before
+
+
+def test_the_recipe_benchmark_plans_and_runs_one_cell_resumably(tiny_causal, data_sources, tmp_path, capsys, monkeypatch):
+    import importlib.util
+    import sys
+
+    import yaml
+
+    from tests.conftest import REPO
+
+    spec = importlib.util.spec_from_file_location("generalist_recipes", REPO / "benchmarks" / "generalist_recipes.py")
+    bench = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "generalist_recipes", bench)  # its dataclasses look themselves up there
+    spec.loader.exec_module(bench)
+    assert [name for name, seed in bench.PLAN[:5]] == list(bench.FIRST) and {s for _, s in bench.PLAN[:5]} == {0}
+    train, evaluation = tmp_path / "train.yaml", tmp_path / "eval.yaml"
+    train.write_text(yaml.safe_dump(train_data(tiny_causal)))
+    evaluation.write_text(yaml.safe_dump({
+        "job": "eval", "name": "e", "model": {"backend": "hf_causal", "name": tiny_causal, "max_input_chars": 300},
+        "tasks": {"names": [UNSEEN_TASK], "max_examples": 8}, "prompts": "first", "soft_prompts": {"mode": "random"},
+    }))  # fmt: skip
+    common = ["--runs", str(tmp_path / "runs"), "--records", str(tmp_path / "cells"), "--train-base", str(train), "--eval-base", str(evaluation)]
+    config = bench.cell_config(bench.cell("causal_transfer"), 0, steps=2, runs=tmp_path, train_base=train, eval_base=evaluation)
+    assert config["recipe"] == "causal_transfer" and "verbalizers" not in config["prompt"] and "lora" not in config
+    assert "mode" not in config["eval"]["soft_prompts"]  # the checkpoint's recipe picks E for unseen tasks
+    bench.main(["--cell", "no_v", "--steps", "2", *common])
+    record = json.loads((tmp_path / "cells" / "no_v__seed-0.json").read_text())
+    assert record["steps"] == 2 and 0.0 <= record["heldout_mean"] <= 100.0 and record["train_cpu_seconds"] > 0
+    assert UNSEEN_TASK in record["tasks"] and record["recipe"] == "paper"
+    capsys.readouterr()
+    bench.main(["--plan", *common])
+    plan = capsys.readouterr().out
+    assert "no_v__seed-0" in plan and "done:" in plan and plan.count("not run") == len(bench.PLAN) - 1
