@@ -225,3 +225,24 @@ def test_the_recipe_benchmark_plans_and_runs_one_cell_resumably(tiny_causal, dat
     bench.main(["--plan", *common])
     plan = capsys.readouterr().out
     assert "no_v__seed-0" in plan and "done:" in plan and plan.count("not run") == len(bench.PLAN) - 1
+
+
+def test_full_sequence_loss_is_the_same_packed_or_padded(tiny_causal, catalog):
+    import torch
+
+    from zp_trainer.batches import BatchBuilder
+    from zp_trainer.items import build_item
+    from zp_trainer.model import Generalist
+    from zp_trainer.packing import PackItem, pack
+
+    generalist = Generalist.load(tiny_causal, tasks=TRAIN_TASKS, soft_prompt_length=4, init_std=5.0)
+    rng = random.Random(5)
+    items = [build_item(catalog.get(n), e, rng, max_input_chars=300) for n in TRAIN_TASKS for e in catalog.eval_pool(n)[:3]]
+    builder = BatchBuilder(generalist.tokenizer, "causal", max_source_tokens=512, max_target_tokens=24, answer_only=False)
+    rows = [PackItem(ids, labels, item.task) for item, (ids, labels) in zip(items, builder.supervised_rows(items))]
+    batch = pack(rows, capacity=400, prompt_length=generalist.prompt_length, pad_id=builder.pad_id)
+    assert batch.input_ids.shape[0] < len(items)  # rows are shared: a context's first token must not be a target
+    with torch.no_grad():
+        packed, _ = generalist.packed_losses(batch)
+        padded = generalist.loss(builder.supervised(items))
+    assert float(packed) == pytest.approx(float(padded), rel=1e-5)
