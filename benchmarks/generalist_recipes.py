@@ -53,25 +53,31 @@ class Cell:
     eval_of: str | None = None
 
 
-_TRANSFER = {"recipe": "causal_transfer"}
+def _transfer(name: str, what: str, overrides: dict[str, Any] | None = None) -> Cell:
+    """A cell on ``recipe: causal_transfer`` (the file's recipe keys dropped so the preset fills them)."""
+    return Cell(name, what, {"recipe": "causal_transfer", **(overrides or {})}, RECIPE_KEYS)
+
+
+_V = "prompt.verbalizers"
 CELLS: tuple[Cell, ...] = (
     Cell("untrained", "SmolLM2-135M-Instruct zero-shot, no training", untrained=True),
     Cell("paper", "the full recipe: E + V before D + MLM, random E for unseen tasks, lr 1e-3, LoRA r16"),
-    Cell("no_v", "paper without V", {"prompt.verbalizers": "none"}),
-    Cell("answer_format_v", "paper with V as the last line: 'Answer with one of: ...'", {"prompt.verbalizers": "answer_format"}),
-    Cell("causal_transfer", "recipe causal_transfer: no V, top-1 E init, answer-only loss, LoRA r16, lr 2e-4", _TRANSFER, RECIPE_KEYS),
-    Cell("after_input_v", "paper with V on its own line after the input", {"prompt.verbalizers": "after_input"}),
-    Cell("transfer_random_init", "causal_transfer's checkpoint, random E for unseen tasks", {"soft_prompts.mode": "random"}, eval_of="causal_transfer"),
-    Cell("transfer_no_e", "causal_transfer without E", {**_TRANSFER, "prompt.soft_prompt": False}, RECIPE_KEYS),
-    Cell("transfer_full_loss", "causal_transfer with the loss on every prompt token too", {**_TRANSFER, "loss.answer_only": False}, RECIPE_KEYS),
-    Cell("transfer_lr_1e-3", "causal_transfer at lr 1e-3", {**_TRANSFER, "optim.lr": 1e-3}, RECIPE_KEYS),
-    Cell("transfer_lr_5e-5", "causal_transfer at lr 5e-5", {**_TRANSFER, "optim.lr": 5e-5}, RECIPE_KEYS),
-    Cell("transfer_r4", "causal_transfer with LoRA r4 (alpha 8)", {**_TRANSFER, "lora": {"r": 4, "alpha": 8.0}}, RECIPE_KEYS),
-    Cell("transfer_r64", "causal_transfer with LoRA r64 (alpha 128)", {**_TRANSFER, "lora": {"r": 64, "alpha": 128.0}}, RECIPE_KEYS),
-    Cell("transfer_examples_32", "causal_transfer, 32 examples per class (64 per generation task): more repeats",
-         {**_TRANSFER, "tasks.per_class": 32, "tasks.per_generation_task": 64}, RECIPE_KEYS),
-    Cell("transfer_no_mlm", "causal_transfer without the auxiliary LM loss", {**_TRANSFER, "loss.mlm": False}, RECIPE_KEYS),
-    Cell("transfer_no_packing", "causal_transfer, examples padded instead of packed", {**_TRANSFER, "pack_tokens": None}, RECIPE_KEYS),
+    Cell("no_v", "paper without V", {_V: "none"}),
+    Cell("answer_format_v", "paper with V as the last line: 'Answer with one of: ...'", {_V: "answer_format"}),
+    _transfer("causal_transfer", "recipe causal_transfer: no V, top-1 E init, answer-only loss, LoRA r16, lr 2e-4"),
+    Cell("after_input_v", "paper with V on its own line after the input", {_V: "after_input"}),
+    Cell("transfer_random_init", "causal_transfer's checkpoint, random E for unseen tasks",
+         {"soft_prompts.mode": "random"}, eval_of="causal_transfer"),
+    _transfer("transfer_no_e", "causal_transfer without E", {"prompt.soft_prompt": False}),
+    _transfer("transfer_full_loss", "causal_transfer with the loss on every prompt token too", {"loss.answer_only": False}),
+    _transfer("transfer_lr_1e-3", "causal_transfer at lr 1e-3", {"optim.lr": 1e-3}),
+    _transfer("transfer_lr_5e-5", "causal_transfer at lr 5e-5", {"optim.lr": 5e-5}),
+    _transfer("transfer_r4", "causal_transfer with LoRA r4 (alpha 8)", {"lora": {"r": 4, "alpha": 8.0}}),
+    _transfer("transfer_r64", "causal_transfer with LoRA r64 (alpha 128)", {"lora": {"r": 64, "alpha": 128.0}}),
+    _transfer("transfer_examples_32", "causal_transfer, 32 examples per class (64 per generation task): more repeats",
+              {"tasks.per_class": 32, "tasks.per_generation_task": 64}),
+    _transfer("transfer_no_mlm", "causal_transfer without the auxiliary LM loss", {"loss.mlm": False}),
+    _transfer("transfer_no_packing", "causal_transfer, examples padded instead of packed", {"pack_tokens": None}),
 )
 #: Priority order: (cell, seed). The first five on seed 0, then their second seed, then the rest.
 FIRST = ("untrained", "paper", "no_v", "answer_format_v", "causal_transfer")

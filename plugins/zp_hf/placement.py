@@ -41,7 +41,8 @@ def placement(value: VerbalizerSetting | None) -> str:
     if value not in PLACEMENTS:
         from zp_evolve.errors import ConfigError, ConfigIssue
 
-        raise ConfigError([ConfigIssue("verbalizers", f"unknown placement {value!r}; use one of {', '.join(PLACEMENTS)}, true or false")])
+        allowed = f"{', '.join(PLACEMENTS)}, true or false"
+        raise ConfigError([ConfigIssue("verbalizers", f"unknown placement {value!r}; use one of {allowed}")])
     return value
 
 
@@ -97,7 +98,9 @@ def place(
     return _answer_format(prompt, answer_format_line(candidates, language))
 
 
-def trained_prompt(source: str, verbalizers: VerbalizerSetting | None, description: bool | None) -> tuple[VerbalizerSetting, bool]:
+def trained_prompt(
+    source: str, verbalizers: VerbalizerSetting | None, description: bool | None
+) -> tuple[VerbalizerSetting, bool]:
     """V and D switches for a model: as given, else as the checkpoint at ``source`` was
     trained (its ``training.json``), else V before D, D on."""
     path = Path(source) / "training.json"

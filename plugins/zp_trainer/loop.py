@@ -129,7 +129,8 @@ class Trainer:
         if not self.builder.answer_only and generalist.kind != "causal":
             from zp_evolve.errors import ConfigError, ConfigIssue
 
-            raise ConfigError([ConfigIssue("loss.answer_only", "a seq2seq target is the answer alone; answer_only: false is for causal LMs")])
+            why = "a seq2seq target is the answer alone; answer_only: false is for causal LMs"
+            raise ConfigError([ConfigIssue("loss.answer_only", why)])
 
     # -- state ------------------------------------------------------------------------
     def save(self, folder: Path) -> Path:

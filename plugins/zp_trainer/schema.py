@@ -236,7 +236,8 @@ class SoftPromptInit(_Strict):
 
     mode: Optional[UnseenMode] = Field(
         None,
-        description="none, weighted_all, weighted_sample, top1 or random; default: the checkpoint's prompt.unseen_init, else random",
+        description="none, weighted_all, weighted_sample, top1 or random; "
+        "default: the checkpoint's prompt.unseen_init, else random",
     )
     classifier: ClassifierConfig = Field(default_factory=ClassifierConfig)
 

@@ -22,8 +22,14 @@ EXAMPLE = Example(inputs={"X": "Great film."}, target="pos")
 #: The causal context (what the model reads before the answer) of each prompt under each placement.
 CONTEXTS = {
     "none": ("Review: Great film.\nThe sentiment is", "Is Great film. ___ ? yes\nAnswer:"),
-    "before": ("Options: bad, good. Review: Great film.\nThe sentiment is", "Options: bad, good. Is Great film. ___ ? yes\nAnswer:"),
-    "after_input": ("Review: Great film.\nOptions: bad, good.\nThe sentiment is", "Is Great film.\nOptions: bad, good.\n___ ? yes\nAnswer:"),
+    "before": (
+        "Options: bad, good. Review: Great film.\nThe sentiment is",
+        "Options: bad, good. Is Great film. ___ ? yes\nAnswer:",
+    ),
+    "after_input": (
+        "Review: Great film.\nOptions: bad, good.\nThe sentiment is",
+        "Is Great film.\nOptions: bad, good.\n___ ? yes\nAnswer:",
+    ),
     "answer_format": (
         "Review: Great film.\nAnswer with one of: bad, good.\nThe sentiment is",
         "Is Great film. ___ ? yes\nAnswer with one of: bad, good.\nAnswer:",
@@ -213,7 +219,8 @@ def test_the_recipe_benchmark_plans_and_runs_one_cell_resumably(tiny_causal, dat
         "job": "eval", "name": "e", "model": {"backend": "hf_causal", "name": tiny_causal, "max_input_chars": 300},
         "tasks": {"names": [UNSEEN_TASK], "max_examples": 8}, "prompts": "first", "soft_prompts": {"mode": "random"},
     }))  # fmt: skip
-    common = ["--runs", str(tmp_path / "runs"), "--records", str(tmp_path / "cells"), "--train-base", str(train), "--eval-base", str(evaluation)]
+    common = ["--runs", str(tmp_path / "runs"), "--records", str(tmp_path / "cells")]
+    common += ["--train-base", str(train), "--eval-base", str(evaluation)]
     config = bench.cell_config(bench.cell("causal_transfer"), 0, steps=2, runs=tmp_path, train_base=train, eval_base=evaluation)
     assert config["recipe"] == "causal_transfer" and "verbalizers" not in config["prompt"] and "lora" not in config
     assert "mode" not in config["eval"]["soft_prompts"]  # the checkpoint's recipe picks E for unseen tasks
