@@ -253,3 +253,26 @@ def test_full_sequence_loss_is_the_same_packed_or_padded(tiny_causal, catalog):
         packed, _ = generalist.packed_losses(batch)
         padded = generalist.loss(builder.supervised(items))
     assert float(packed) == pytest.approx(float(padded), rel=1e-5)
+
+
+def test_backends_take_v_and_d_from_a_checkpoints_training_json_old_or_new(tmp_path):
+    from zp_hf.placement import trained_prompt
+
+    old, new, plain = tmp_path / "old", tmp_path / "new", tmp_path / "plain"
+    for folder in (old, new, plain):
+        folder.mkdir()
+    (old / "training.json").write_text(json.dumps({"prompt": {"verbalizers": False, "description": False}}))
+    (new / "training.json").write_text(json.dumps({"recipe": "causal_transfer", "prompt": {"verbalizers": "answer_format"}}))
+    assert trained_prompt(str(old), None, None) == (False, False)
+    assert trained_prompt(str(new), None, None) == ("answer_format", True)
+    assert trained_prompt(str(new), "before", False) == ("before", False)  # the entry's own settings win
+    assert trained_prompt(str(plain), None, None) == (True, True)  # not a checkpoint: V before D, as always
+    with pytest.raises(ConfigError, match="after_input"):
+        trained_prompt(str(plain), "sideways", None)
+
+
+def test_answer_only_off_is_refused_for_seq2seq(tiny_t5, data_sources, tmp_path):
+    from zp_trainer.jobs import TrainJob
+
+    with pytest.raises(ConfigError, match="answer_only"):
+        TrainJob(progress=False).run(train_data(tiny_t5, **{"loss.answer_only": False}), tmp_path / "run")
