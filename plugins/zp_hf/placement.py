@@ -4,11 +4,13 @@
 * ``none``: no V (Table 4's -V; ``false``);
 * ``after_input``: ``Options: a, b.`` on its own line right after the input: after the
   line of the last input placeholder that comes before the blank (when the blank shares
-  that line, right after the input text itself); with no input before the blank, ahead
-  of the prompt;
+  that line, right after the input text and any punctuation closing it); with no input
+  before the blank, ahead of the prompt;
 * ``answer_format``: ``Answer with one of: a, b.`` as the last line the model reads before
   its answer's own line: after the text that follows the blank for a cloze prompt, else
-  as the line above the blank's line (the answer must still continue the prefix).
+  as the line above the blank's line (the answer must still continue the prefix); when the
+  blank shares its line with the input, that line is split after the input as for
+  ``after_input``.
 
 Training items and every backend build their query through
 :func:`zp_hf.formatting.make_query`, which applies these rules, so a model is scored with
@@ -18,6 +20,7 @@ the placement it was trained with. Plain data, importable without torch.
 from __future__ import annotations
 
 import json
+import unicodedata
 from pathlib import Path
 from typing import Literal, Mapping, Sequence, Union
 
@@ -70,6 +73,8 @@ def _after_input(prompt: AssembledPrompt, line: str, end: int | None) -> Assembl
     prefix = prompt.prefix
     if end is None:
         return AssembledPrompt(prefix=f"{line}\n{prefix}", suffix=prompt.suffix)
+    while end < len(prefix) and unicodedata.category(prefix[end]).startswith("P"):
+        end += 1  # a closing quote or full stop stays with the input
     head, rest = prefix[:end], prefix[end:]
     if "\n" in rest:
         cut = rest.index("\n")
@@ -77,14 +82,14 @@ def _after_input(prompt: AssembledPrompt, line: str, end: int | None) -> Assembl
     return AssembledPrompt(prefix=f"{head}\n{line}\n{rest.lstrip(' ')}", suffix=prompt.suffix)
 
 
-def _answer_format(prompt: AssembledPrompt, line: str) -> AssembledPrompt:
+def _answer_format(prompt: AssembledPrompt, line: str, end: int | None) -> AssembledPrompt:
     if prompt.is_cloze:
         return AssembledPrompt(prefix=prompt.prefix, suffix=f"{prompt.suffix.rstrip()}\n{line}")
     prefix = prompt.prefix
     cut = prefix.rfind("\n")  # the blank's line starts after it
-    if cut < 0:
-        return AssembledPrompt(prefix=f"{line}\n{prefix}", suffix=prompt.suffix)
-    return AssembledPrompt(prefix=f"{prefix[:cut]}\n{line}{prefix[cut:]}", suffix=prompt.suffix)
+    if cut >= 0 and (end is None or cut >= end):
+        return AssembledPrompt(prefix=f"{prefix[:cut]}\n{line}{prefix[cut:]}", suffix=prompt.suffix)
+    return _after_input(prompt, line, end)  # the blank shares the input's line: split it there
 
 
 def place(
@@ -95,7 +100,7 @@ def place(
         return prompt
     if where == "after_input":
         return _after_input(prompt, verbalizer_prompt(candidates, language).strip(), _input_end(template, inputs))
-    return _answer_format(prompt, answer_format_line(candidates, language))
+    return _answer_format(prompt, answer_format_line(candidates, language), _input_end(template, inputs))
 
 
 def trained_prompt(

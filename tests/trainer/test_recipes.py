@@ -276,3 +276,25 @@ def test_answer_only_off_is_refused_for_seq2seq(tiny_t5, data_sources, tmp_path)
 
     with pytest.raises(ConfigError, match="answer_only"):
         TrainJob(progress=False).run(train_data(tiny_t5, **{"loss.answer_only": False}), tmp_path / "run")
+
+
+def test_a_blank_on_the_inputs_line_is_split_after_the_input_and_its_closing_quote():
+    from zp_hf.formatting import PredictItem, causal_context, make_query
+
+    task = Task(
+        name="pairs", type="PARA", language="en", input_fields=("X1", "X2"), labels=("no", "yes"),
+        verbalizers=("different", "same"), metric="accuracy",
+        prompts=('Product 1: "[X1]" Product 2: "[X2]" These are _ products.',),
+    )  # fmt: skip
+    item = PredictItem(task, task.prompts[0], Example(inputs={"X1": "a", "X2": "b"}, target="no"))
+    context = {w: causal_context(make_query(item, use_verbalizers=w).prompt, "en") for w in ("after_input", "answer_format")}
+    assert context["after_input"] == 'Product 1: "a" Product 2: "b"\nOptions: different, same.\nThese are ___ products.\nAnswer:'
+    assert context["answer_format"] == (
+        'Product 1: "a" Product 2: "b" These are ___ products.\nAnswer with one of: different, same.\nAnswer:'
+    )
+    prefix = Task(
+        name="reviews2", type="SENTI", language="en", input_fields=("X",), labels=("neg", "pos"),
+        verbalizers=("bad", "good"), metric="accuracy", prompts=("Movie review: [X] Sentiment: _",),
+    )  # fmt: skip
+    query = make_query(PredictItem(prefix, prefix.prompts[0], EXAMPLE), use_verbalizers="answer_format")
+    assert causal_context(query.prompt, "en") == "Movie review: Great film.\nAnswer with one of: bad, good.\nSentiment:"
