@@ -298,3 +298,24 @@ def test_a_blank_on_the_inputs_line_is_split_after_the_input_and_its_closing_quo
     )  # fmt: skip
     query = make_query(PredictItem(prefix, prefix.prompts[0], EXAMPLE), use_verbalizers="answer_format")
     assert causal_context(query.prompt, "en") == "Movie review: Great film.\nAnswer with one of: bad, good.\nSentiment:"
+
+
+@pytest.mark.parametrize("where", ["after_input", "answer_format", "none"])
+def test_the_backend_scores_what_the_trainer_learns_under_each_placement(where, tiny_causal, catalog, tmp_path):
+    """The fast scorer (shared prefixes, one forward per example) on the moved V: still the trainer's log-likelihood."""
+    from tests.trainer.test_training import _answer_logprob
+    from zp_hf.formatting import PredictItem
+    from zp_trainer.items import build_item
+    from zp_trainer.model import Generalist
+
+    folder = str(Generalist.load(tiny_causal, tasks=TRAIN_TASKS, soft_prompt_length=4, init_std=5.0).save(tmp_path / "c"))
+    generalist = Generalist.load(folder, tasks=TRAIN_TASKS)
+    backend = _backend(folder, max_input_chars=300, use_verbalizers=where)
+    for name in ("chatterbot_topics_en", "thucnews"):
+        task = catalog.get(name)
+        for template in task.prompts:
+            examples = catalog.eval_pool(name)[6:8]
+            scores = backend.predict([PredictItem(task, template, e) for e in examples])
+            for example, score in zip(examples, scores):
+                item = build_item(task, example, random.Random(0), verbalizers=where, template=template, max_input_chars=300)
+                assert _answer_logprob(generalist, item) == pytest.approx(score[example.target], abs=1e-3)
