@@ -3,6 +3,8 @@
 Defaults are the paper's where it gives them (section 4.1.1: Adam, learning rate
 3.5e-5, batch 64, 1,500 steps; section 3.2: 128 training examples per class, 256 per
 generation task); the rest are ordinary choices, each documented in docs/trainer.md.
+A train section's ``recipe`` (:mod:`zp_trainer.recipes`) fills in its preset's values
+before these defaults apply; for causal LMs the default recipe is ``causal_transfer``.
 """
 
 from __future__ import annotations
