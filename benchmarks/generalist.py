@@ -12,7 +12,9 @@ and writes ``benchmarks/results/generalist.json`` (every score in points: x100;
 ``train_minutes`` is CPU minutes of the one-thread training, see docs/results.md), two plots
 (``docs/img/results/generalist_scaling.png``: Figure 5; ``generalist_per_task.png``) and,
 on stdout, the markdown tables of docs/results.md. Nothing is computed here that the runs
-did not measure: this script only reads their ``summary.json`` files.
+did not measure: this script only reads their ``summary.json`` files. The recipe comparison of
+issue 23 (V placement, E and its init, answer-only loss, lr and rank...) runs cell by cell with
+``benchmarks/generalist_recipes.py``.
 """
 
 from __future__ import annotations

@@ -5,7 +5,9 @@ log-likelihood scores for classification and multiple-choice tasks (rank
 classification over the verbalizers or the example's options), generated text for
 generation tasks (NER included: one query per entity type, answer ``"blank"`` when
 there is none). The hybrid prompt's switches (E soft prompts, V verbalizers, D the
-description) are backend options, so ablations are YAML changes.
+description) are backend options, so ablations are YAML changes; left unset, V and D are
+read from a trained checkpoint's ``training.json`` (so eval and GPS format the query as
+training did), else V goes before D and D is on.
 
 This module imports torch only when a backend is built.
 """
@@ -18,6 +20,7 @@ from typing import Any, Literal, Sequence
 from zp_evolve.errors import ModelError
 from zp_hf import formatting
 from zp_hf.formatting import PredictItem, Query
+from zp_hf.placement import VerbalizerSetting, trained_prompt
 from zp_hf.settings import PackingSettings, ScorerSettings
 
 
@@ -36,8 +39,8 @@ class HFBackend(ABC):
         batch_size: int = 16,
         max_batch_tokens: int | None = None,
         length_normalize: bool = False,
-        use_verbalizers: bool = True,
-        use_description: bool = True,
+        use_verbalizers: VerbalizerSetting | None = None,
+        use_description: bool | None = None,
         soft_prompts: bool | None = None,
         unseen_soft_prompt: Literal["none", "mean", "random"] = "random",
         scoring: Literal["auto", "fast", "packed", "naive"] = "auto",
@@ -73,6 +76,8 @@ class HFBackend(ABC):
         if threads:
             torch.set_num_threads(threads)
         self.name = name
+        self.source = resolve_model_source(name)
+        use_verbalizers, use_description = trained_prompt(self.source, use_verbalizers, use_description)
         self.options = dict(
             dtype=dtype, device=device, quantize=quantize, use_verbalizers=use_verbalizers,
             use_description=use_description, scoring=scoring,
@@ -88,7 +93,6 @@ class HFBackend(ABC):
         self.share_prefix = share_prefix
         self.unpad = unpad
         self.packing = PackingSettings(layout=layout, pack_length=pack_length, cuda_graphs=cuda_graphs, compile=compile)
-        self.source = resolve_model_source(name)
         self.model, self.tokenizer = self._load(self.source, dtype, device)
         if quantize == "int8":
             quantize_int8(self.model)

@@ -1,7 +1,7 @@
 """From (task, prompt template, example) to the text a model reads and the answers it scores.
 
 The hard part of the hybrid prompt comes from core (:func:`zp_evolve.prompts.assemble`):
-V (the candidates, switchable) + D (the template with the inputs filled in), split at
+V (the candidates, placed as :mod:`zp_hf.placement` says) + D (the template with the inputs filled in), split at
 the blank into ``prefix`` and ``suffix``. This module decides how each model family
 sees the blank; the trainer uses the same functions, so training and scoring agree.
 
@@ -30,6 +30,7 @@ from typing import Callable, Sequence
 
 from zp_evolve.prompts import AssembledPrompt, assemble
 from zp_evolve.tasks import Example, Task
+from zp_hf.placement import VerbalizerSetting, place, placement
 
 #: Languages written without spaces between words.
 NO_SPACE_LANGUAGES = ("zh", "ja", "th")
@@ -84,13 +85,15 @@ def answer_options(task: Task, example: Example, template: str = "") -> tuple[tu
 
 
 def make_query(
-    item: PredictItem, *, use_verbalizers: bool = True, use_description: bool = True, max_input_chars: int = 0,
-    cut: Callable[[str], str] | None = None,
+    item: PredictItem, *, use_verbalizers: VerbalizerSetting | None = True, use_description: bool = True,
+    max_input_chars: int = 0, cut: Callable[[str], str] | None = None,
 ) -> Query:
     """Assemble V + D around the blank for one item (E is the backend's business).
 
-    Each input field is cut to ``max_input_chars`` characters, then by ``cut`` (the
-    backend's token bound), before the prompt is assembled.
+    ``use_verbalizers`` says where V goes (:mod:`zp_hf.placement`: ``before``, ``none``,
+    ``after_input``, ``answer_format``; ``True``/``False`` are ``before``/``none``). Each input
+    field is cut to ``max_input_chars`` characters, then by ``cut`` (the backend's token
+    bound), before the prompt is assembled.
     """
     task, example = item.task, item.example
     keys, candidates = answer_options(task, example, item.template)
@@ -100,7 +103,9 @@ def make_query(
         inputs = {name: text[:max_input_chars] for name, text in inputs.items()}
     if cut is not None:
         inputs = {name: cut(text) for name, text in inputs.items()}
-    prompt = assemble(template, inputs, candidates=candidates, language=task.language, use_verbalizers=use_verbalizers)
+    where = placement(use_verbalizers)
+    prompt = assemble(template, inputs, candidates=candidates, language=task.language, use_verbalizers=where == "before")
+    prompt = place(prompt, where, template=template, inputs=inputs, candidates=candidates, language=task.language)
     return Query(task=task.name, language=task.language, prompt=prompt, keys=keys, candidates=candidates, template=template)
 
 

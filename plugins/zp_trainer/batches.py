@@ -6,7 +6,8 @@ Text formats come from :mod:`zp_hf.formatting`, the functions the backends score
   ``<extra_id_0> answer </s>``. The auxiliary MLM is T5 span corruption.
 * causal: the model reads the backends' context (the prefix, or for a cloze prompt the
   whole prompt with a visible blank and an answer cue) and is trained on the answer
-  tokens and the end-of-sequence token only. The auxiliary MLM is next-token prediction.
+  tokens and the end-of-sequence token only (``loss.answer_only``, the default; off, on
+  every token of the context too). The auxiliary MLM is next-token prediction.
 
 The soft prompt E is not part of the tokens: :class:`zp_trainer.model.Generalist`
 prepends it to the embeddings, which is why every batch carries its task names.
@@ -51,8 +52,11 @@ def fit_middle(ids: list[int], limit: int) -> list[int]:
 class BatchBuilder:
     """Turns items and texts into padded batches for one tokenizer and model kind."""
 
-    def __init__(self, tokenizer: Any, kind: Kind, *, max_source_tokens: int, max_target_tokens: int) -> None:
+    def __init__(
+        self, tokenizer: Any, kind: Kind, *, max_source_tokens: int, max_target_tokens: int, answer_only: bool = True
+    ) -> None:
         self.tokenizer = tokenizer
+        self.answer_only = answer_only
         self.kind = kind
         self.max_source = max_source_tokens
         self.max_target = max_target_tokens
@@ -119,7 +123,9 @@ class BatchBuilder:
         answer_ids = (self._ids(causal_answer(context, item.answer, item.language)) + self.eos)[: self.max_target]
         # Like the causal backend, keep the end of an over-long context (it holds the blank).
         context_ids = self._ids(context, special=True)[-max(self.max_source - len(answer_ids), 1) :]
-        return context_ids + answer_ids, [IGNORE] * len(context_ids) + answer_ids
+        # answer_only off: the prompt's tokens are targets too (the first has nothing to predict it).
+        context_labels = [IGNORE] * len(context_ids) if self.answer_only else [IGNORE, *context_ids[1:]]
+        return context_ids + answer_ids, context_labels + answer_ids
 
     # -- unlabelled text --------------------------------------------------------------
     def unlabelled(

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import warnings
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from zp_evolve.errors import ConfigError, ConfigIssue, ModelError
+from zp_evolve.errors import ConfigError, ConfigIssue, ModelError, ZpError
 from zp_evolve.rundir import read_jsonl
 from zp_trainer.checkpoint import read_training
 from zp_trainer.runs import start_run_dir, write_summary
@@ -56,6 +57,42 @@ def _with_training_defaults(spec: dict[str, Any], training: Mapping[str, Any] | 
     return spec
 
 
+CLASSIFIER_MODES = ("weighted_all", *PER_SAMPLE)
+
+
+def unseen_mode(configured: str | None, training: Mapping[str, Any] | None, embedder: str) -> tuple[str, str | None]:
+    """``(mode, why it fell back)``: E for unseen tasks as configured, else as the checkpoint's
+    recipe says (``prompt.unseen_init``), else ``random``.
+
+    A defaulted classifier mode (top1...) falls back to ``random``, with a warning, when the
+    sentence embedder is missing or the checkpoint has fewer than two trained prompts; a mode
+    the config names outright fails instead, so Table 5's cells never measure a substitute.
+    """
+    if configured is not None:
+        return configured, None
+    prompt = (training or {}).get("prompt") or {}
+    mode = str(prompt.get("unseen_init") or "random")
+    if mode not in CLASSIFIER_MODES or not prompt.get("soft_prompt", True):
+        return mode, None
+    why = None
+    if len((training or {}).get("tasks") or []) < 2:
+        why = f"the checkpoint has fewer than two trained task prompts for soft_prompts.mode {mode}"
+    else:
+        from zp_hf.loading import resolve_model_source
+
+        try:
+            resolve_model_source(embedder, progress=False)
+        except ZpError as error:
+            why = (
+                f"soft_prompts.mode {mode} (the checkpoint's recipe) needs the sentence embedder {embedder!r}, "
+                f"which is missing ({error}); run 'zp-evolve models pull minilm' to use it"
+            )
+    if why is None:
+        return mode, None
+    warnings.warn(f"{why}; unseen tasks get random E instead", stacklevel=2)
+    return "random", why
+
+
 def _classifier_examples(catalog: Any, tasks: Sequence[str], per_task: int, seed: int) -> dict[str, list[Any]]:
     from zp_evolve.sampling import task_rng
 
@@ -79,7 +116,7 @@ class SoftPromptPlanner:
         self.mode = mode
         self.classifier: TaskClassifier | None = None
         self.trained = [t for t in (training or {}).get("tasks", []) if self.table is not None and t in self.table]
-        if self.table is not None and mode in ("weighted_all", *PER_SAMPLE):
+        if self.table is not None and mode in CLASSIFIER_MODES:
             if len(self.trained) < 2:
                 raise ModelError(f"soft_prompts.mode {mode} needs a checkpoint with at least two trained task prompts")
             classifier = config.classifier
@@ -162,7 +199,7 @@ def run_eval(
         trained = split_task_names(find_split_file(section.tasks.split.file), "train", catalog=catalog)
         seen_types = sorted({catalog.get(n).type for n in trained})
     seen = set(seen_types or [])
-    mode = section.soft_prompts.mode
+    mode, fallback = unseen_mode(section.soft_prompts.mode, training, section.soft_prompts.classifier.embedder)
     spec = _with_training_defaults(backend_spec, training)
     spec["unseen_soft_prompt"] = "none" if mode == "none" else "random"
     spec.setdefault("seed", header.seed)
@@ -197,6 +234,8 @@ def run_eval(
         with open(results_path, "a", encoding="utf-8") as stream:
             stream.write(json.dumps(row, ensure_ascii=False) + "\n")
     summary = _summary(job, header.name, name, rows, spec, mode, seen_types)
+    if fallback is not None:
+        summary["soft_prompt_fallback"] = fallback
     write_tables(rows, out_dir, title=f"{header.name}: zero-shot on {len(rows)} tasks ({name})")
     return write_summary(out_dir, summary)
 

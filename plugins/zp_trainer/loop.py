@@ -107,6 +107,7 @@ class Trainer:
             generalist.kind,
             max_source_tokens=config.max_source_tokens,
             max_target_tokens=config.max_target_tokens,
+            answer_only=getattr(config.loss, "answer_only", True),  # pretraining configs have none
         )
         optim = config.optim
         groups = generalist.parameter_groups(lr=optim.lr, soft_prompt_lr=optim.soft_prompt_lr, weight_decay=optim.weight_decay)
@@ -125,6 +126,11 @@ class Trainer:
             from zp_evolve.errors import ConfigError, ConfigIssue
 
             raise ConfigError([ConfigIssue("pack_tokens", "packing works with causal LMs only; remove pack_tokens for seq2seq models")])
+        if not self.builder.answer_only and generalist.kind != "causal":
+            from zp_evolve.errors import ConfigError, ConfigIssue
+
+            why = "a seq2seq target is the answer alone; answer_only: false is for causal LMs"
+            raise ConfigError([ConfigIssue("loss.answer_only", why)])
 
     # -- state ------------------------------------------------------------------------
     def save(self, folder: Path) -> Path:

@@ -3,6 +3,8 @@
 Defaults are the paper's where it gives them (section 4.1.1: Adam, learning rate
 3.5e-5, batch 64, 1,500 steps; section 3.2: 128 training examples per class, 256 per
 generation task); the rest are ordinary choices, each documented in docs/trainer.md.
+A train section's ``recipe`` (:mod:`zp_trainer.recipes`) fills in its preset's values
+before these defaults apply; for causal LMs the default recipe is ``causal_transfer``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from zp_evolve.splits import SplitSelection
 from zp_evolve.tasks import unique_task_names
+from zp_hf.placement import VerbalizerSetting
 
 ComponentSpec = dict[str, Any]
 NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
@@ -88,8 +91,24 @@ class HybridPromptConfig(_Strict):
     soft_prompt: bool = Field(True, description="E: a learnable task-specific soft prompt")
     soft_prompt_length: int = Field(8, ge=1, description="n: prefix vectors per task")
     soft_prompt_init_std: float = Field(0.5, gt=0, description="std of E's random init, relative to the embeddings' std")
-    verbalizers: bool = Field(True, description="V: the verbalizer candidates ahead of the description")
+    verbalizers: VerbalizerSetting = Field(
+        True,
+        description="V, where the candidates go: none, before (ahead of D), after_input, answer_format; "
+        "true and false are before and none",
+    )
     description: bool = Field(True, description="D: a handcrafted prompt of the task, sampled per example")
+    unseen_init: UnseenMode = Field(
+        "random", description="E for tasks without a trained prompt when this checkpoint is evaluated (eval's default mode)"
+    )
+
+    @field_validator("verbalizers", mode="before")
+    @classmethod
+    def _placement(cls, value: Any) -> Any:
+        from zp_hf.placement import PLACEMENTS
+
+        if not isinstance(value, bool) and value not in PLACEMENTS:
+            raise ValueError(f"{value!r} is not a placement; use one of {', '.join(PLACEMENTS)}, true (before) or false (none)")
+        return value
 
 
 class LossConfig(_Strict):
@@ -101,6 +120,9 @@ class LossConfig(_Strict):
     noise_density: float = Field(0.15, gt=0, lt=1)
     mean_span_length: float = Field(3.0, ge=1)
     mlm_tokens: int = Field(128, ge=8, description="tokens per unlabelled text window")
+    answer_only: bool = Field(
+        True, description="causal LMs: the supervised loss on the answer tokens only (false: on every prompt token too)"
+    )
 
 
 class OptimConfig(_Strict):
@@ -140,6 +162,9 @@ class CheckpointConfig(_Strict):
 class TrainSection(_Strict):
     """Everything a training run needs (the ``train`` job's body)."""
 
+    recipe: str = Field(
+        "auto", description="a named preset that fills in defaults (zp_trainer.recipes): auto, paper, causal_transfer"
+    )
     model: TrainModel
     tasks: TrainTasks
     prompt: HybridPromptConfig = Field(default_factory=HybridPromptConfig)
@@ -155,6 +180,22 @@ class TrainSection(_Strict):
     )
     lora: Optional[LoraSpec] = Field(None, description="train LoRA deltas (and E) instead of every weight")
     log_every: int = Field(10, ge=1, description="steps between loss records")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_recipe(cls, data: Any) -> Any:
+        from zp_trainer.recipes import apply
+
+        return apply(data) if isinstance(data, dict) else data
+
+    @field_validator("recipe")
+    @classmethod
+    def _known_recipe(cls, name: str) -> str:
+        from zp_trainer.recipes import NAMES, unknown_message
+
+        if name not in NAMES:
+            raise ValueError(unknown_message(name))
+        return name
 
     @model_validator(mode="after")
     def _rows_fit_the_packs(self) -> "TrainSection":
@@ -195,7 +236,11 @@ class ClassifierConfig(_Strict):
 class SoftPromptInit(_Strict):
     """E for tasks the checkpoint has no soft prompt for (paper Table 5)."""
 
-    mode: UnseenMode = Field("random", description="none, weighted_all, weighted_sample, top1 or random")
+    mode: Optional[UnseenMode] = Field(
+        None,
+        description="none, weighted_all, weighted_sample, top1 or random; "
+        "default: the checkpoint's prompt.unseen_init, else random",
+    )
     classifier: ClassifierConfig = Field(default_factory=ClassifierConfig)
 
 

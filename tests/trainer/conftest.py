@@ -65,6 +65,7 @@ def train_data(model: str, **overrides: Any) -> dict[str, Any]:
         "job": "train",
         "name": "tiny",
         "seed": 0,
+        "recipe": "paper",  # what these tests were written for; tests/trainer/test_recipes.py covers the others
         "model": {"name": model},
         "tasks": {"names": list(TRAIN_TASKS), "per_class": 2, "per_generation_task": 16, "decontaminate": False},
         "prompt": {"soft_prompt_length": 4},

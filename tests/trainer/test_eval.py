@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from zp_hf.placement import placement
+
 from tests.trainer.conftest import SEEN_TYPE_TASK, TRAIN_TASKS, UNSEEN_TASK, gps_on_checkpoint
 
 
@@ -102,7 +104,7 @@ def test_train_eval_through_the_cli_and_resume(tiny_t5, data_sources, tmp_path, 
     assert set(row) >= {"type", "language", "metric", "score", "n", "seen_type"}
     assert row["metric"] == "auc" and len(row["prompt_scores"]) >= 3 and row["seen_type"] is False
     assert summary["train"]["steps"] == 3 and summary["train"]["tasks"] == TRAIN_TASKS
-    assert summary["backend"]["use_verbalizers"] is True and summary["backend"]["soft_prompts"] is True
+    assert placement(summary["backend"]["use_verbalizers"]) == "before" and summary["backend"]["soft_prompts"] is True
     again = cli("resume", str(tmp_path / "run"), "--no-progress")
     assert again.returncode == 0, again.stderr[-2000:]
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["mean"] == summary["mean"]

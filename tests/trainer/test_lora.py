@@ -9,6 +9,8 @@ import random
 
 import pytest
 
+from zp_hf.placement import placement
+
 from tests.trainer.conftest import TRAIN_TASKS, UNSEEN_TASK, gps_on_checkpoint, train_data
 
 LORA = {"r": 8, "alpha": 16, "dropout": 0.0}
@@ -221,7 +223,7 @@ def test_eval_scores_the_lora_checkpoint_zero_shot(trained_lora, tmp_path):
     assert row["seen_type"] is False and row["soft_prompt"] == "random" and len(row["prompt_scores"]) >= 3
     assert 0.0 <= summary["mean"] <= 1.0
     # Trained with V and D, scored with V and D (read from training.json), in bf16 as asked.
-    assert summary["backend"]["use_verbalizers"] is True and summary["backend"]["dtype"] == "bf16"
+    assert placement(summary["backend"]["use_verbalizers"]) == "before" and summary["backend"]["dtype"] == "bf16"
 
 
 def test_gps_searches_prompts_for_the_lora_checkpoint(trained_lora, tmp_path, cli):
