@@ -76,7 +76,7 @@ def test_presets_fill_defaults_and_the_users_keys_win(tiny_causal, tiny_t5):
     del data["recipe"], data["optim"]["lr"]
     config = TrainJob(progress=False).validate(data)  # auto, causal model
     assert config.recipe == "causal_transfer" and config.prompt.verbalizers == "none"
-    assert config.prompt.unseen_init == "top1" and config.loss.answer_only and config.optim.lr == 2e-4
+    assert config.prompt.unseen_init == "top1" and config.loss.answer_only and config.optim.lr == 1e-3
     assert config.lora is not None and config.lora.r == 16 and config.lora.dropout == 0.0
     mine = TrainJob(progress=False).validate(
         {**data, "prompt": {"verbalizers": "answer_format"}, "lora": {"r": 4}, "optim": {**data["optim"], "lr": 1e-3}}
