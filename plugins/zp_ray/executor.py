@@ -33,6 +33,7 @@ from zp_ray.actors import EvaluationActor, remote_class
 from zp_ray.chunking import Chunk, plan_chunks, request_cost
 from zp_ray.messages import creation_error, describe_chunk, first_lines
 from zp_ray.nodes import NodeWatch
+from zp_ray.shipping import upload_local_paths
 from zp_ray.sizing import default_pool_size
 
 __all__ = ["RayExecutor", "default_pool_size"]
@@ -160,8 +161,8 @@ class RayExecutor:
         self._holding = True
         try:
             self._factory = factory
-            self._actor_env = session.worker_runtime_env(
-                self.runtime_env, plugins=factory.extra_plugins, threads=self.threads
+            self._actor_env = upload_local_paths(
+                session.worker_runtime_env(self.runtime_env, plugins=factory.extra_plugins, threads=self.threads)
             )
             count = self._pool_size()
             self._actors = [self._new_actor() for _ in range(count)]

@@ -233,6 +233,13 @@ class NetnsCluster:
             time.sleep(1.0)
         raise RuntimeError(f"{len(seen)} of {count} Ray nodes alive after {timeout_s:.0f}s: {seen}")
 
+    def revive(self, timeout_s: float = 120.0) -> None:
+        """Start again each worker node that was killed, and wait for all nodes."""
+        for node in self.nodes[1:]:
+            if not netns_pids(node.namespace):
+                self.start_node(node)
+        self.wait_nodes(len(self.nodes), timeout_s)
+
     def kill_node(self, node: Node) -> list[int]:
         """Lose ``node`` whole: SIGKILL every process of its namespace (raylet, store, actors)."""
         return kill_namespace_processes(node.namespace)
