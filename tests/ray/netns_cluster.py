@@ -260,31 +260,39 @@ class NetnsCluster:
 
 
 def _main(argv: list[str] | None = None) -> int:
-    """``python -m tests.ray.netns_cluster start|stop|status`` (used by .ci/ray_multinode.sh)."""
+    """``python -m tests.ray.netns_cluster start|stop|status|exec`` (used by .ci/ray_multinode.sh)."""
     import argparse
 
     parser = argparse.ArgumentParser(description="a 3-node Ray cluster in network namespaces, for CI")
-    parser.add_argument("action", choices=["start", "stop", "status"])
+    parser.add_argument("action", choices=["start", "stop", "status", "exec"])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-cpus", type=int, default=1)
     parser.add_argument("--dashboard", action="store_true", help="serve the job API (ray job submit)")
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv[argv.index("--") + 1:] if "--" in argv else []  # exec's command, after "--"
+    args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
     reason = unavailable()
     if reason:
         print(f"cannot make network namespaces: {reason}", file=sys.stderr)
         return 2
     cluster = NetnsCluster(args.workers, worker_cpus=args.worker_cpus, dashboard=args.dashboard)
     state_file = Path(f"/tmp/{cluster.prefix}-cluster.json")
+    state = json.loads(state_file.read_text()) if state_file.exists() else None
+    alive = bool(netns_pids(cluster.head.namespace)) and state is not None
     if args.action == "status":
-        alive = bool(netns_pids(cluster.head.namespace))
-        print(json.dumps({**json.loads(state_file.read_text()), "running": True}) if alive and state_file.exists()
-              else "not running")
+        print(json.dumps({**state, "running": True}) if alive else "not running")
         return 0 if alive else 1
     if args.action == "stop":
         cluster.stop()
         state_file.unlink(missing_ok=True)
         print("stopped")
         return 0
+    if args.action == "exec":
+        if not alive:
+            print("not running: start it first", file=sys.stderr)
+            return 1
+        cluster.token = state["token"]
+        os.execvpe("ip", cluster.command(command or ["bash"]), cluster.env(PYTHONPATH=os.environ.get("PYTHONPATH", "")))
     atexit.unregister(cluster.stop)
     cluster._registered = True  # the cluster outlives this command; `stop` removes it
     cluster.start()
