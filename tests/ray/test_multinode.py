@@ -106,6 +106,33 @@ def test_tiny_model_search_spreads_over_both_worker_nodes_and_matches_serial(nod
     assert sorted(a["node_ip"] for a in actors if a["job_id"] == last_job) == sorted(_worker_ips(nodes))
 
 
+def test_smollm2_search_on_the_cluster_matches_serial(nodes, tmp_path):
+    """The real packaged SmolLM2 (~/.cache/zp_evolve, filled by scripts/setup.sh) on a short search."""
+
+    def smollm2(raw: dict) -> None:
+        raw["tasks"] = {
+            "providers": [{"name": "packaged", "include": ["rotten_tomatoes"]}], "names": ["rotten_tomatoes"],
+            "dev": {"size": 8, "per_label": 4}, "test": {"max_examples": 8},
+        }
+        raw["model"] = {"backend": "hf_causal", "name": "smollm2-135m-instruct", "threads": 1}
+        raw["fitness"] = {"name": "dev_metric"}
+        raw["mutators"] = [{"name": "edit"}]
+
+    search = dict(generations=1, top_k=2, children_per_parent=1)
+    expected = make_search(tmp_path, "serial", {"name": "serial"}, extra=(), edit=smollm2, **search).run()
+    raw = toy_plugin.toy_config(tmp_path, **search)
+    smollm2(raw)
+    raw["executor"] = {"name": "ray", "address": nodes.address, "num_actors": 2, "spread": True, "threads_per_actor": 1}
+    run_dir = tmp_path / "ray"
+    done = run_in_head(nodes, cli_argv("run", str(write_config(tmp_path / "run.yaml", raw)), "--run-dir", str(run_dir),
+                                       "--no-progress"), env=driver_env(nodes, plugins=""), timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert _summary(run_dir) == expected
+    keys = scored_keys(run_dir)
+    assert keys == scored_keys(tmp_path / "serial") and max(keys.values()) == 1
+    assert {e["node"] for e in RunDirectory(run_dir).events() if not e["cached"]} == _worker_ips(nodes)
+
+
 OUTSIDE_PLUGIN = '''"""A plugin that no node has installed: shipped to the actors with runtime_env py_modules."""
 import hashlib
 
