@@ -1,7 +1,7 @@
 """A plugin package shipped to the actors through ``executor.runtime_env.py_modules``, as
 a local folder: Ray takes local folders only for a whole job, so the executor uploads
-them first (zp_ray.shipping). The loopback cluster's workers never see the folder on
-their path; tests/ray/test_multinode.py does the same across nodes."""
+them first (zp_ray.shipping). tests/ray/test_multinode.py does the same across nodes,
+with a folder that only the driver can see."""
 
 from __future__ import annotations
 
@@ -54,8 +54,8 @@ def test_local_py_modules_folder_reaches_the_actors(ray_session, tmp_path):
 
         module.MAIN_PID = os.getpid()
         expected = make_search(tmp_path, "serial", {"name": "serial"}, extra=(toy_plugin, module), edit=edit).run()
-        # Its folder is not on the actors' path: the executor adds plugin roots only for
-        # modules with a real file location on sys.path, and this one was loaded by hand.
+        # The folder is on this machine, so the executor also puts it on the actors' PYTHONPATH;
+        # Ray puts py_modules first, and the fitness checks that it runs from the uploaded copy.
         executor = {"name": "ray", "address": ray_session.address, "num_actors": 2,
                     "runtime_env": {"py_modules": [str(package)]}}
         on_ray = make_search(tmp_path, "ray", executor, extra=(toy_plugin, module), edit=edit).run()
