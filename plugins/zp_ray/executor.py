@@ -244,7 +244,9 @@ class RayExecutor:
                     if slot not in lost:
                         idle = self._drop_lost_nodes({slot}, lost, idle)
                     if slot in lost:  # its node is gone: the chunk goes to the actors left, no retry counted
-                        log.warning("%s goes back in the queue: its actor was lost with its node", describe_chunk(chunk, requests))
+                        log.warning(
+                            "%s goes back in the queue: its actor was lost with its node", describe_chunk(chunk, requests)
+                        )
                         queue.appendleft(chunk)
                         continue
                     failures[chunk.number] = failures.get(chunk.number, 0) + 1
@@ -255,7 +257,9 @@ class RayExecutor:
                             f"{first_lines(error)}. A worker that keeps dying often runs out of memory: lower "
                             "executor.num_actors, or give each more memory or GPU."
                         ) from None
-                    log.warning("%s lost its actor (%s); retrying on a fresh actor", describe_chunk(chunk, requests), type(error).__name__)
+                    log.warning(
+                        "%s lost its actor (%s); retrying on a fresh actor", describe_chunk(chunk, requests), type(error).__name__
+                    )
                     self._replace(slot)
                     queue.appendleft(chunk)
                     idle.append(slot)
@@ -265,6 +269,8 @@ class RayExecutor:
                         f"{describe_chunk(chunk, requests)}: the worker returned {len(values)} results for "
                         f"{len(chunk.indices)} requests; the fitness must return one value per job"
                     )
+                if values and values[0].node != self._nodes.placement.get(slot, {}).get("ip", values[0].node):
+                    self._nodes.track(slot, self._actors[slot])  # Ray restarted it on another node
                 for index, result in zip(chunk.indices, values):
                     results[index] = result
                     if on_result is not None:

@@ -71,7 +71,8 @@ def wait_for_events(run_dir: Path, generation: int, count: int, timeout_s: float
 
 def evaluation_actors(cluster: NetnsCluster, timeout: float = 60) -> list[dict]:
     """Every ``EvaluationActor`` the cluster has seen (live or dead), with its node's IP, from Ray's state API."""
-    result = run_in_head(cluster, [sys.executable, "-m", "tests.ray.multinode", "actors", cluster.address, cluster.dashboard], timeout=timeout)
+    argv = [sys.executable, "-m", "tests.ray.multinode", "actors", cluster.address, cluster.dashboard]
+    result = run_in_head(cluster, argv, timeout=timeout)
     if result.returncode != 0:
         raise RuntimeError(f"the state API query failed: {result.stderr[-2000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -83,7 +84,10 @@ def _actors(address: str, dashboard: str) -> None:
 
     ray.init(address=address, logging_level="ERROR", log_to_driver=False)
     ips = {node["NodeID"]: node["NodeManagerAddress"] for node in ray.nodes()}
-    actors = list_actors(address=dashboard, filters=[("class_name", "=", "EvaluationActor")], limit=1000, detail=True, raise_on_missing_output=False)
+    actors = list_actors(
+        address=dashboard, filters=[("class_name", "=", "EvaluationActor")], limit=1000, detail=True,
+        raise_on_missing_output=False,
+    )
     print(json.dumps([
         {"actor_id": a.actor_id, "state": a.state, "node_ip": ips.get(a.node_id), "pid": a.pid, "job_id": a.job_id}
         for a in actors

@@ -185,7 +185,8 @@ class NetnsCluster:
         ]
         if node is self.head:
             role = [
-                "--head", "--port", str(GCS_PORT), "--num-cpus", str(self.head_cpus), "--include-dashboard", str(self.with_dashboard).lower(),
+                "--head", "--port", str(GCS_PORT), "--num-cpus", str(self.head_cpus),
+                "--include-dashboard", str(self.with_dashboard).lower(),
                 "--dashboard-host", node.ip, "--dashboard-port", str(DASHBOARD_PORT),
             ]
         else:
