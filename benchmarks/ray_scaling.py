@@ -5,10 +5,14 @@ by default, or any ``--model`` the hf_causal backend loads, e.g. ``tiny``) and t
 ``dev_metric`` fitness: first in this process (the serial executor, 1 thread, and all
 cores), then on a local Ray with 1, 2, ... actors of one thread each, up to the cores.
 Actor start-up (model load) is timed apart from scoring. Every Ray run must give the
-serial fitness values. The last line printed is one JSON object.
+serial fitness values. The last line printed is one JSON object; each row's
+``vs_1_actor`` is its throughput over the 1-actor Ray row of the same run.
 
     .venv/bin/python benchmarks/ray_scaling.py                       # SmolLM2, 2 tasks
     .venv/bin/python benchmarks/ray_scaling.py --model tiny --prompts 16
+    # on a cluster (here the namespace cluster of .ci/ray_multinode.sh, 2 workers x 2 CPUs):
+    .ci/ray_multinode.sh exec -- .venv/bin/python benchmarks/ray_scaling.py \
+        --address 10.225.0.1:6379 --actors 1 2 4 --spread --no-threaded-serial
 """
 
 from __future__ import annotations
@@ -36,6 +40,10 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--prompts", type=int, default=6, help="prompts per task")
     parser.add_argument("--dev", type=int, default=16, help="dev examples per task (size and per-label cap)")
     parser.add_argument("--max-actors", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--actors", type=int, nargs="+", help="pool sizes to time (default: 1 to --max-actors)")
+    parser.add_argument("--address", help="join this Ray cluster (HOST:PORT) instead of starting a local Ray")
+    parser.add_argument("--spread", action="store_true", help="spread each pool over the cluster's nodes")
+    parser.add_argument("--no-threaded-serial", action="store_true", help="skip the serial run with all cores")
     parser.add_argument("--chunks-per-actor", type=int, default=2)
     return parser.parse_args()
 
@@ -72,8 +80,13 @@ def _timed(executor, factory, warm, timed) -> dict:
     ready = time.perf_counter()
     results = executor.evaluate(timed)
     done = time.perf_counter()
+    placement = executor.placement() if hasattr(executor, "placement") else {}
     executor.close()
-    return {"start_s": round(ready - started, 2), "score_s": round(done - ready, 2), "values": [r.fitness for r in results]}
+    nodes: dict[str, int] = {}
+    for where in placement.values():
+        nodes[where["ip"]] = nodes.get(where["ip"], 0) + 1
+    return {"start_s": round(ready - started, 2), "score_s": round(done - ready, 2), "values": [r.fitness for r in results],
+            "nodes": nodes}
 
 
 def main() -> int:
@@ -106,7 +119,7 @@ def main() -> int:
             "executor": label, "actors": actors, "threads_each": threads, "start_s": run["start_s"],
             "score_s": run["score_s"], "prompts_per_s": round(len(timed) / run["score_s"], 3),
             "examples_per_s": round(examples / run["score_s"], 1),
-            "same_as_serial": reference is None or run["values"] == reference,
+            "same_as_serial": reference is None or run["values"] == reference, "actors_per_node": run["nodes"],
         }
         rows.append(row)
         print(f"{label:<7} actors={actors} threads={threads}  start {row['start_s']:6.1f}s  score {row['score_s']:6.1f}s  "
@@ -117,22 +130,28 @@ def main() -> int:
     print(f"{len(timed)} prompts x {args.dev} dev examples ({examples} forward items), model {args.model}, {cores} cores")
     serial = _timed(SerialExecutor(), factory(1), warm, timed)
     record("serial", 1, 1, serial, None)
-    if cores > 1:
+    if cores > 1 and not args.no_threaded_serial:
         record("serial", 1, cores, _timed(SerialExecutor(), factory(cores), warm, timed), serial["values"])
-    session.acquire(None, num_cpus=cores)  # one local Ray for every pool size
+    sizes = args.actors or list(range(1, min(args.max_actors, cores) + 1))
+    # One Ray connection for every pool size: a local Ray with a CPU per actor, or the cluster.
+    session.acquire(args.address, num_cpus=None if args.address else max(cores, *sizes))
     try:
-        for actors in range(1, min(args.max_actors, cores) + 1):
-            executor = RayExecutor(num_actors=actors, threads_per_actor=1, chunks_per_actor=args.chunks_per_actor)
+        for actors in sizes:
+            executor = RayExecutor(address=args.address, num_actors=actors, threads_per_actor=1,
+                                   chunks_per_actor=args.chunks_per_actor, spread=args.spread)
             record("ray", actors, 1, _timed(executor, factory(1), warm, timed), serial["values"])
     finally:
         session.release()
     base = rows[0]["prompts_per_s"]
+    one_actor = next((row["prompts_per_s"] for row in rows if row["executor"] == "ray" and row["actors"] == 1), None)
     for row in rows:
         row["speedup_vs_serial_1_thread"] = round(row["prompts_per_s"] / base, 2)
+        if one_actor:
+            row["vs_1_actor"] = round(row["prompts_per_s"] / one_actor, 2)
     print(json.dumps({
         "benchmark": "ray_scaling", "model": args.model, "tasks": args.tasks, "prompts": len(timed),
         "dev_examples": args.dev, "machine": f"{platform.machine()} {cores} cores, {platform.system()}",
-        "python": platform.python_version(),
+        "python": platform.python_version(), "address": args.address,
         # Other work on the machine slows every row; compare rows of one run only.
         "load_avg_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)], "rows": rows,
     }))

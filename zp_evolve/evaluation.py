@@ -39,7 +39,8 @@ class EvalResult:
     by fitness functions that can report them (:class:`ScoredPredictions`); selection
     strategies that look at single examples (hold-out parts, confidence bounds,
     ensembles) need them. ``objectives`` holds the values of ``search.objectives``
-    beyond the metric, for dev requests.
+    beyond the metric, for dev requests. ``node`` names the machine that scored it, where
+    an executor knows (the Ray executor sets the node's IP); it goes to ``events.jsonl``.
     """
 
     fitness: float
@@ -48,6 +49,7 @@ class EvalResult:
     predictions: tuple[Any, ...] | None = None
     metric: str | None = None
     objectives: Mapping[str, float] | None = None
+    node: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -171,6 +171,8 @@ class Scoring:
             event["predictions"] = list(result.predictions)
         if split == "dev" and self.objectives and result.objectives:
             event["objectives"] = {name: result.objectives[name] for name in self.objectives}
+        if result.node is not None and not cached:
+            event["node"] = result.node
         self.run_dir.append_event(event)
 
     def objective_values(self, score: CachedScore) -> tuple[float, ...]:

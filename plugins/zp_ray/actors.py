@@ -3,6 +3,7 @@ with ``ray.remote`` on first use, so importing this module does not import Ray."
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import os
 import random
@@ -36,13 +37,28 @@ class EvaluationActor:
         limit_threads(threads)
         self.worker = factory()
         limit_threads(threads)  # the backend may have imported torch just now
+        self.placement = where()
 
     def ready(self) -> int:
         """The actor's process id, once the worker is built."""
         return os.getpid()
 
+    def where(self) -> dict[str, Any]:
+        """The actor's process id, and the id and IP of its Ray node."""
+        return self.placement
+
     def evaluate(self, requests: Sequence[EvalRequest]) -> list[EvalResult]:
-        return self.worker.evaluate(requests)
+        """Score ``requests``; each result names this actor's node (for ``events.jsonl``)."""
+        node = self.placement["ip"]
+        return [dataclasses.replace(result, node=node) for result in self.worker.evaluate(requests)]
+
+
+def where() -> dict[str, Any]:
+    """This process's id, and the id and IP of the Ray node it runs on."""
+    import ray
+
+    context = ray.get_runtime_context()
+    return {"pid": os.getpid(), "node_id": context.get_node_id(), "ip": ray.util.get_node_ip_address()}
 
 
 class MutatorActor:

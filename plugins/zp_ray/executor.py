@@ -10,14 +10,16 @@ is the same as with the serial executor.
 Faults: Ray restarts a crashed actor (``max_restarts``) and retries its call
 (``max_task_retries``). When that is not enough, the executor replaces the actor and
 sends the chunk again, up to ``chunk_retries`` times, then stops with the chunk and
-the last error. Results reach the engine only once a whole chunk is done, so a
-retried chunk never scores a prompt twice in ``events.jsonl``.
+the last error. An actor whose whole node was lost leaves the pool instead: the run
+carries on with the others, its chunk goes back in the queue, and the executor logs
+``lost node`` (:mod:`zp_ray.nodes`). The pool never grows: a node that joins later gets
+no actor. Results reach the engine only once a whole chunk is done, so a retried
+chunk never scores a prompt twice in ``events.jsonl``.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections import deque
 from typing import Any, Sequence
@@ -29,6 +31,12 @@ from zp_evolve.workers import WorkerFactory
 from zp_ray import session
 from zp_ray.actors import EvaluationActor, remote_class
 from zp_ray.chunking import Chunk, plan_chunks, request_cost
+from zp_ray.messages import creation_error, describe_chunk, first_lines
+from zp_ray.nodes import NodeWatch
+from zp_ray.shipping import upload_local_paths
+from zp_ray.sizing import default_pool_size
+
+__all__ = ["RayExecutor", "default_pool_size"]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +59,8 @@ class RayExecutor:
         chunk_size: at most this many requests per actor call (default: no limit).
         chunks_per_actor: chunks a batch is cut into per actor; more balance load better,
             fewer batch better.
+        spread: place the actors over as many nodes as possible (Ray's ``SPREAD`` strategy),
+            rather than packing them onto few.
         runtime_env: Ray runtime env for the actors (``pip``, ``working_dir``,
             ``py_modules``, ``env_vars``), so plugins reach machines that lack them.
         max_restarts: times Ray restarts a crashed actor.
@@ -59,13 +69,15 @@ class RayExecutor:
         log_to_driver: show the actors' output in this terminal.
         start_timeout_s: seconds to wait for the actors to start (models load meanwhile).
         connect_timeout_s: seconds to wait for a cluster's address to answer.
+        node_check_s: seconds without a result after which the executor asks Ray which
+            nodes it lost.
     """
 
     #: The least value of each numeric option (``None`` always passes: "as the cluster has").
     LOWER_BOUNDS = {
         "num_actors": 1, "num_cpus": 0, "num_gpus": 0, "num_cpus_per_actor": 0, "num_gpus_per_actor": 0,
         "threads_per_actor": 1, "chunk_size": 1, "chunks_per_actor": 1, "max_restarts": -1, "max_task_retries": -1,
-        "chunk_retries": 0,
+        "chunk_retries": 0, "node_check_s": 0.1,
     }
 
     @classmethod
@@ -94,6 +106,7 @@ class RayExecutor:
         threads_per_actor: int | None = None,
         chunk_size: int | None = None,
         chunks_per_actor: int = 4,
+        spread: bool = False,
         runtime_env: dict[str, Any] | None = None,
         max_restarts: int = 2,
         max_task_retries: int = 2,
@@ -101,12 +114,13 @@ class RayExecutor:
         log_to_driver: bool = False,
         start_timeout_s: float = 600.0,
         connect_timeout_s: float = 10.0,
+        node_check_s: float = 2.0,
     ) -> None:
         problems = self.check_options(
             num_actors=num_actors, num_cpus=num_cpus, num_gpus=num_gpus, num_cpus_per_actor=num_cpus_per_actor,
             num_gpus_per_actor=num_gpus_per_actor, threads_per_actor=threads_per_actor, chunk_size=chunk_size,
             chunks_per_actor=chunks_per_actor, max_restarts=max_restarts, max_task_retries=max_task_retries,
-            chunk_retries=chunk_retries,
+            chunk_retries=chunk_retries, node_check_s=node_check_s,
         )
         if problems:
             raise ConfigError([ConfigIssue(f"executor.{p.split()[0]}", p) for p in problems])
@@ -120,6 +134,7 @@ class RayExecutor:
         self.threads = threads_per_actor or max(1, int(num_cpus_per_actor))
         self.chunk_size = chunk_size
         self.chunks_per_actor = chunks_per_actor
+        self.spread = spread
         self.runtime_env = dict(runtime_env or {})
         self.max_restarts = max_restarts
         self.max_task_retries = max_task_retries
@@ -127,7 +142,8 @@ class RayExecutor:
         self.log_to_driver = log_to_driver
         self.start_timeout_s = start_timeout_s
         self.connect_timeout_s = connect_timeout_s
-        self._actors: list[Any] = []
+        self._actors: list[Any] = []  # None where an actor was lost with its node
+        self._nodes = NodeWatch(node_check_s)
         self._factory: WorkerFactory | None = None
         self._actor_env: dict[str, Any] = {}
         self._holding = False
@@ -145,21 +161,25 @@ class RayExecutor:
         self._holding = True
         try:
             self._factory = factory
-            self._actor_env = session.worker_runtime_env(
-                self.runtime_env, plugins=factory.extra_plugins, threads=self.threads
+            self._actor_env = upload_local_paths(
+                session.worker_runtime_env(self.runtime_env, plugins=factory.extra_plugins, threads=self.threads)
             )
             count = self._pool_size()
             self._actors = [self._new_actor() for _ in range(count)]
             self._wait_ready()
+            for slot, actor in enumerate(self._actors):
+                self._nodes.track(slot, actor)
+            self._nodes.resolve(timeout_s=30.0)
         except BaseException:
             self.close()
             raise
-        log.info("ray executor: %d actors ready", len(self._actors))
+        log.info("ray executor: %d actors ready (%s)", len(self._actors), self._nodes.summary())
 
     def close(self) -> None:
         """Stop the actors and, if this executor opened Ray, shut it down. Safe to repeat."""
         for actor in self._actors:
-            session.kill_actor(actor)
+            if actor is not None:
+                session.kill_actor(actor)
         self._actors = []
         if self._holding:
             self._holding = False
@@ -169,7 +189,12 @@ class RayExecutor:
         """The process id of each actor (for monitoring, and for tests that kill one)."""
         import ray
 
-        return list(ray.get([actor.ready.remote() for actor in self._actors]))
+        return list(ray.get([actor.ready.remote() for actor in self._actors if actor is not None]))
+
+    def placement(self) -> dict[int, dict[str, Any]]:
+        """Each live actor's process id, node id and node IP, by slot."""
+        self._nodes.resolve(timeout_s=10.0)
+        return {slot: dict(self._nodes.placement[slot]) for slot in self._live() if slot in self._nodes.placement}
 
     # -- scoring --------------------------------------------------------------
     def evaluate(self, requests: Sequence[EvalRequest], on_result: ResultCallback | None = None) -> list[EvalResult]:
@@ -183,16 +208,24 @@ class RayExecutor:
             return []
         chunks = self.plan(requests)
         queue: deque[Chunk] = deque(chunks)
-        idle = list(range(len(self._actors)))
+        idle = self._live()
         running: dict[Any, tuple[int, Chunk]] = {}
         failures: dict[int, int] = {}
+        lost: set[int] = set()  # slots whose node died: their pending calls end in errors
         results: list[EvalResult | None] = [None] * len(requests)
         while queue or running:
+            if not idle and not running:
+                raise ExecutorError(
+                    f"every Ray actor was lost with its node; {len(queue)} chunks of this batch are unscored. "
+                    "Check the cluster ('ray status'), then 'zp-evolve resume RUN_DIR'."
+                )
             while queue and idle:
                 slot, chunk = idle.pop(0), queue.popleft()
                 batch = [requests[i] for i in chunk.indices]
                 running[self._actors[slot].evaluate.remote(batch)] = (slot, chunk)
-            done, _ = ray.wait(list(running), num_returns=1)
+            done, _ = ray.wait(list(running), num_returns=1, timeout=self._nodes.check_every_s)
+            if not done or self._nodes.due():
+                idle = self._drop_lost_nodes({s for s, _ in running.values()} | set(idle), lost, idle)
             for ref in done:
                 slot, chunk = running.pop(ref)
                 try:
@@ -201,31 +234,43 @@ class RayExecutor:
                     cause = error.cause if isinstance(getattr(error, "cause", None), BaseException) else None
                     if isinstance(cause, ZpError):
                         raise cause from None
-                    raise ExecutorError(f"{_describe(chunk, requests)} failed on a Ray actor: {error}") from None
+                    raise ExecutorError(f"{describe_chunk(chunk, requests)} failed on a Ray actor: {error}") from None
                 except RuntimeEnvSetupError as error:
                     raise ExecutorError(
                         f"Ray could not set up the actors' runtime_env {self._actor_env!r}: {error}. "
                         "Fix executor.runtime_env."
                     ) from None
                 except RayError as error:  # the actor or its node died
+                    if slot not in lost:
+                        idle = self._drop_lost_nodes({slot}, lost, idle)
+                    if slot in lost:  # its node is gone: the chunk goes to the actors left, no retry counted
+                        log.warning(
+                            "%s goes back in the queue: its actor was lost with its node", describe_chunk(chunk, requests)
+                        )
+                        queue.appendleft(chunk)
+                        continue
                     failures[chunk.number] = failures.get(chunk.number, 0) + 1
                     if failures[chunk.number] > self.chunk_retries:
                         raise ExecutorError(
-                            f"{_describe(chunk, requests)} failed {failures[chunk.number]} times because its Ray "
+                            f"{describe_chunk(chunk, requests)} failed {failures[chunk.number]} times because its Ray "
                             f"actor died (Ray restarts each actor up to {self.max_restarts} times). Last error: "
-                            f"{_first_lines(error)}. A worker that keeps dying often runs out of memory: lower "
+                            f"{first_lines(error)}. A worker that keeps dying often runs out of memory: lower "
                             "executor.num_actors, or give each more memory or GPU."
                         ) from None
-                    log.warning("%s lost its actor (%s); retrying on a fresh actor", _describe(chunk, requests), type(error).__name__)
+                    log.warning(
+                        "%s lost its actor (%s); retrying on a fresh actor", describe_chunk(chunk, requests), type(error).__name__
+                    )
                     self._replace(slot)
                     queue.appendleft(chunk)
                     idle.append(slot)
                     continue
                 if len(values) != len(chunk.indices):
                     raise ExecutorError(
-                        f"{_describe(chunk, requests)}: the worker returned {len(values)} results for "
+                        f"{describe_chunk(chunk, requests)}: the worker returned {len(values)} results for "
                         f"{len(chunk.indices)} requests; the fitness must return one value per job"
                     )
+                if values and values[0].node != self._nodes.placement.get(slot, {}).get("ip", values[0].node):
+                    self._nodes.track(slot, self._actors[slot])  # Ray restarted it on another node
                 for index, result in zip(chunk.indices, values):
                     results[index] = result
                     if on_result is not None:
@@ -240,10 +285,35 @@ class RayExecutor:
             request_cost(len(tasks[r.task].split(r.split)) if r.task in tasks else 1, len(r.prompt)) for r in requests
         ]
         groups = [(r.task, r.split) for r in requests]
-        actors = max(len(self._actors), 1)
+        actors = max(len(self._live()), 1)
         return plan_chunks(costs, groups, num_chunks=actors * self.chunks_per_actor, max_size=self.chunk_size)
 
     # -- actors ---------------------------------------------------------------
+    def _live(self) -> list[int]:
+        return [slot for slot, actor in enumerate(self._actors) if actor is not None]
+
+    def _drop_lost_nodes(self, slots: set[int], lost: set[int], idle: list[int]) -> list[int]:
+        """Take the actors of ``slots`` whose node Ray reports dead out of the pool, for good.
+
+        Killing them (no restart) ends their pending calls with an error, so their chunks
+        come back to the queue; the idle ones simply leave. Returns the idle slots left.
+        """
+        dead = self._nodes.on_dead_nodes(slots - lost)
+        for node_id in sorted({where["node_id"] for where in dead.values()}):
+            ip = next(where["ip"] for where in dead.values() if where["node_id"] == node_id)
+            gone = sorted(s for s, where in dead.items() if where["node_id"] == node_id)
+            left = len(self._live()) - len(dead)
+            log.warning(
+                "ray executor: lost node %s (%s) with actor(s) %s; carrying on with %d actor(s)",
+                node_id[:12], ip, ", ".join(map(str, gone)), left,
+            )
+        for slot in dead:
+            lost.add(slot)
+            session.kill_actor(self._actors[slot])
+            self._actors[slot] = None
+            self._nodes.forget(slot)
+        return [slot for slot in idle if slot not in dead]
+
     def _new_actor(self) -> Any:
         options: dict[str, Any] = {
             "num_cpus": self.num_cpus_per_actor,
@@ -251,6 +321,8 @@ class RayExecutor:
             "max_restarts": self.max_restarts,
             "max_task_retries": self.max_task_retries,
         }
+        if self.spread:
+            options["scheduling_strategy"] = "SPREAD"
         if self._actor_env:
             options["runtime_env"] = self._actor_env
         return remote_class(EvaluationActor).options(**options).remote(self._factory, self.threads)
@@ -258,6 +330,7 @@ class RayExecutor:
     def _replace(self, slot: int) -> None:
         session.kill_actor(self._actors[slot])
         self._actors[slot] = self._new_actor()
+        self._nodes.track(slot, self._actors[slot])
 
     def _pool_size(self) -> int:
         import ray
@@ -291,13 +364,13 @@ class RayExecutor:
                 ray.get(ref)
             except RuntimeEnvSetupError as error:
                 raise ExecutorError(
-                    f"Ray could not set up the actors' runtime_env {self._actor_env!r}: {_first_lines(error)}. "
+                    f"Ray could not set up the actors' runtime_env {self._actor_env!r}: {first_lines(error)}. "
                     "Fix executor.runtime_env."
                 ) from None
             except RayError as error:
                 raise ExecutorError(
                     f"Ray actor {refs[ref]} could not build the fitness worker (model and fitness): "
-                    f"{_creation_error(error)}"
+                    f"{creation_error(error)}"
                 ) from None
         if pending:
             available = ray.available_resources()
@@ -307,43 +380,3 @@ class RayExecutor:
                 f"{available.get('GPU', 0):g} GPUs; each actor asks for {self.num_cpus_per_actor:g} CPU and "
                 f"{self.num_gpus_per_actor:g} GPU. Lower executor.num_actors, or add machines to the cluster."
             )
-
-
-def default_pool_size(cpus: float, gpus: float, cpus_per_actor: float, gpus_per_actor: float) -> int:
-    """As many actors as the cluster's CPUs and GPUs hold at the per-actor amounts (at least 1).
-
-    Fractions divide with a tolerance: 1 GPU / 0.1 is 10 actors, where ``1 // 0.1`` is 9.0.
-    """
-    count = _fits(cpus, cpus_per_actor) if cpus_per_actor > 0 else max(int(cpus), 1)
-    if gpus_per_actor > 0:
-        count = min(count, _fits(gpus, gpus_per_actor))
-    return max(count, 1)
-
-
-def _fits(total: float, each: float) -> int:
-    return int(math.floor(total / each + 1e-9))
-
-
-def _describe(chunk: Chunk, requests: Sequence[EvalRequest]) -> str:
-    tasks = sorted({requests[i].task for i in chunk.indices})
-    first = requests[chunk.indices[0]].prompt
-    return (
-        f"chunk {chunk.number} ({len(chunk.indices)} prompts of task(s) {', '.join(tasks)}; "
-        f"first prompt {first[:60]!r})"
-    )
-
-
-def _first_lines(error: BaseException, lines: int = 6) -> str:
-    text = str(error).strip().splitlines()
-    return " | ".join(line.strip() for line in text[:lines] if line.strip())
-
-
-def _creation_error(error: BaseException) -> str:
-    """The user's exception from a failed actor constructor, not Ray's preamble."""
-    text = str(error)
-    for marker in ("ZpError", "ModelError", "PluginError", "ConfigError", "DataError", "ExecutorError"):
-        at = text.rfind(f"zp_evolve.errors.{marker}")
-        if at >= 0:
-            return text[at:].strip()
-    lines = [line for line in text.splitlines() if line.strip()]
-    return " | ".join(lines[-3:]) if lines else type(error).__name__

@@ -25,6 +25,7 @@ from zp_evolve.spans import SpanLists
 from zp_evolve.tasks import Task
 from zp_ray import session
 from zp_ray.actors import MutatorActor, remote_class
+from zp_ray.shipping import upload_local_paths
 
 
 class RemoteMutator:
@@ -91,7 +92,7 @@ class RemoteMutator:
 
         session.acquire(self.address)
         self._finalizer = weakref.finalize(self, session.release)
-        env = session.worker_runtime_env(self.runtime_env, plugins=self._modules, threads=self.threads)
+        env = upload_local_paths(session.worker_runtime_env(self.runtime_env, plugins=self._modules, threads=self.threads))
         options: dict[str, Any] = {
             "num_cpus": self.num_cpus,
             "num_gpus": self.num_gpus,
