@@ -39,7 +39,8 @@ class EvalResult:
     by fitness functions that can report them (:class:`ScoredPredictions`); selection
     strategies that look at single examples (hold-out parts, confidence bounds,
     ensembles) need them. ``objectives`` holds the values of ``search.objectives``
-    beyond the metric, for dev requests.
+    beyond the metric, for dev requests. ``usage`` is what scoring cost on a served
+    model (``prompt_tokens``, ``completion_tokens``, ``requests``), where the backend counts it.
     """
 
     fitness: float
@@ -48,6 +49,7 @@ class EvalResult:
     predictions: tuple[Any, ...] | None = None
     metric: str | None = None
     objectives: Mapping[str, float] | None = None
+    usage: Mapping[str, int] | None = None
 
     @property
     def ok(self) -> bool:
@@ -81,6 +83,7 @@ class ScoredPredictions:
     value: float
     predictions: tuple[Any, ...]
     metric: str
+    usage: Mapping[str, int] | None = None
 
 
 @runtime_checkable
@@ -155,10 +158,10 @@ class FitnessWorker:
 
     @staticmethod
     def _result(value: Any, seconds: float) -> EvalResult:
-        predictions, metric = None, None
+        predictions, metric, usage = None, None, None
         if isinstance(value, ScoredPredictions):
-            predictions, metric, value = tuple(value.predictions), value.metric, value.value
+            predictions, metric, usage, value = tuple(value.predictions), value.metric, value.usage, value.value
         value = float(value)
         if math.isnan(value):
-            return EvalResult(float("-inf"), seconds, "fitness is NaN")
-        return EvalResult(value, seconds, predictions=predictions, metric=metric)
+            return EvalResult(float("-inf"), seconds, "fitness is NaN", usage=usage)
+        return EvalResult(value, seconds, predictions=predictions, metric=metric, usage=usage)
