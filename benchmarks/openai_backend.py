@@ -37,6 +37,7 @@ def main() -> None:
         served = OpenAICompatibleBackend(args.base_url or server.base_url, concurrency=args.concurrency)
         timed_predict(served, items[:4])  # warm both up outside the timing
         timed_predict(local, items[:4])
+        served.usage.__init__()  # count the timed requests only
         remote = timed_predict(served, items)
         hf = timed_predict(local, items)
     finally:

@@ -72,3 +72,17 @@ def test_ptm_paraphrase_samples_from_the_server(llama_server):
     assert mutator.stats["generated"] == 2 * 4
     assert any(first), mutator.stats
     assert mutator._served.usage.requests == 2 * 4
+
+
+def test_the_served_model_experiment_runs_against_a_local_server(tmp_path, llama_server, catalog, cli):
+    url = llama_server.base_url
+    result = cli(
+        "run", "experiments/served_model.yaml", "--run-dir", str(tmp_path / "run"), "--no-progress",
+        "--set", f"model.base_url={url}", "--set", f"mutators.0.server.base_url={url}",
+        "--set", "tasks.dev.size=8", "--set", "tasks.dev.per_label=4", "--set", "tasks.test.max_examples=8",
+        "--set", "search.generations=1", "--set", "search.children_per_parent=1", timeout=900,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["usage"]["requests"] > 0
+    assert set(summary["operators"]) >= {"manual"} and "tokens" in result.stdout
