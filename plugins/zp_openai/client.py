@@ -127,7 +127,7 @@ class ServerClient:
                     raise ModelError(
                         f"the model server at {url} did not answer after {tries} tries over {budget:.0f}s "
                         f"(last: {error}). Check that it is running (zp-evolve serve starts a local one) and that "
-                        "model.base_url is right; rerun with --resume to go on without rescoring what was scored."
+                        "model.base_url is right; then zp-evolve resume RUN_DIR goes on without rescoring what was scored."
                     ) from None
                 with self._lock:
                     self.retries += 1

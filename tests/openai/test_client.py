@@ -41,7 +41,7 @@ def test_a_4xx_is_not_retried():
 def test_a_server_that_stays_down_stops_with_the_url_after_the_budget():
     url = f"http://127.0.0.1:{free_port()}/v1"
     c = ServerClient(url, retry_seconds=0.3, backoff=0.05)
-    with pytest.raises(ModelError, match=rf"{url}/completions did not answer after \d+ tries.*--resume"):
+    with pytest.raises(ModelError, match=rf"{url}/completions did not answer after \d+ tries.*zp-evolve resume"):
         c.post("completions", {})
     assert c.retries >= 2
 

@@ -45,3 +45,19 @@ def test_the_counting_probe_recognises_shifted_logprobs():
     assert logprobs.has_prompt_logprobs(good, "echo") and not logprobs.counting_is_shifted(good, "echo")
     assert logprobs.counting_is_shifted(shifted, "echo")
     assert not logprobs.has_prompt_logprobs({"logprobs": None}, "echo")
+
+
+def test_the_launchers_top_k_sort_matches_the_builtin():
+    import numpy as np
+
+    from zp_openai import llama_server
+
+    row = np.array([0.5, -1.0, 0.5, 2.0, -1.0, 0.5], dtype=np.float32)
+    for top in (0, 1, 2, 4, 6):
+        llama_server._state.top = top
+        try:
+            fast = llama_server.top_sorted(zip(row, range(len(row))), reverse=True)
+        finally:
+            llama_server._state.top = None
+        assert fast == sorted(zip(row, range(len(row))), reverse=True)[:top]
+    assert llama_server.top_sorted([3, 1, 2]) == [1, 2, 3]  # anything else: the builtin

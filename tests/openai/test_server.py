@@ -22,7 +22,7 @@ def served_config(tmp_path, base_url: str, **model: object) -> dict:
         "output_dir": str(tmp_path),
         "tasks": {"providers": [{"name": "packaged"}], "names": ["rotten_tomatoes", "sms_spam"],
                   "dev": {"size": 8, "per_label": 4}, "test": {"max_examples": 8}},  # fmt: skip
-        "model": {"backend": "openai_compatible", "base_url": base_url, "concurrency": 4, **model},
+        "model": {"backend": "openai_compatible", "base_url": base_url, "concurrency": 2, "timeout": 300, **model},
         "fitness": {"name": "dev_metric"},
         "search": {"generations": 1, "top_k": 2, "children_per_parent": 1},
         "mutators": [{"name": "edit"}],
