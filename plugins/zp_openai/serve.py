@@ -71,12 +71,15 @@ class LlamaServer:
         threads: CPU threads of the server.
         n_ctx: context length.
         alias: the model name clients send.
+        kv_f32: keep the KV cache in fp32 (llama.cpp's default is fp16): scores closer to
+            ``hf_causal``'s (SmolLM2, 200 examples: mean score difference 0.13 instead of 0.14,
+            largest 0.48 instead of 1.04; argmax agreement 190 instead of 188), at no speed cost here.
         log: where the server's output goes (default: a file beside the GGUF, ``llama_server.log``).
     """
 
     def __init__(
         self, gguf: str | Path | None = None, *, host: str = "127.0.0.1", port: int = 0, threads: int = 2,
-        n_ctx: int = 2048, alias: str = DEFAULT_MODEL, log: IO[str] | None = None,
+        n_ctx: int = 2048, alias: str = DEFAULT_MODEL, kv_f32: bool = True, log: IO[str] | None = None,
     ) -> None:  # fmt: skip
         self.gguf = Path(gguf) if gguf else packaged_gguf()
         self.host = host
@@ -84,6 +87,7 @@ class LlamaServer:
         self.threads = threads
         self.n_ctx = n_ctx
         self.alias = alias
+        self.kv_f32 = kv_f32
         self.log = log
         self.log_path = self.gguf.parent / "llama_server.log"
         self.process: subprocess.Popen | None = None
@@ -101,6 +105,8 @@ class LlamaServer:
             "--port", str(self.port), "--n_threads", str(self.threads), "--n_ctx", str(self.n_ctx),
             "--model_alias", self.alias, "--logits_all", "true", "--verbose", "false",
         ]  # fmt: skip
+        if self.kv_f32:
+            command += ["--type_k", "0", "--type_v", "0"]  # GGML_TYPE_F32
         out = self.log if self.log is not None else open(self.log_path, "w")
         self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         self.wait_healthy(timeout)
