@@ -21,11 +21,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="threads of the server and of hf_causal")
     parser.add_argument("--concurrency", type=int, default=4, help="requests in flight")
     parser.add_argument("--base-url", default=None, help="an already running server (default: start one)")
+    parser.add_argument("--chunk", type=int, default=20, help="examples per turn; the backends take turns")
     args = parser.parse_args()
 
     from zp_evolve.catalog import TaskCatalog
     from zp_evolve.plugins import load_plugins
-    from zp_openai.agreement import argmax_agreement, comparison_items, timed_predict
+    from zp_openai.agreement import Timed, argmax_agreement, comparison_items, timed_predict
     from zp_openai.backend import OpenAICompatibleBackend
     from zp_openai.serve import LlamaServer
 
@@ -38,13 +39,20 @@ def main() -> None:
         timed_predict(served, items[:4])  # warm both up outside the timing
         timed_predict(local, items[:4])
         served.usage.__init__()  # count the timed requests only
-        remote = timed_predict(served, items)
-        hf = timed_predict(local, items)
+        # interleaved chunks, so a busy machine's load falls on both alike
+        remote, hf = Timed([], 0.0), Timed([], 0.0)
+        for begin in range(0, len(items), args.chunk):
+            chunk = items[begin : begin + args.chunk]
+            for backend, total in ((served, remote), (local, hf)):
+                part = timed_predict(backend, chunk)
+                total.predictions.extend(part.predictions)
+                object.__setattr__(total, "seconds", total.seconds + part.seconds)
     finally:
         if server is not None:
             server.stop()
     n = len(items)
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; {n} examples, 2 labels each")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, load average {load}; {n} examples, 2 labels each")
     print(f"openai_compatible (llama.cpp, Q4_1 GGUF, {args.threads} threads, {args.concurrency} in flight): "
           f"{remote.per_second(n):.1f} examples/s ({served.usage.requests} requests, {served.usage.prompt_tokens} prompt tokens)")
     print(f"hf_causal (fp32, scoring fast, {args.threads} threads): {hf.per_second(n):.1f} examples/s")
