@@ -67,3 +67,24 @@ def test_the_key_comes_from_the_named_variable_and_is_never_kept(monkeypatch):
     monkeypatch.delenv("ZP_TEST_KEY")
     with pytest.raises(ModelError, match="'ZP_TEST_KEY' is not set"):
         ServerClient("http://127.0.0.1:1/v1", api_key_env="ZP_TEST_KEY")
+
+
+def test_the_probe_names_a_server_without_prompt_logprobs():
+    from zp_openai.backend import probe
+
+    plain = {"choices": [{"text": "17", "logprobs": None}], "usage": {}}
+    with FakeServer([], default=(200, plain)) as server:
+        with pytest.raises(ModelError, match=rf"{server.base_url} returns no prompt log-probabilities.*prompt_logprobs"):
+            probe(ServerClient(server.base_url, retry_seconds=1), "m", "auto", 1)
+
+
+def test_the_probe_refuses_shifted_echo_logprobs():
+    from tests.openai.test_logprobs import echo_choice
+    from zp_openai import logprobs
+    from zp_openai.backend import probe
+
+    tokens = [logprobs.COUNTING[i : i + 2] for i in range(0, len(logprobs.COUNTING), 2)]
+    shifted = {"choices": [echo_choice(tokens, [None] + [-8.0] * (len(tokens) - 1))], "usage": {}}
+    with FakeServer([], default=(200, shifted)) as server:
+        with pytest.raises(ModelError, match="shifted by one token.*issue 1983"):
+            probe(ServerClient(server.base_url, retry_seconds=1), "m", "echo", 1)
