@@ -41,6 +41,8 @@ class EvalResult:
     ensembles) need them. ``objectives`` holds the values of ``search.objectives``
     beyond the metric, for dev requests. ``node`` names the machine that scored it, where
     an executor knows (the Ray executor sets the node's IP); it goes to ``events.jsonl``.
+    ``usage`` is what scoring cost on a served model (``prompt_tokens``, ``completion_tokens``,
+    ``requests``), where the backend counts it.
     """
 
     fitness: float
@@ -50,6 +52,7 @@ class EvalResult:
     metric: str | None = None
     objectives: Mapping[str, float] | None = None
     node: str | None = None
+    usage: Mapping[str, int] | None = None
 
     @property
     def ok(self) -> bool:
@@ -83,6 +86,7 @@ class ScoredPredictions:
     value: float
     predictions: tuple[Any, ...]
     metric: str
+    usage: Mapping[str, int] | None = None
 
 
 @runtime_checkable
@@ -157,10 +161,10 @@ class FitnessWorker:
 
     @staticmethod
     def _result(value: Any, seconds: float) -> EvalResult:
-        predictions, metric = None, None
+        predictions, metric, usage = None, None, None
         if isinstance(value, ScoredPredictions):
-            predictions, metric, value = tuple(value.predictions), value.metric, value.value
+            predictions, metric, usage, value = tuple(value.predictions), value.metric, value.usage, value.value
         value = float(value)
         if math.isnan(value):
-            return EvalResult(float("-inf"), seconds, "fitness is NaN")
-        return EvalResult(value, seconds, predictions=predictions, metric=metric)
+            return EvalResult(float("-inf"), seconds, "fitness is NaN", usage=usage)
+        return EvalResult(value, seconds, predictions=predictions, metric=metric, usage=usage)

@@ -53,6 +53,8 @@ class Scoring:
         self._scores: dict[tuple[str, str, str], CachedScore] = {}
         self._judged: dict[tuple[str, str], Judged] = {}
         self._written: set[tuple] = set()
+        #: tokens and requests of what this process scored (served backends), for the generation lines
+        self.usage: Counter = Counter()
 
     def key(self, prompt: str, task: str, split: str) -> str:
         return cache_key(prompt, task, split, self.data_hash[(task, split)], self.model_id, self.fitness_id)
@@ -124,6 +126,7 @@ class Scoring:
         def arrived(index: int, result: EvalResult) -> None:
             individual = pending[index][0]
             self._record(individual, split, generation, result, cached=False)
+            self.usage.update(result.usage or {})
             if result.ok:
                 self.cache.put(
                     self.key(individual, individual.task, split), result.fitness, result.predictions, result.metric, result.objectives
@@ -169,6 +172,8 @@ class Scoring:
         if self.needs_predictions(split) and result.predictions is not None:
             event["metric"] = result.metric
             event["predictions"] = list(result.predictions)
+        if result.usage and not cached:
+            event["usage"] = dict(result.usage)
         if split == "dev" and self.objectives and result.objectives:
             event["objectives"] = {name: result.objectives[name] for name in self.objectives}
         if result.node is not None and not cached:
@@ -202,6 +207,15 @@ class Scoring:
             judged = self.selection.judge(self.eval_tasks[task], score.value, score.predictions, score.metric)
             self._judged[(task, prompt)] = judged
         return judged
+
+    def usage_total(self) -> dict[str, int]:
+        """Tokens and requests of every prompt the run scored, from events.jsonl: a resumed
+        run counts what it scored before the stop once, as an uninterrupted one does."""
+        total: Counter = Counter()
+        for event in self.run_dir.events():
+            if not event.get("cached"):
+                total.update(event.get("usage") or {})
+        return dict(sorted(total.items()))
 
     @property
     def judged(self) -> Mapping[tuple[str, str], Judged]:

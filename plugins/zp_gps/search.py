@@ -133,6 +133,9 @@ class GeneticPromptSearch:
             summary = build_summary(self.config, state, self.eval_tasks, self.scoring.test_scores, choices)
             if self.config.search.budget.evaluations or self.config.search.budget.seconds:
                 summary["budget"] = self.budget.summary()
+            usage = self.scoring.usage_total()
+            if usage:  # a served model: tokens and requests of the whole run
+                summary["usage"] = usage
             self.run_dir.write_summary(summary)
             self.plugins.hook.zp_run_end(run=info, summary=summary)
         finally:
@@ -154,6 +157,7 @@ class GeneticPromptSearch:
             self._stop_for_budget(state)
             return
         started = time.perf_counter()
+        usage_before = dict(self.scoring.usage)
         active = state.active
         population = [ind for task in active for ind in task.population]
         counts, complete = self.scoring.score(population, "dev", generation, self.executor, self.budget)
@@ -179,7 +183,8 @@ class GeneticPromptSearch:
                 state.finished = True
                 state.stop_reason = "no valid offspring left in any task"
         rejected = sum(sum(s.rejected.values()) for s in state.operator_stats.values()) - rejected_before
-        self.echo(_summary_line(generation, self.config.search.generations, records, rejected, seconds))
+        usage = {key: count - usage_before.get(key, 0) for key, count in self.scoring.usage.items()}
+        self.echo(_summary_line(generation, self.config.search.generations, records, rejected, seconds, usage))
 
     def _parents(self, population: list[PromptIndividual]) -> list[PromptIndividual]:
         """G*^t: the top K by fitness (Algorithm 1), or NSGA-II's K over every objective."""
@@ -232,7 +237,9 @@ def _record_generation(task: TaskState, generation: int, new: int, hits: int) ->
     }
 
 
-def _summary_line(generation: int, total: int, records: list[dict], rejected: int, seconds: float) -> str:
+def _summary_line(
+    generation: int, total: int, records: list[dict], rejected: int, seconds: float, usage: dict[str, int] | None = None
+) -> str:
     bests = [r["best"] for r in records if math.isfinite(r["best"])]
     means = [r["mean"] for r in records if math.isfinite(r["mean"])]
     best = statistics.fmean(bests) if bests else float("nan")
@@ -240,7 +247,11 @@ def _summary_line(generation: int, total: int, records: list[dict], rejected: in
     tasks = f"{len(records)} task{'s' if len(records) != 1 else ''}"
     new = sum(r["new"] for r in records)
     hits = sum(r["cache_hits"] for r in records)
-    return (
+    line = (
         f"gen {generation}/{total} | {tasks} | best {best:.4f} | mean {mean:.4f} | new {new} | "
         f"cache hits {hits} | rejected {rejected} | {seconds:.1f}s"
     )
+    if usage and any(usage.values()):  # a served model
+        tokens = usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0)
+        line += f" | tokens {tokens} | requests {usage.get('requests', 0)}"
+    return line

@@ -87,6 +87,7 @@ class DevMetricFitness:
                 items.extend(PredictItem(job.task.task, job.prompt, e) for e in content_free_examples(job.task.task, self.content_free))
             spans.append((begin, middle, len(items)))
         predictions = self.backend.predict(items)
+        item_usage = getattr(self.backend, "item_usage", None)  # served backends count tokens and requests per item
         out = []
         for job, (begin, middle, end) in zip(jobs, spans):
             metric_name = self.metric or job.task.task.metric
@@ -98,5 +99,15 @@ class DevMetricFitness:
                 scored = calibrate_all(scored, predictions[middle:end])
             references = [example.target for example in job.examples]
             value = float(metric_function(metric_name, self.metrics)(scored, references))
-            out.append(ScoredPredictions(value, tuple(scored), metric_name))
+            usage = sum_usage(item_usage[begin:end]) if item_usage else None
+            out.append(ScoredPredictions(value, tuple(scored), metric_name, usage))
         return out
+
+
+def sum_usage(rows: Sequence[Mapping[str, int]]) -> dict[str, int]:
+    """Usage counts (tokens, requests) summed key by key."""
+    total: dict[str, int] = {}
+    for row in rows:
+        for key, count in row.items():
+            total[key] = total.get(key, 0) + int(count)
+    return total

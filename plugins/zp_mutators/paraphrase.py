@@ -26,7 +26,7 @@ length; :mod:`zp_mutators.cleanup`); ``stats`` counts the verdicts.
 from __future__ import annotations
 
 import random
-from typing import Any, Literal, Sequence
+from typing import Any, Literal, Mapping, Sequence
 
 from zp_evolve.cjk import has_cjk
 from zp_evolve.errors import ConfigError
@@ -118,6 +118,9 @@ class PTMParaphrase:
         batch_size: sequences per generate() call.
         dtype: model dtype.
         device: ``cpu`` or ``cuda``.
+        server: sample from an OpenAI-compatible server instead of local weights:
+            ``{base_url, model, api_key_env, timeout, retry_seconds, concurrency}``
+            (:class:`zp_openai.generation.ServedGenerator`); ``model`` above is then unused.
     """
 
     def __init__(
@@ -138,6 +141,7 @@ class PTMParaphrase:
         batch_size: int = 32,
         dtype: Literal["fp32", "bf16", "fp16"] = "fp32",
         device: str = "cpu",
+        server: Mapping[str, Any] | None = None,
     ) -> None:
         if unit not in ("prompt", "sentence", "auto"):
             raise ConfigError(f"ptm_paraphrase: unit must be 'prompt', 'sentence' or 'auto', got {unit!r}")
@@ -157,6 +161,12 @@ class PTMParaphrase:
         self.batch_size = batch_size
         self.dtype = dtype
         self.device = device
+        self.server = dict(server) if server else None
+        if self.server is not None:
+            from zp_openai.generation import check_server
+
+            check_server(self.server, "ptm_paraphrase")
+        self._served: Any = None
         shots = [after for table in (PROMPT_SHOTS, SENTENCE_SHOTS, QUESTION_SHOTS) for pairs in table.values() for _, after in pairs]
         self.filter = CandidateFilter(min_ratio, max_ratio, avoid=shots, drop_answers=drop_answers, min_overlap=min_overlap)
 
@@ -247,21 +257,27 @@ class PTMParaphrase:
 
     def _request(
         self, text: str, instructions: dict[str, str], shots: dict[str, tuple[tuple[str, str], ...]], quote: bool = False
-    ) -> str:
-        """The model input for rewording ``text``: chat turns with examples, or a plain few-shot page."""
+    ) -> Any:
+        """The model input for rewording ``text``: chat turns with examples, or a plain few-shot page
+        (a served model's chat turns go to its chat endpoint as messages)."""
         language = "zh" if has_cjk(text) else "en"
         examples = shots[language][: self.few_shot]
         if quote:
             marks = ("“", "”") if language == "zh" else ('"', '"')
             text = f"{marks[0]}{text}{marks[1]}"
             examples = tuple((f"{marks[0]}{a}{marks[1]}", f"{marks[0]}{b}{marks[1]}") for a, b in examples)
-        _, tokenizer = self._model()
-        use_chat = self.chat if self.chat is not None else bool(getattr(tokenizer, "chat_template", None))
+        if self.server is not None:
+            tokenizer, use_chat = None, bool(self.chat)
+        else:
+            _, tokenizer = self._model()
+            use_chat = self.chat if self.chat is not None else bool(getattr(tokenizer, "chat_template", None))
         if use_chat:
             messages = [{"role": "system", "content": instructions[language]}]
             for before, after in examples:
                 messages += [{"role": "user", "content": before}, {"role": "assistant", "content": after}]
             messages.append({"role": "user", "content": text})
+            if tokenizer is None:
+                return messages
             return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         page = [instructions[language], ""]
         for before, after in examples:
@@ -274,6 +290,15 @@ class PTMParaphrase:
 
     def generate(self, requests: Sequence[str], rng: random.Random) -> list[list[str]]:
         """``candidates`` samples per request, batched, each stopping at the end of its first line."""
+        if self.server is not None:
+            if self._served is None:
+                from zp_openai.generation import ServedGenerator
+
+                self._served = ServedGenerator.from_config(self.server, "ptm_paraphrase")
+            return self._served.sample(
+                requests, rng, candidates=self.candidates, temperature=self.temperature, top_p=self.top_p,
+                max_tokens=self.max_new_tokens,
+            )  # fmt: skip
         import torch
 
         model, tokenizer = self._model()

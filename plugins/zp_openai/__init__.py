@@ -1,0 +1,1 @@
+"""Served models: score and generate through an OpenAI-compatible server (vLLM, llama.cpp)."""
