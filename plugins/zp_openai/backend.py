@@ -22,6 +22,7 @@ from typing import Any, Sequence
 from zp_evolve.errors import ModelError
 from zp_hf import formatting
 from zp_hf.formatting import PredictItem, Query
+from zp_hf.placement import VerbalizerSetting
 from zp_openai import logprobs
 from zp_openai.client import RequestRejected, ServerClient, Usage
 
@@ -42,7 +43,8 @@ class OpenAICompatibleBackend:
         batch_prompts: prompts per request where the server accepts lists (probed); 1 turns lists off.
         dialect: ``auto`` (probe), ``echo`` or ``prompt_logprobs`` (see :mod:`zp_openai.logprobs`).
         length_normalize: average (not sum) the answer's token log-probabilities.
-        use_verbalizers: V: list the candidates ahead of the prompt.
+        use_verbalizers: where V goes (:mod:`zp_hf.placement`: before, after_input, answer_format,
+            none; true and false mean before and none).
         use_description: D: the prompt template; off, only the inputs and the blank.
         max_new_tokens: generation tasks: tokens per answer (greedy).
         max_input_chars: each input field is cut to this many characters.
@@ -59,7 +61,7 @@ class OpenAICompatibleBackend:
         batch_prompts: int = 16,
         dialect: str = "auto",
         length_normalize: bool = False,
-        use_verbalizers: bool = True,
+        use_verbalizers: VerbalizerSetting = True,
         use_description: bool = True,
         max_new_tokens: int = 32,
         max_input_chars: int = 2000,
