@@ -7,7 +7,8 @@ import yaml
 from tests import toy_plugin
 from tests.conftest import cut_search
 from zp_evolve.plugins import load_plugins
-from zp_gps.defaults import with_defaults_of_its_folder
+from zp_gps.config import validate
+from zp_gps.defaults import pin_changed_defaults, with_defaults_of_its_folder
 from zp_gps.job import GpsJob
 
 
@@ -31,6 +32,17 @@ def test_the_default_answer_is_an_ensemble_of_three_and_the_folder_names_it(tmp_
         assert task["answer"]["kind"] == "ensemble" and len(task["answer"]["prompts"]) == 3
     written = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
     assert written["selection"] == {"answer": "ensemble", "ensemble_size": 3}
+
+
+def test_a_default_run_resumed_gives_the_summary_of_an_uninterrupted_one(tmp_path, monkeypatch):
+    job = _job(monkeypatch)
+    raw = _raw(tmp_path)
+    reference = job.run(raw, tmp_path / "reference")
+    # killed after generation 0, its config.yaml written as `zp-evolve run` writes it
+    cut_search(tmp_path / "cut", pin_changed_defaults(raw, validate(raw, job.plugins)), 1, extra=[toy_plugin])
+    resumed = job.run(raw, tmp_path / "cut", resume=True)
+    assert reference["selection"]["ensemble_size"] == 3
+    assert resumed["selection"] == reference["selection"] and resumed["tasks"] == reference["tasks"]
 
 
 def test_a_fitness_without_predictions_answers_with_the_best_prompt_and_says_why(tmp_path, monkeypatch):
