@@ -64,6 +64,8 @@ def selection_summary(config: RunConfig) -> dict[str, Any]:
     options = config.selection.model_dump()
     if not options["beat_manual"]:
         del options["beat_manual"]  # off: summaries read as they did before the option existed
+    if options["answer"] == "ensemble":
+        options["ensemble_size"] = config.selection.members  # resolved: unset and the default read alike
     return {"strategy": strategy_name(config.selection, calibrate=calibrate), **options}
 
 
