@@ -7,9 +7,13 @@ driver connection, reopened by :func:`ray_session` when a test closed it.
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any, Callable
+from types import ModuleType
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -69,3 +73,20 @@ def make_search(
 def scored_keys(run_dir: Path) -> Counter:
     """How often each (generation, task, split, prompt) appears in events.jsonl."""
     return Counter((e["generation"], e["task"], e["split"], e["prompt"]) for e in RunDirectory(run_dir).events())
+
+
+@contextlib.contextmanager
+def plugin_package(folder: Path, name: str, source: str) -> Iterator[tuple[Path, ModuleType]]:
+    """Write ``source`` as the package ``folder/name`` and import it in this process for the
+    block: the driver's copy of a plugin that the actors get through ``runtime_env``."""
+    package = folder / name
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(source)
+    spec = importlib.util.spec_from_file_location(name, package / "__init__.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+        yield package, module
+    finally:
+        del sys.modules[name]

@@ -11,7 +11,6 @@ any test after it). Needs root and ``ip``; skips with the reason elsewhere.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
@@ -22,7 +21,7 @@ import pytest
 
 from tests import toy_plugin
 from tests.conftest import REPO
-from tests.ray.conftest import make_search, scored_keys
+from tests.ray.conftest import make_search, plugin_package, scored_keys
 from tests.ray.multinode import (
     cli_argv, driver_env, evaluation_actors, run_in_head, start_in_head, wait_for_events, write_config,
 )
@@ -75,19 +74,12 @@ def _worker_ips(cluster: NetnsCluster) -> set[str]:
     return {node.ip for node in cluster.nodes[1:]}
 
 
-def test_tiny_model_search_spreads_over_both_worker_nodes_and_matches_serial(nodes, tmp_path):
-    import torch
-
-    from tests.ray.test_real_model import _real_config
-    from zp_hf.tiny import tiny_model
-
-    torch.set_num_threads(1)
-    tiny = tiny_model("causal")  # a folder every node sees: the nodes here share one file system
-    search = dict(generations=1, top_k=2, children_per_parent=2)
-    expected = make_search(tmp_path, "serial", {"name": "serial"}, extra=(), edit=_real_config(tiny), **search).run()
-
+def _spread_search_matches_serial(nodes, tmp_path, edit, **search) -> None:
+    """A search run serially, then by `zp-evolve run` in the head's namespace with two actors
+    spread over the worker nodes: the same summary, nothing scored twice, scored on both workers."""
+    expected = make_search(tmp_path, "serial", {"name": "serial"}, extra=(), edit=edit, **search).run()
     raw = toy_plugin.toy_config(tmp_path, **search)
-    _real_config(tiny)(raw)
+    edit(raw)
     raw["executor"] = {"name": "ray", "address": nodes.address, "num_actors": 2, "spread": True, "threads_per_actor": 1}
     run_dir = tmp_path / "ray"
     done = run_in_head(nodes, cli_argv("run", str(write_config(tmp_path / "run.yaml", raw)), "--run-dir", str(run_dir),
@@ -96,10 +88,20 @@ def test_tiny_model_search_spreads_over_both_worker_nodes_and_matches_serial(nod
     assert _summary(run_dir) == expected
     keys = scored_keys(run_dir)
     assert keys == scored_keys(tmp_path / "serial") and max(keys.values()) == 1
-    # Placement, two ways: each event names the node that scored it, and Ray's state API
-    # puts this run's two actors on the two worker nodes (the head has no CPUs for them).
-    scored_on = {e["node"] for e in RunDirectory(run_dir).events() if not e["cached"]}
-    assert scored_on == _worker_ips(nodes)
+    assert {e["node"] for e in RunDirectory(run_dir).events() if not e["cached"]} == _worker_ips(nodes)
+
+
+def test_tiny_model_search_spreads_over_both_worker_nodes_and_matches_serial(nodes, tmp_path):
+    import torch
+
+    from tests.ray.test_real_model import _real_config
+    from zp_hf.tiny import tiny_model
+
+    torch.set_num_threads(1)
+    tiny = tiny_model("causal")  # a folder every node sees: the nodes here share one file system
+    _spread_search_matches_serial(nodes, tmp_path, _real_config(tiny), generations=1, top_k=2, children_per_parent=2)
+    # Placement, two ways: each event names the node that scored it (checked above), and Ray's
+    # state API puts this run's two actors on the two worker nodes (the head has no CPUs for them).
     actors = evaluation_actors(nodes)
     last_job = max(a["job_id"] for a in actors)
     assert sorted(a["node_ip"] for a in actors if a["job_id"] == last_job) == sorted(_worker_ips(nodes))
@@ -117,20 +119,7 @@ def test_smollm2_search_on_the_cluster_matches_serial(nodes, tmp_path):
         raw["fitness"] = {"name": "dev_metric"}
         raw["mutators"] = [{"name": "edit"}]
 
-    search = dict(generations=1, top_k=2, children_per_parent=1)
-    expected = make_search(tmp_path, "serial", {"name": "serial"}, extra=(), edit=smollm2, **search).run()
-    raw = toy_plugin.toy_config(tmp_path, **search)
-    smollm2(raw)
-    raw["executor"] = {"name": "ray", "address": nodes.address, "num_actors": 2, "spread": True, "threads_per_actor": 1}
-    run_dir = tmp_path / "ray"
-    done = run_in_head(nodes, cli_argv("run", str(write_config(tmp_path / "run.yaml", raw)), "--run-dir", str(run_dir),
-                                       "--no-progress"), env=driver_env(nodes, plugins=""), timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert _summary(run_dir) == expected
-    keys = scored_keys(run_dir)
-    assert keys == scored_keys(tmp_path / "serial") and max(keys.values()) == 1
-    assert {e["node"] for e in RunDirectory(run_dir).events() if not e["cached"]} == _worker_ips(nodes)
-
+    _spread_search_matches_serial(nodes, tmp_path, smollm2, generations=1, top_k=2, children_per_parent=1)
 
 OUTSIDE_PLUGIN = '''"""A plugin that no node has installed: shipped to the actors with runtime_env py_modules."""
 import hashlib
@@ -154,19 +143,11 @@ def zp_register_fitness(register):
 
 
 def test_outside_plugin_shipped_with_py_modules_runs_on_nodes_that_never_had_it(nodes, tmp_path):
-    source = tmp_path / "src" / "zp_outside_plugin"
-    source.mkdir(parents=True)
-    (source / "__init__.py").write_text(OUTSIDE_PLUGIN)
-    spec = importlib.util.spec_from_file_location("zp_outside_plugin", source / "__init__.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    sys.modules["zp_outside_plugin"] = module
-
     def outside(raw):
         raw["fitness"] = {"name": "outside_fitness"}
 
-    expected = make_search(tmp_path, "serial", {"name": "serial"}, extra=(toy_plugin, module), edit=outside).run()
-    del sys.modules["zp_outside_plugin"]
+    with plugin_package(tmp_path / "src", "zp_outside_plugin", OUTSIDE_PLUGIN) as (source, module):
+        expected = make_search(tmp_path, "serial", {"name": "serial"}, extra=(toy_plugin, module), edit=outside).run()
 
     # The driver alone sees the plugin: it lives on a tmpfs mounted in the driver's own mount
     # namespace. Every other process (the nodes' workers included) sees an empty folder there.

@@ -5,13 +5,10 @@ with a folder that only the driver can see."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import pytest
 
 from tests import toy_plugin
-from tests.ray.conftest import make_search
+from tests.ray.conftest import make_search, plugin_package
 from zp_evolve.errors import ConfigError
 from zp_ray.shipping import upload_local_paths
 
@@ -38,14 +35,7 @@ def zp_register_fitness(register):
 
 
 def test_local_py_modules_folder_reaches_the_actors(ray_session, tmp_path):
-    package = tmp_path / "shipped" / "zp_shipped_plugin"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text(PLUGIN)
-    spec = importlib.util.spec_from_file_location("zp_shipped_plugin", package / "__init__.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["zp_shipped_plugin"] = module
-    try:
-        spec.loader.exec_module(module)
+    with plugin_package(tmp_path / "shipped", "zp_shipped_plugin", PLUGIN) as (package, module):
 
         def edit(raw):
             raw["fitness"] = {"name": "shipped_fitness"}
@@ -59,8 +49,6 @@ def test_local_py_modules_folder_reaches_the_actors(ray_session, tmp_path):
         executor = {"name": "ray", "address": ray_session.address, "num_actors": 2,
                     "runtime_env": {"py_modules": [str(package)]}}
         on_ray = make_search(tmp_path, "ray", executor, extra=(toy_plugin, module), edit=edit).run()
-    finally:
-        del sys.modules["zp_shipped_plugin"]
     assert on_ray == expected
 
 
