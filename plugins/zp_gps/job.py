@@ -40,7 +40,5 @@ class GpsJob:
             data = with_defaults_of_its_folder(data, RunDirectory(out_dir).read_config() or {})
         config = self.validate(data, file=str(out_dir / "config.yaml") if resume else "")
         data = pin_changed_defaults(data, config)
-        # the config as a resume will read it back from config.yaml: the summary says the same either way
-        config = config.model_copy(update={"selection": config.selection.model_copy(update=data["selection"])})
         search = GeneticPromptSearch(config, data, RunDirectory(out_dir), self.plugins, progress=self.progress)
         return search.run(resume=resume)
