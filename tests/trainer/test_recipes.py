@@ -212,7 +212,8 @@ def test_the_recipe_benchmark_plans_and_runs_one_cell_resumably(tiny_causal, dat
     bench = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, "generalist_recipes", bench)  # its dataclasses look themselves up there
     spec.loader.exec_module(bench)
-    assert [name for name, seed in bench.PLAN[:5]] == list(bench.FIRST) and {s for _, s in bench.PLAN[:5]} == {0}
+    assert bench.PLAN[:4] == (("untrained", 0), ("causal_transfer", 0), ("untrained", 1), ("causal_transfer", 1))
+    assert len(set(bench.PLAN)) == len(bench.PLAN) and {n for n, _ in bench.PLAN} == {c.name for c in bench.CELLS}
     train, evaluation = tmp_path / "train.yaml", tmp_path / "eval.yaml"
     train.write_text(yaml.safe_dump(train_data(tiny_causal)))
     evaluation.write_text(yaml.safe_dump({
