@@ -25,7 +25,7 @@ import argparse
 import json
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,9 @@ class Cell:
     drop: tuple[str, ...] = ()
     untrained: bool = False
     eval_of: str | None = None
+    #: Figure 5's equal-examples curve: train ``steps * tasks.limit / N`` steps, where N is the
+    #: number of training tasks of this cell's full-split run, so each task sees as many examples.
+    equal_examples_of: str | None = None
 
 
 def _transfer(name: str, what: str, overrides: dict[str, Any] | None = None) -> Cell:
@@ -58,7 +61,16 @@ def _transfer(name: str, what: str, overrides: dict[str, Any] | None = None) -> 
     return Cell(name, what, {"recipe": "causal_transfer", **(overrides or {})}, RECIPE_KEYS)
 
 
+def _scaling(tasks: int, equal_examples: bool) -> Cell:
+    """A Figure 5 cell: causal_transfer on a seeded choice of ``tasks`` training tasks."""
+    if equal_examples:
+        what = f"causal_transfer on {tasks} training tasks, as many examples per task as the full split (fewer steps)"
+        return _transfer(f"transfer_tasks_{tasks}_equal_examples", what, {"tasks.limit": tasks})
+    return _transfer(f"transfer_tasks_{tasks}", f"causal_transfer on {tasks} training tasks, same steps", {"tasks.limit": tasks})
+
+
 _V = "prompt.verbalizers"
+SCALING_TASKS = (8, 32, 64)
 CELLS: tuple[Cell, ...] = (
     Cell("untrained", "SmolLM2-135M-Instruct zero-shot, no training", untrained=True),
     Cell("paper", "the full recipe: E + V before D + MLM, random E for unseen tasks, lr 1e-3, LoRA r16"),
@@ -78,16 +90,19 @@ CELLS: tuple[Cell, ...] = (
               {"tasks.per_class": 32, "tasks.per_generation_task": 64}),
     _transfer("transfer_no_mlm", "causal_transfer without the auxiliary LM loss", {"loss.mlm": False}),
     _transfer("transfer_no_packing", "causal_transfer, examples padded instead of packed", {"pack_tokens": None}),
+    *(_scaling(n, equal_examples=False) for n in SCALING_TASKS),
+    *(replace(_scaling(n, equal_examples=True), equal_examples_of="causal_transfer") for n in SCALING_TASKS),
 )
 #: Priority order: (cell, seed). The causal default (causal_transfer) against the untrained
 #: model on both seeds first (issue 23's goal), then the knobs that explain it on seed 0, then
 #: the second seed of those knobs.
 FIRST = ("untrained", "causal_transfer")
-KNOBS = ("no_v", "paper", "transfer_random_init", "answer_format_v", "transfer_no_e")
+KNOBS = ("no_v", "paper", "transfer_random_init", "transfer_no_e", "answer_format_v")
+FIGURE_5 = tuple(f"transfer_tasks_{n}_equal_examples" for n in SCALING_TASKS) + tuple(f"transfer_tasks_{n}" for n in SCALING_TASKS)
 PLAN: tuple[tuple[str, int], ...] = (
     *((name, seed) for seed in (0, 1) for name in FIRST),
-    *((name, 0) for name in KNOBS),
-    *((cell.name, 0) for cell in CELLS if cell.name not in FIRST + KNOBS),
+    *((name, 0) for name in KNOBS[:4] + FIGURE_5 + KNOBS[4:]),
+    *((cell.name, 0) for cell in CELLS if cell.name not in FIRST + KNOBS + FIGURE_5),
     *((name, 1) for name in KNOBS),
 )
 
@@ -150,6 +165,7 @@ def cell_config(entry: Cell, seed: int, *, steps: int, runs: Path, train_base: P
     warmup = (data.get("optim") or {}).get("warmup_steps", 0)
     data["optim"]["warmup_steps"] = min(warmup, max(steps // 10, 1))
     every = max(steps // 4, 1)
+    data["log_every"] = min(data.get("log_every", 5), steps)
     data["checkpoint"] = {"every": every, "keep": 1}
     return data
 
@@ -178,12 +194,19 @@ def make_record(entry: Cell, seed: int, run_dir: Path, steps: int, config: dict[
     train = run_dir / "train"
     train_summary = json.loads((train / "summary.json").read_text(encoding="utf-8")) if (train / "summary.json").is_file() else {}
     cpu = _train_cpu_seconds(train)
+    data = json.loads((train / "data.json").read_text(encoding="utf-8")) if (train / "data.json").is_file() else {}
+    optim = config.get("optim") or {}
+    trained = not (entry.untrained or entry.eval_of)
+    tasks = len(data.get("tasks", [])) or None
+    examples = steps * optim.get("batch_size", 1) * optim.get("grad_accum", 1) if trained else None
     return {
         "cell": entry.name,
         "seed": seed,
         "what": entry.what,
         "overrides": entry.overrides,
-        "steps": None if entry.untrained or entry.eval_of else steps,
+        "steps": steps if trained else None,
+        "train_tasks": tasks,
+        "examples_per_task": round(examples / tasks, 1) if examples and tasks else None,
         "recipe": config.get("recipe"),
         "heldout_mean": points(summary.get("mean")),
         "seen_mean": points(summary.get("seen_mean")),
@@ -197,6 +220,18 @@ def make_record(entry: Cell, seed: int, run_dir: Path, steps: int, config: dict[
     }
 
 
+def cell_steps(entry: Cell, seed: int, args: argparse.Namespace) -> int:
+    """``--steps``, or for an equal-examples cell the share of it its task count gets (its full-split
+    cell is run first when it has no record: that run says how many training tasks there are)."""
+    if not entry.equal_examples_of:
+        return args.steps
+    full = record_path(args.records, entry.equal_examples_of, seed)
+    if not full.is_file():
+        run_cell(entry.equal_examples_of, seed, args)
+    full_tasks = json.loads(full.read_text(encoding="utf-8"))["train_tasks"]
+    return max(1, round(args.steps * entry.overrides["tasks.limit"] / full_tasks))
+
+
 def run_cell(name: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
     """Run (or resume) one cell and write its record; a finished cell is only re-recorded."""
     import yaml
@@ -204,8 +239,9 @@ def run_cell(name: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
     entry = cell(name)
     if entry.eval_of and not record_path(args.records, entry.eval_of, seed).is_file():
         run_cell(entry.eval_of, seed, args)
+    steps = cell_steps(entry, seed, args)
     run_dir = args.runs / cell_id(name, seed)
-    config = cell_config(entry, seed, steps=args.steps, runs=args.runs, train_base=args.train_base, eval_base=args.eval_base)
+    config = cell_config(entry, seed, steps=steps, runs=args.runs, train_base=args.train_base, eval_base=args.eval_base)
     done = (run_dir / "summary.json").is_file() and "mean" in json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     if not done:
         command = [sys.executable, "-m", "zp_evolve.cli.main"]
@@ -219,7 +255,7 @@ def run_cell(name: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
         if not args.progress:
             command.append("--no-progress")
         subprocess.run(command, cwd=REPO, check=True)
-    record = make_record(entry, seed, run_dir, args.steps, config)
+    record = make_record(entry, seed, run_dir, steps, config)
     path = record_path(args.records, name, seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -234,7 +270,7 @@ def plan_lines(records: Path) -> list[str]:
         if path.is_file():
             record = json.loads(path.read_text(encoding="utf-8"))
             mark = f"done: {record['heldout_mean']} (cpu {record.get('train_cpu_minutes')} min)"
-        lines.append(f"{rank:2d}. {cell_id(name, seed):34s} {mark:28s} {cell(name).what}")
+        lines.append(f"{rank:2d}. {cell_id(name, seed):42s} {mark:28s} {cell(name).what}")
     return lines
 
 

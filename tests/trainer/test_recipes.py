@@ -233,6 +233,12 @@ def test_the_recipe_benchmark_plans_and_runs_one_cell_resumably(tiny_causal, dat
     bench.main(["--plan", *common])
     plan = capsys.readouterr().out
     assert "no_v__seed-0" in plan and "done:" in plan and plan.count("not run") == len(bench.PLAN) - 1
+    # Figure 5's equal-examples cells train the full split's steps in proportion to their tasks.
+    (tmp_path / "cells" / "causal_transfer__seed-1.json").write_text(json.dumps({"train_tasks": 160}))
+    args = bench._arguments(["--plan", "--steps", "40", *common])
+    assert bench.cell_steps(bench.cell("transfer_tasks_8_equal_examples"), 1, args) == 2
+    assert bench.cell_steps(bench.cell("transfer_tasks_64_equal_examples"), 1, args) == 16
+    assert bench.cell_steps(bench.cell("transfer_tasks_64"), 1, args) == 40
 
 
 def test_full_sequence_loss_is_the_same_packed_or_padded(tiny_causal, catalog):
