@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 from dataclasses import dataclass, field, replace
@@ -32,6 +33,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 TRAIN_BASE = REPO / "experiments" / "train" / "smollm2_generalist.yaml"
 EVAL_BASE = REPO / "experiments" / "train" / "eval_smollm2_generalist.yaml"
+#: The GPS cells search with this sweep's ``base`` (its tasks, operators, generations, dev sets).
+GPS_BASE = REPO / "experiments" / "generalist_gps.yaml"
 #: What the issue's 40-step ablations ran (about 10 CPU minutes a cell on one core).
 DEFAULT_STEPS = 40
 #: The file's keys a preset must be free to fill when a cell asks for a recipe.
@@ -54,6 +57,9 @@ class Cell:
     #: Figure 5's equal-examples curve: train ``steps * tasks.limit / N`` steps, where N is the
     #: number of training tasks of this cell's full-split run, so each task sees as many examples.
     equal_examples_of: str | None = None
+    #: A GPS cell: the search of ``GPS_BASE`` scored by this cell's checkpoint (same seed), or
+    #: by the untrained model for ``"untrained"``.
+    gps_of: str | None = None
 
 
 def _transfer(name: str, what: str, overrides: dict[str, Any] | None = None) -> Cell:
@@ -92,18 +98,28 @@ CELLS: tuple[Cell, ...] = (
     _transfer("transfer_no_packing", "causal_transfer, examples padded instead of packed", {"pack_tokens": None}),
     *(_scaling(n, equal_examples=False) for n in SCALING_TASKS),
     *(replace(_scaling(n, equal_examples=True), equal_examples_of="causal_transfer") for n in SCALING_TASKS),
+    Cell("gps_untrained", "GPS of experiments/generalist_gps.yaml scored by the untrained SmolLM2", gps_of="untrained"),
+    Cell("gps_causal_transfer", "the same GPS scored by the causal_transfer generalist", gps_of="causal_transfer"),
 )
 #: Priority order: (cell, seed). The causal default (causal_transfer) against the untrained
-#: model on both seeds first (issue 23's goal), then the knobs that explain it on seed 0, then
-#: the second seed of those knobs.
+#: model on both seeds first (issue 23's goal), then the knobs that explain it on seed 0, GPS
+#: scored by each model, Figure 5 (its cheap equal-examples curve first), the other knobs, and
+#: the second seed of the knobs.
 FIRST = ("untrained", "causal_transfer")
-KNOBS = ("no_v", "paper", "transfer_random_init", "transfer_no_e", "answer_format_v")
-FIGURE_5 = tuple(f"transfer_tasks_{n}_equal_examples" for n in SCALING_TASKS) + tuple(f"transfer_tasks_{n}" for n in SCALING_TASKS)
+GPS = ("gps_untrained", "gps_causal_transfer")
+KNOBS = ("no_v", "paper", "transfer_random_init", "transfer_no_e", "answer_format_v", "transfer_lr_2e-4")
+EQUAL_EXAMPLES = tuple(f"transfer_tasks_{n}_equal_examples" for n in SCALING_TASKS)
+EQUAL_STEPS = tuple(f"transfer_tasks_{n}" for n in SCALING_TASKS)
+_ORDERED = FIRST + GPS + KNOBS + EQUAL_EXAMPLES + EQUAL_STEPS
 PLAN: tuple[tuple[str, int], ...] = (
     *((name, seed) for seed in (0, 1) for name in FIRST),
-    *((name, 0) for name in KNOBS[:4] + FIGURE_5 + KNOBS[4:]),
-    *((cell.name, 0) for cell in CELLS if cell.name not in FIRST + KNOBS + FIGURE_5),
-    *((name, 1) for name in KNOBS),
+    *((name, 0) for name in KNOBS),
+    *((name, 0) for name in GPS),
+    *((name, 0) for name in EQUAL_EXAMPLES),
+    *((name, 1) for name in GPS),
+    *((name, 0) for name in EQUAL_STEPS),
+    *((cell.name, 0) for cell in CELLS if cell.name not in _ORDERED),
+    *((name, 1) for name in KNOBS[:5]),
 )
 
 
@@ -148,8 +164,15 @@ def cell_config(entry: Cell, seed: int, *, steps: int, runs: Path, train_base: P
     """The full run config of one cell."""
     from zp_evolve.keypaths import merged
 
-    evaluation = _read(eval_base)
     name = f"recipes_{entry.name}"
+    if entry.gps_of:
+        data = {**_read(GPS_BASE)["base"], "name": name, "seed": seed}
+        if entry.gps_of != "untrained":
+            checkpoint = str(runs / cell_id(entry.gps_of, seed) / "train" / "checkpoint")
+            data["model"] = {**data["model"], "name": checkpoint, "soft_prompts": True}
+            data["model"].pop("max_input_chars", None)  # the checkpoint's own cut
+        return data
+    evaluation = _read(eval_base)
     if entry.untrained or entry.eval_of:
         data = {**evaluation, "name": name, "seed": seed}
         data.setdefault("soft_prompts", {})
@@ -186,6 +209,30 @@ def _train_cpu_seconds(train_dir: Path) -> float | None:
             total += row["cpu_s_per_step"] * (row["step"] - last)
             last = row["step"]
     return total
+
+
+def make_gps_record(entry: Cell, seed: int, run_dir: Path) -> dict[str, Any]:
+    """A GPS cell's record: per task, the test score of the search's answer and of the
+    handcrafted prompt best on dev (x100)."""
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    points = lambda value: None if value is None else round(100 * value, 2)  # noqa: E731
+    tasks = {name: points(task["answer"].get("test")) for name, task in summary["tasks"].items()}
+    manual = {name: points((task.get("manual_best_on_dev") or {}).get("test")) for name, task in summary["tasks"].items()}
+    scored = [v for v in tasks.values() if v is not None]
+    return {
+        "cell": entry.name,
+        "seed": seed,
+        "what": entry.what,
+        "model": summary["model"].get("name"),
+        "answer": summary["selection"].get("answer"),
+        "generations_scored": summary["generations_scored"],
+        "heldout_mean": round(statistics.fmean(scored), 2) if scored else None,
+        "seen_mean": None,
+        "unseen_mean": None,
+        "tasks": tasks,
+        "manual_best_on_dev": manual,
+        "run_dir": str(run_dir),
+    }
 
 
 def make_record(entry: Cell, seed: int, run_dir: Path, steps: int, config: dict[str, Any]) -> dict[str, Any]:
@@ -237,12 +284,15 @@ def run_cell(name: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
     import yaml
 
     entry = cell(name)
-    if entry.eval_of and not record_path(args.records, entry.eval_of, seed).is_file():
-        run_cell(entry.eval_of, seed, args)
+    for needed in (entry.eval_of, entry.gps_of if entry.gps_of != "untrained" else None):
+        if needed and not record_path(args.records, needed, seed).is_file():
+            run_cell(needed, seed, args)
     steps = cell_steps(entry, seed, args)
     run_dir = args.runs / cell_id(name, seed)
     config = cell_config(entry, seed, steps=steps, runs=args.runs, train_base=args.train_base, eval_base=args.eval_base)
-    done = (run_dir / "summary.json").is_file() and "mean" in json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    done = (run_dir / "summary.json").is_file() and ("tasks" if entry.gps_of else "mean") in json.loads(
+        (run_dir / "summary.json").read_text(encoding="utf-8")
+    )
     if not done:
         command = [sys.executable, "-m", "zp_evolve.cli.main"]
         if run_dir.is_dir() and (run_dir / "config.yaml").is_file():
@@ -255,7 +305,7 @@ def run_cell(name: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
         if not args.progress:
             command.append("--no-progress")
         subprocess.run(command, cwd=REPO, check=True)
-    record = make_record(entry, seed, run_dir, steps, config)
+    record = make_gps_record(entry, seed, run_dir) if entry.gps_of else make_record(entry, seed, run_dir, steps, config)
     path = record_path(args.records, name, seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -274,12 +324,116 @@ def plan_lines(records: Path) -> list[str]:
     return lines
 
 
+def _records(records: Path) -> dict[tuple[str, int], dict[str, Any]]:
+    out = {}
+    for path in sorted(records.glob("*__seed-*.json")):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        out[(record["cell"], record["seed"])] = record
+    return out
+
+
+def compare(records: dict[tuple[str, int], dict[str, Any]], name: str, against: str = "untrained") -> dict[str, Any] | None:
+    """``name`` against ``against`` over the (task, seed) pairs both have: the paired mean
+    difference of held-out test scores with its 95% bootstrap CI, and the same on held-out types."""
+    from zp_evolve.report.paired import paired_bootstrap
+
+    seeds = sorted(s for (n, s) in records if n == name and (against, s) in records)
+    if not seeds:
+        return None
+    scores = lambda cell: {(t, s): v for s in seeds for t, v in records[(cell, s)]["tasks"].items()}  # noqa: E731
+    diff = paired_bootstrap(scores(name), scores(against))
+    mean = lambda cell, key: statistics.fmean(records[(cell, s)][key] for s in seeds)  # noqa: E731
+    return {
+        "seeds": seeds,
+        "heldout_mean": round(mean(name, "heldout_mean"), 2),
+        "seen_mean": round(mean(name, "seen_mean"), 2),
+        "unseen_mean": round(mean(name, "unseen_mean"), 2),
+        "minus": round(diff.mean, 2),
+        "ci": [round(diff.low, 2), round(diff.high, 2)],
+        "wins": diff.wins,
+        "losses": diff.losses,
+        "unseen_types_minus": round(mean(name, "unseen_mean") - mean(against, "unseen_mean"), 2),
+    }
+
+
+def table_lines(records_dir: Path) -> list[str]:
+    """The recipe comparison as a markdown table: every cell with a record, against the untrained
+    model on the same seeds' test samples."""
+    records = _records(records_dir)
+    lines = [
+        "| cell | seeds | held-out mean | seen types | held-out types | vs untrained (95% CI) | on held-out types | steps | examples/task | train CPU min | peak RSS GB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for entry in CELLS:
+        if entry.gps_of:
+            continue
+        row = compare(records, entry.name) if entry.name != "untrained" else None
+        mine = [records[(entry.name, s)] for s in (0, 1) if (entry.name, s) in records]
+        if not mine:
+            continue
+        seeds = ",".join(str(r["seed"]) for r in mine)
+        mean = lambda key: round(statistics.fmean(r[key] for r in mine), 2) if all(r.get(key) is not None for r in mine) else None  # noqa: E731
+        if row is None:
+            versus = unseen = "-"
+        else:
+            versus = f"{row['minus']:+.2f} ({row['ci'][0]:+.2f} to {row['ci'][1]:+.2f}); {row['wins']}W/{row['losses']}L"
+            unseen = f"{row['unseen_types_minus']:+.2f}"
+        rss = max((r["peak_rss_gb"] for r in mine if r.get("peak_rss_gb")), default=None)
+        cells = [f"`{entry.name}`", seeds, mean("heldout_mean"), mean("seen_mean"), mean("unseen_mean"), versus, unseen,
+                 mine[0].get("steps") or "-", mine[0].get("examples_per_task") or "-", mean("train_cpu_minutes") or "-", rss or "-"]
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return lines + gps_lines(records)
+
+
+def gps_comparison(records: dict[tuple[str, int], dict[str, Any]]) -> dict[str, Any] | None:
+    """GPS scored by the generalist against GPS scored by the untrained model, on test: the
+    paired mean over (task, seed) with its 95% bootstrap CI; None before both have a seed."""
+    from zp_evolve.report.paired import paired_bootstrap
+
+    seeds = sorted(s for (n, s) in records if n == "gps_causal_transfer" and ("gps_untrained", s) in records)
+    if not seeds:
+        return None
+    tests = lambda cell, key="tasks": {(t, s): v for s in seeds for t, v in records[(cell, s)][key].items() if v is not None}  # noqa: E731
+    diff = paired_bootstrap(tests("gps_causal_transfer"), tests("gps_untrained"))
+    own = {cell: paired_bootstrap(tests(cell), tests(cell, "manual_best_on_dev")) for cell in GPS}
+    return {
+        "seeds": seeds,
+        "tasks": sorted({t for t, _ in tests("gps_untrained")}),
+        "gps_untrained": round(statistics.fmean(tests("gps_untrained").values()), 2),
+        "gps_causal_transfer": round(statistics.fmean(tests("gps_causal_transfer").values()), 2),
+        "minus": round(diff.mean, 2),
+        "ci": [round(diff.low, 2), round(diff.high, 2)],
+        "wins": diff.wins,
+        "losses": diff.losses,
+        "search_minus_handcrafted": {cell: round(d.mean, 2) for cell, d in own.items() if d},
+    }
+
+
+def gps_lines(records: dict[tuple[str, int], dict[str, Any]]) -> list[str]:
+    gps = gps_comparison(records)
+    if gps is None:
+        return []
+    return [
+        "",
+        f"GPS on {len(gps['tasks'])} held-out tasks x seeds {gps['seeds']} (test, answer of the search):",
+        "",
+        "| fitness model | GPS test mean | GPS minus best-on-dev handcrafted |",
+        "|---|---|---|",
+        f"| untrained SmolLM2 | {gps['gps_untrained']} | {gps['search_minus_handcrafted'].get('gps_untrained', 0):+.2f} |",
+        f"| causal_transfer generalist | {gps['gps_causal_transfer']} | {gps['search_minus_handcrafted'].get('gps_causal_transfer', 0):+.2f} |",
+        "",
+        f"Generalist minus untrained: {gps['minus']:+.2f} ({gps['ci'][0]:+.2f} to {gps['ci'][1]:+.2f}); "
+        f"{gps['wins']} wins, {gps['losses']} losses.",
+    ]
+
+
 def _arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--plan", action="store_true", help="print the cells in priority order, and which are done")
     what.add_argument("--next", type=int, metavar="N", help="run the next N unfinished cells of the plan")
     what.add_argument("--cell", help="run this cell")
+    what.add_argument("--table", action="store_true", help="print the finished cells as a markdown table against the untrained model")
     parser.add_argument("--seed", type=int, default=0, help="with --cell: the training seed")
     parser.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="optimiser steps of every trained cell")
     parser.add_argument("--runs", type=Path, default=REPO / "runs" / "generalist_recipes")
@@ -296,6 +450,9 @@ def main(argv: list[str] | None = None) -> None:
     args = _arguments(argv)
     if args.plan:
         print("\n".join(plan_lines(args.records)))
+        return
+    if args.table:
+        print("\n".join(table_lines(args.records)))
         return
     if args.cell:
         print(json.dumps(run_cell(args.cell, args.seed, args)))

@@ -239,6 +239,11 @@ def test_the_recipe_benchmark_plans_and_runs_one_cell_resumably(tiny_causal, dat
     assert bench.cell_steps(bench.cell("transfer_tasks_8_equal_examples"), 1, args) == 2
     assert bench.cell_steps(bench.cell("transfer_tasks_64_equal_examples"), 1, args) == 16
     assert bench.cell_steps(bench.cell("transfer_tasks_64"), 1, args) == 40
+    # GPS cells search with experiments/generalist_gps.yaml's base, scored by that seed's checkpoint.
+    gps = bench.cell_config(bench.cell("gps_causal_transfer"), 1, steps=2, runs=tmp_path, train_base=train, eval_base=evaluation)
+    assert gps["model"]["name"] == str(tmp_path / "causal_transfer__seed-1" / "train" / "checkpoint") and gps["seed"] == 1
+    assert gps["model"]["soft_prompts"] is True and len(gps["tasks"]["names"]) >= 8 and "grid" not in gps
+    assert bench.cell_config(bench.cell("gps_untrained"), 0, steps=2, runs=tmp_path, train_base=train, eval_base=evaluation)["model"]["name"] == "smollm2-135m-instruct"
 
 
 def test_full_sequence_loss_is_the_same_packed_or_padded(tiny_causal, catalog):
