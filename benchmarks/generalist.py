@@ -29,6 +29,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = (0, 1)
 SCALING = {"tasks_8": 8, "tasks_32": 32, "tasks_64": 64, "all": None}  # None: every training task
+RECIPE_RECORDS = REPO / "benchmarks" / "results" / "generalist_recipes" / "cells"
+#: Issue 23's goals (points): trained minus untrained, Figure 5's rise at equal examples per
+#: task, and one training's CPU minutes and peak RSS.
+GOALS = {"trained_minus_base": 3.0, "scaling_rise": 2.0, "train_minutes": 45.0, "peak_rss_gb": 8.0}
 
 
 def _arguments() -> argparse.Namespace:
@@ -36,6 +40,11 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--runs", type=Path, default=REPO / "runs", help="output_dir of the sweeps")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "generalist.json")
     parser.add_argument("--plots", type=Path, default=REPO / "docs" / "img" / "results")
+    parser.add_argument(
+        "--from-recipes", type=Path, nargs="?", const=RECIPE_RECORDS, metavar="CELLS",
+        help="build the record from benchmarks/generalist_recipes.py's cell records (issue 23's split and "
+        "recipe comparison) instead of the sweeps' run folders",
+    )
     parser.add_argument(
         "--partial", action="store_true",
         help="record what the finished runs measured, null where a run is missing, and list the missing runs",
@@ -267,8 +276,137 @@ def plot(record: dict[str, Any], detail: dict[str, Any], folder: Path) -> list[P
     return written
 
 
+def _recipes_module() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("generalist_recipes", REPO / "benchmarks" / "generalist_recipes.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["generalist_recipes"] = module  # its dataclasses look themselves up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def gather_recipes(records_dir: Path, trained: str = "causal_transfer") -> tuple[dict[str, Any], dict[str, Any]]:
+    """The record of issue 23 from the recipe comparison's cell records: the ``trained`` cell (the
+    causal default) against the untrained model, Figure 5's two curves, GPS, and the goals."""
+    recipes = _recipes_module()
+    records = recipes._records(records_dir)
+    main = recipes.compare(records, trained)
+    seeds = main["seeds"] if main else []
+    runs = [records[(trained, s)] for s in seeds]
+    knobs = {
+        entry.name: recipes.compare(records, entry.name)
+        for entry in recipes.CELLS
+        if not entry.gps_of and entry.name not in ("untrained", trained) and recipes.compare(records, entry.name)
+    }
+
+    def curve(names: list[tuple[str, int]]) -> list[dict[str, Any]]:
+        points_ = []
+        for name, count in names:
+            row = main if name == trained else knobs.get(name)
+            if row is None or 0 not in row["seeds"]:
+                continue
+            mine = records[(name, 0)]
+            points_.append({"tasks": mine.get("train_tasks") or count, "heldout_mean": mine["heldout_mean"],
+                            "steps": mine["steps"], "examples_per_task": mine["examples_per_task"]})  # fmt: skip
+        return points_
+
+    full = runs[0]["train_tasks"] if runs else None
+    equal_steps = curve([*((f"transfer_tasks_{n}", n) for n in recipes.SCALING_TASKS), (trained, full)])
+    equal_examples = curve([*((f"transfer_tasks_{n}_equal_examples", n) for n in recipes.SCALING_TASKS), (trained, full)])
+    gps = recipes.gps_comparison(records)
+    minutes = max((r["train_cpu_minutes"] for r in runs if r.get("train_cpu_minutes")), default=None)
+    rss = max((round(r["peak_rss_gb"], 2) for r in runs if r.get("peak_rss_gb")), default=None)
+    rise = equal_examples[-1]["heldout_mean"] - equal_examples[0]["heldout_mean"] if len(equal_examples) >= 2 else None
+    untrained = [records[("untrained", s)] for s in seeds]
+    record = {
+        "source": "benchmarks/generalist_recipes.py cell records (" + ", ".join(f"{trained}__seed-{s}" for s in seeds) + ")",
+        "recipe": trained,
+        "steps": runs[0]["steps"] if runs else None,
+        "train_tasks": full,
+        "heldout_tasks": len(untrained[0]["tasks"]) if untrained else None,
+        "seeds": seeds,
+        "base_test_mean": round(_mean([r["heldout_mean"] for r in untrained]), 2) if untrained else None,
+        "trained_test_mean": main["heldout_mean"] if main else None,
+        "trained_minus_base": main["minus"] if main else None,
+        "trained_minus_base_ci": main["ci"] if main else None,
+        "unseen_types_minus_base": main["unseen_types_minus"] if main else None,
+        "scaling": equal_steps,
+        "scaling_equal_examples": equal_examples,
+        "gps_trained_minus_gps_base": gps["minus"] if gps else None,
+        "gps": gps,
+        "train_minutes": minutes,
+        "peak_rss_gb": rss,
+        "knobs_minus_base": {name: {"minus": row["minus"], "ci": row["ci"], "seeds": row["seeds"]} for name, row in knobs.items()},
+    }
+    goals: dict[str, Any] = {}
+    if main:
+        goals["trained_minus_base"] = {"goal": GOALS["trained_minus_base"], "measured": main["minus"], "met": main["minus"] >= GOALS["trained_minus_base"] and main["unseen_types_minus"] > 0,
+                                       "short_by": round(max(0.0, GOALS["trained_minus_base"] - main["minus"]), 2)}  # fmt: skip
+    if rise is not None:
+        goals["scaling_rise"] = {"goal": GOALS["scaling_rise"], "measured": round(rise, 2), "met": rise >= GOALS["scaling_rise"],
+                                 "short_by": round(max(0.0, GOALS["scaling_rise"] - rise), 2)}  # fmt: skip
+    if gps:
+        goals["gps_trained_beats_gps_base"] = {"measured": gps["minus"], "met": gps["minus"] > 0}
+    if minutes is not None:
+        goals["train_minutes"] = {"goal": GOALS["train_minutes"], "measured": minutes, "met": minutes <= GOALS["train_minutes"]}
+    if rss is not None:
+        goals["peak_rss_gb"] = {"goal": GOALS["peak_rss_gb"], "measured": rss, "met": rss <= GOALS["peak_rss_gb"]}
+    if knobs:
+        best = max(knobs, key=lambda name: knobs[name]["minus"])
+        goals["knob_that_moved_it_most"] = {"cell": best, "minus_base": knobs[best]["minus"], "vs_" + trained: round(knobs[best]["minus"] - main["minus"], 2) if main else None}
+    record["goals"] = goals
+    return record, {"records": records, "untrained": untrained, "trained": runs, "recipes": recipes}
+
+
+def plot_recipes(record: dict[str, Any], detail: dict[str, Any], folder: Path) -> list[Path]:
+    """Figure 5's two curves (equal steps, equal examples per task) and the per-task bars."""
+    from zp_evolve.report.plotting import finish, new_axes
+
+    written: list[Path] = []
+    base = record["base_test_mean"]
+    curves = [(record["scaling"], "equal steps", "tab:blue"), (record["scaling_equal_examples"], "equal examples per task", "tab:orange")]
+    if base is not None and any(len(c) >= 2 for c, _, _ in curves):
+        figure, axis = new_axes(5.6, 3.8)
+        for points_, label, color in curves:
+            if len(points_) >= 2:
+                axis.plot([p["tasks"] for p in points_], [p["heldout_mean"] for p in points_], marker="o", color=color, label=f"{record['recipe']}, {label}")
+        axis.axhline(detail["untrained"][0]["heldout_mean"], color="gray", linestyle="--", label="SmolLM2, no multitask training")
+        axis.set_xscale("log")
+        ticks = sorted({p["tasks"] for c, _, _ in curves for p in c})
+        axis.set_xticks(ticks, [str(t) for t in ticks])
+        written.append(finish(
+            figure, axis, folder / "generalist_scaling.png", xlabel="training tasks (log scale)",
+            ylabel="held-out mean (all prompts, x100; seed 0)", title="Figure 5 on SmolLM2-135M: zero-shot vs training tasks",
+        ))
+    untrained, trained = detail["untrained"], detail["trained"]
+    if untrained and trained:
+        names = list(untrained[0]["tasks"])
+        b = [_mean([r["tasks"][n] for r in untrained]) for n in names]
+        t = [_mean([r["tasks"][n] for r in trained]) for n in names]
+        figure, axis = new_axes(9.0, 4.2)
+        xs = range(len(names))
+        axis.bar([x - 0.2 for x in xs], b, width=0.4, color="gray", label="SmolLM2")
+        axis.bar([x + 0.2 for x in xs], t, width=0.4, color="tab:blue", label=f"generalist ({record['recipe']})")
+        axis.set_xticks(list(xs), [n[:22] for n in names], rotation=70, ha="right", fontsize=7)
+        written.append(finish(
+            figure, axis, folder / "generalist_per_task.png", xlabel="",
+            ylabel=f"score x100 (mean of seeds {record['seeds']})", title="Held-out tasks: untrained vs trained", grid=False,
+        ))
+    return written
+
+
 def main() -> None:
     args = _arguments()
+    if args.from_recipes:
+        record, detail = gather_recipes(args.from_recipes)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        for path in plot_recipes(record, detail, args.plots):
+            print(f"plot: {path}")
+        print("\n".join(detail["recipes"].table_lines(args.from_recipes)))
+        print(json.dumps(record))
+        return
     record, detail = gather(args.runs, partial=args.partial)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")

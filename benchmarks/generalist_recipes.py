@@ -60,6 +60,8 @@ class Cell:
     #: A GPS cell: the search of ``GPS_BASE`` scored by this cell's checkpoint (same seed), or
     #: by the untrained model for ``"untrained"``.
     gps_of: str | None = None
+    #: This cell's own optimiser steps instead of ``--steps`` (the steps knob).
+    steps: int | None = None
 
 
 def _transfer(name: str, what: str, overrides: dict[str, Any] | None = None) -> Cell:
@@ -94,6 +96,7 @@ CELLS: tuple[Cell, ...] = (
     _transfer("transfer_r64", "causal_transfer with LoRA r64 (alpha 128)", {"lora": {"r": 64, "alpha": 128.0}}),
     _transfer("transfer_examples_32", "causal_transfer, 32 examples per class (64 per generation task): more repeats",
               {"tasks.per_class": 32, "tasks.per_generation_task": 64}),
+    replace(_transfer("transfer_steps_160", "causal_transfer trained 160 steps (4x the examples, 33 per task)"), steps=160),
     _transfer("transfer_no_mlm", "causal_transfer without the auxiliary LM loss", {"loss.mlm": False}),
     _transfer("transfer_no_packing", "causal_transfer, examples padded instead of packed", {"pack_tokens": None}),
     *(_scaling(n, equal_examples=False) for n in SCALING_TASKS),
@@ -107,7 +110,7 @@ CELLS: tuple[Cell, ...] = (
 #: the second seed of the knobs.
 FIRST = ("untrained", "causal_transfer")
 GPS = ("gps_untrained", "gps_causal_transfer")
-KNOBS = ("no_v", "paper", "transfer_random_init", "transfer_no_e", "answer_format_v", "transfer_lr_2e-4")
+KNOBS = ("no_v", "transfer_steps_160", "transfer_lr_2e-4", "paper", "transfer_random_init", "transfer_no_e", "answer_format_v")
 EQUAL_EXAMPLES = tuple(f"transfer_tasks_{n}_equal_examples" for n in SCALING_TASKS)
 EQUAL_STEPS = tuple(f"transfer_tasks_{n}" for n in SCALING_TASKS)
 _ORDERED = FIRST + GPS + KNOBS + EQUAL_EXAMPLES + EQUAL_STEPS
@@ -119,7 +122,7 @@ PLAN: tuple[tuple[str, int], ...] = (
     *((name, 1) for name in GPS),
     *((name, 0) for name in EQUAL_STEPS),
     *((cell.name, 0) for cell in CELLS if cell.name not in _ORDERED),
-    *((name, 1) for name in KNOBS[:5]),
+    *((name, 1) for name in KNOBS),
 )
 
 
@@ -270,6 +273,8 @@ def make_record(entry: Cell, seed: int, run_dir: Path, steps: int, config: dict[
 def cell_steps(entry: Cell, seed: int, args: argparse.Namespace) -> int:
     """``--steps``, or for an equal-examples cell the share of it its task count gets (its full-split
     cell is run first when it has no record: that run says how many training tasks there are)."""
+    if entry.steps is not None:
+        return entry.steps
     if not entry.equal_examples_of:
         return args.steps
     full = record_path(args.records, entry.equal_examples_of, seed)
@@ -378,7 +383,7 @@ def table_lines(records_dir: Path) -> list[str]:
         else:
             versus = f"{row['minus']:+.2f} ({row['ci'][0]:+.2f} to {row['ci'][1]:+.2f}); {row['wins']}W/{row['losses']}L"
             unseen = f"{row['unseen_types_minus']:+.2f}"
-        rss = max((r["peak_rss_gb"] for r in mine if r.get("peak_rss_gb")), default=None)
+        rss = max((round(r["peak_rss_gb"], 2) for r in mine if r.get("peak_rss_gb")), default=None)
         cells = [f"`{entry.name}`", seeds, mean("heldout_mean"), mean("seen_mean"), mean("unseen_mean"), versus, unseen,
                  mine[0].get("steps") or "-", mine[0].get("examples_per_task") or "-", mean("train_cpu_minutes") or "-", rss or "-"]
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
