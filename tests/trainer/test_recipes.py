@@ -331,3 +331,41 @@ def test_the_backend_scores_what_the_trainer_learns_under_each_placement(where, 
             for example, score in zip(examples, scores):
                 item = build_item(task, example, random.Random(0), verbalizers=where, template=template, max_input_chars=300)
                 assert _answer_logprob(generalist, item) == pytest.approx(score[example.target], abs=1e-3)
+
+
+def test_generalist_record_from_recipe_cells_keeps_the_old_keys_and_says_which_goals_are_missed(tmp_path, monkeypatch):
+    """benchmarks/generalist.py --from-recipes: generalist.json's keys from the cell records, the
+    paired difference against the untrained model, Figure 5's two curves and each goal's shortfall."""
+    import importlib.util
+    import sys
+
+    from tests.conftest import REPO
+
+    spec = importlib.util.spec_from_file_location("generalist_bench", REPO / "benchmarks" / "generalist.py")
+    bench = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "generalist_bench", bench)
+    spec.loader.exec_module(bench)
+    cells = tmp_path / "cells"
+    cells.mkdir()
+
+    def write(cell, seed, scores, **extra):
+        record = {"cell": cell, "seed": seed, "tasks": scores, "heldout_mean": sum(scores.values()) / len(scores),
+                  "seen_mean": scores["a"], "unseen_mean": scores["b"], **extra}  # fmt: skip
+        (cells / f"{cell}__seed-{seed}.json").write_text(json.dumps(record))
+
+    trained = {"steps": 40, "train_tasks": 154, "examples_per_task": 8.3, "train_cpu_minutes": 4.5, "peak_rss_gb": 3.5}
+    for seed in (0, 1):
+        write("untrained", seed, {"a": 40.0, "b": 30.0})
+        write("causal_transfer", seed, {"a": 42.0, "b": 31.0 + seed}, **trained)
+    write("transfer_tasks_8_equal_examples", 0, {"a": 39.0, "b": 30.0}, **{**trained, "train_tasks": 8, "steps": 2})
+    old_keys = json.loads((REPO / "benchmarks" / "results" / "generalist.json").read_text()).keys()
+    record, _ = bench.gather_recipes(cells)
+    assert set(old_keys) <= set(record)
+    assert record["trained_minus_base"] == 1.75 and record["seeds"] == [0, 1] and record["train_tasks"] == 154
+    assert record["unseen_types_minus_base"] == 1.5 and record["base_test_mean"] == 35.0
+    assert [p["tasks"] for p in record["scaling_equal_examples"]] == [8, 154]
+    goals = record["goals"]
+    assert goals["trained_minus_base"] == {"goal": 3.0, "measured": 1.75, "met": False, "short_by": 1.25}
+    assert goals["scaling_rise"]["measured"] == 2.0 and goals["scaling_rise"]["met"] is True
+    assert goals["knob_that_moved_it_most"]["cell"] == "transfer_tasks_8_equal_examples"
+    assert goals["train_minutes"]["met"] and record["gps_trained_minus_gps_base"] is None
