@@ -14,12 +14,19 @@ top ``logprobs`` alternatives (49,152 tuples per token for SmolLM2: 5.3 s for a 
 prompt on the busy 2-core VM here, against 9 ms without echo). During those calls the
 module's ``sorted`` is replaced by an exact top-k in numpy (same entries, same order,
 ties included); everywhere else it is the builtin.
+
+llama.cpp's "extra buffer types" (weights repacked for the CPU's AMX tiles or other
+kernels) crash ``llama_decode`` with a segmentation fault on Sapphire Rapids CPUs
+(``amx_int8``) for the packaged Q4_1 SmolLM2: the server dies on its first completion.
+:func:`without_extra_buffers` turns them off unless ``ZP_LLAMA_EXTRA_BUFFERS=1``; the
+plain CPU kernels give the same scores everywhere.
 """
 
 from __future__ import annotations
 
 import builtins
 import inspect
+import os
 import runpy
 import sys
 import threading
@@ -115,11 +122,33 @@ def patch(llama_class: type) -> bool:
     return True
 
 
+def without_extra_buffers(bindings: Any) -> bool:
+    """Make ``bindings.llama_model_default_params()`` (``llama_cpp.llama_cpp``) turn off
+    llama.cpp's extra buffer types (AMX / repacked weights); returns whether it did."""
+    if os.environ.get("ZP_LLAMA_EXTRA_BUFFERS") == "1" or getattr(bindings, "_zp_no_extra_buffers", False):
+        return False
+    defaults = bindings.llama_model_default_params
+    if not hasattr(defaults(), "use_extra_bufts"):
+        return False  # a release without them
+
+    def llama_model_default_params():
+        params = defaults()
+        params.use_extra_bufts = False
+        return params
+
+    bindings.llama_model_default_params = llama_model_default_params
+    bindings._zp_no_extra_buffers = True
+    return True
+
+
 def main() -> None:
+    import llama_cpp.llama_cpp as bindings
     from llama_cpp import Llama
 
     fixed = patch(Llama)
     print(f"zp_openai.llama_server: echo logprob fix (issue 1983) {'applied' if fixed else 'not needed'}", file=sys.stderr, flush=True)
+    if without_extra_buffers(bindings):
+        print("zp_openai.llama_server: llama.cpp extra buffer types (AMX, repack) off", file=sys.stderr, flush=True)
     sys.argv[0] = "llama_cpp.server"
     runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
 

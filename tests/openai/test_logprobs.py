@@ -61,3 +61,30 @@ def test_the_launchers_top_k_sort_matches_the_builtin():
             llama_server._state.top = None
         assert fast == sorted(zip(row, range(len(row))), reverse=True)[:top]
     assert llama_server.top_sorted([3, 1, 2]) == [1, 2, 3]  # anything else: the builtin
+
+
+def test_the_launcher_turns_off_llamas_extra_buffer_types_unless_asked(monkeypatch):
+    """AMX / repacked weights crash llama_decode on amx_int8 CPUs; the launcher's defaults turn them off."""
+    import types
+
+    from zp_openai import llama_server
+
+    def fresh_bindings():
+        params = types.SimpleNamespace
+        return types.SimpleNamespace(llama_model_default_params=lambda: params(use_extra_bufts=True, n_gpu_layers=0))
+
+    monkeypatch.delenv("ZP_LLAMA_EXTRA_BUFFERS", raising=False)
+    bindings = fresh_bindings()
+    assert llama_server.without_extra_buffers(bindings)
+    assert bindings.llama_model_default_params().use_extra_bufts is False
+    assert bindings.llama_model_default_params().n_gpu_layers == 0
+    assert not llama_server.without_extra_buffers(bindings)  # once only
+
+    monkeypatch.setenv("ZP_LLAMA_EXTRA_BUFFERS", "1")
+    kept = fresh_bindings()
+    assert not llama_server.without_extra_buffers(kept)
+    assert kept.llama_model_default_params().use_extra_bufts is True
+
+    monkeypatch.delenv("ZP_LLAMA_EXTRA_BUFFERS")
+    old_release = types.SimpleNamespace(llama_model_default_params=lambda: types.SimpleNamespace(n_gpu_layers=0))
+    assert not llama_server.without_extra_buffers(old_release)
