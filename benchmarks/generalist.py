@@ -46,6 +46,11 @@ def _arguments() -> argparse.Namespace:
         "recipe comparison) instead of the sweeps' run folders",
     )
     parser.add_argument(
+        "--trained", default=SCALING_BASE, metavar="CELL",
+        help="with --from-recipes: the recipe cell reported as the generalist (default: causal_transfer at the "
+        "comparison's 40 steps; Figure 5's curves always end at causal_transfer, the steps of their cells)",
+    )
+    parser.add_argument(
         "--partial", action="store_true",
         help="record what the finished runs measured, null where a run is missing, and list the missing runs",
     )
@@ -286,7 +291,10 @@ def _recipes_module() -> Any:
     return module
 
 
-def gather_recipes(records_dir: Path, trained: str = "causal_transfer") -> tuple[dict[str, Any], dict[str, Any]]:
+SCALING_BASE = "causal_transfer"  # Figure 5's cells run its recipe and steps on fewer tasks
+
+
+def gather_recipes(records_dir: Path, trained: str = SCALING_BASE) -> tuple[dict[str, Any], dict[str, Any]]:
     """The record of issue 23 from the recipe comparison's cell records: the ``trained`` cell (the
     causal default) against the untrained model, Figure 5's two curves, GPS, and the goals."""
     recipes = _recipes_module()
@@ -312,8 +320,9 @@ def gather_recipes(records_dir: Path, trained: str = "causal_transfer") -> tuple
         return points_
 
     full = runs[0]["train_tasks"] if runs else None
-    equal_steps = curve([*((f"transfer_tasks_{n}", n) for n in recipes.SCALING_TASKS), (trained, full)])
-    equal_examples = curve([*((f"transfer_tasks_{n}_equal_examples", n) for n in recipes.SCALING_TASKS), (trained, full)])
+    end = (SCALING_BASE, full)
+    equal_steps = curve([*((f"transfer_tasks_{n}", n) for n in recipes.SCALING_TASKS), end])
+    equal_examples = curve([*((f"transfer_tasks_{n}_equal_examples", n) for n in recipes.SCALING_TASKS), end])
     gps = recipes.gps_comparison(records)
     minutes = max((r["train_cpu_minutes"] for r in runs if r.get("train_cpu_minutes")), default=None)
     rss = max((round(r["peak_rss_gb"], 2) for r in runs if r.get("peak_rss_gb")), default=None)
@@ -321,7 +330,8 @@ def gather_recipes(records_dir: Path, trained: str = "causal_transfer") -> tuple
     untrained = [records[("untrained", s)] for s in seeds]
     record = {
         "source": "benchmarks/generalist_recipes.py cell records (" + ", ".join(f"{trained}__seed-{s}" for s in seeds) + ")",
-        "recipe": trained,
+        "recipe": runs[0].get("recipe", trained) if runs else trained,
+        "cell": trained,
         "steps": runs[0]["steps"] if runs else None,
         "train_tasks": full,
         "heldout_tasks": len(untrained[0]["tasks"]) if untrained else None,
@@ -370,7 +380,7 @@ def plot_recipes(record: dict[str, Any], detail: dict[str, Any], folder: Path) -
         figure, axis = new_axes(5.6, 3.8)
         for points_, label, color in curves:
             if len(points_) >= 2:
-                axis.plot([p["tasks"] for p in points_], [p["heldout_mean"] for p in points_], marker="o", color=color, label=f"{record['recipe']}, {label}")
+                axis.plot([p["tasks"] for p in points_], [p["heldout_mean"] for p in points_], marker="o", color=color, label=f"{SCALING_BASE}, {label}")
         axis.axhline(detail["untrained"][0]["heldout_mean"], color="gray", linestyle="--", label="SmolLM2, no multitask training")
         axis.set_xscale("log")
         ticks = sorted({p["tasks"] for c, _, _ in curves for p in c})
@@ -387,7 +397,7 @@ def plot_recipes(record: dict[str, Any], detail: dict[str, Any], folder: Path) -
         figure, axis = new_axes(9.0, 4.2)
         xs = range(len(names))
         axis.bar([x - 0.2 for x in xs], b, width=0.4, color="gray", label="SmolLM2")
-        axis.bar([x + 0.2 for x in xs], t, width=0.4, color="tab:blue", label=f"generalist ({record['recipe']})")
+        axis.bar([x + 0.2 for x in xs], t, width=0.4, color="tab:blue", label=f"generalist ({record['cell']}, {record['steps']} steps)")
         axis.set_xticks(list(xs), [n[:22] for n in names], rotation=70, ha="right", fontsize=7)
         written.append(finish(
             figure, axis, folder / "generalist_per_task.png", xlabel="",
@@ -399,7 +409,7 @@ def plot_recipes(record: dict[str, Any], detail: dict[str, Any], folder: Path) -
 def main() -> None:
     args = _arguments()
     if args.from_recipes:
-        record, detail = gather_recipes(args.from_recipes)
+        record, detail = gather_recipes(args.from_recipes, args.trained)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
         for path in plot_recipes(record, detail, args.plots):

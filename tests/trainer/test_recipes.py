@@ -369,3 +369,12 @@ def test_generalist_record_from_recipe_cells_keeps_the_old_keys_and_says_which_g
     assert goals["scaling_rise"]["measured"] == 2.0 and goals["scaling_rise"]["met"] is True
     assert goals["knob_that_moved_it_most"]["cell"] == "transfer_tasks_8_equal_examples"
     assert goals["train_minutes"]["met"] and record["gps_trained_minus_gps_base"] is None
+
+    # --trained: another cell is the generalist; Figure 5 still ends at causal_transfer's 40 steps
+    for seed in (0, 1):
+        write("transfer_steps_160", seed, {"a": 45.0, "b": 34.0}, **{**trained, "steps": 160, "train_cpu_minutes": 20.5})
+    longer, _ = bench.gather_recipes(cells, "transfer_steps_160")
+    assert longer["cell"] == "transfer_steps_160" and longer["steps"] == 160 and longer["trained_minus_base"] == 4.5
+    assert longer["goals"]["trained_minus_base"]["met"] and longer["goals"]["train_minutes"]["measured"] == 20.5
+    assert longer["scaling_equal_examples"] == record["scaling_equal_examples"]
+    assert "causal_transfer" in longer["knobs_minus_base"]
