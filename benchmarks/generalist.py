@@ -323,7 +323,10 @@ def gather_recipes(records_dir: Path, trained: str = SCALING_BASE) -> tuple[dict
     end = (SCALING_BASE, full)
     equal_steps = curve([*((f"transfer_tasks_{n}", n) for n in recipes.SCALING_TASKS), end])
     equal_examples = curve([*((f"transfer_tasks_{n}_equal_examples", n) for n in recipes.SCALING_TASKS), end])
-    gps = recipes.gps_comparison(records)
+    # GPS scored by each generalist that has a GPS cell; the headline one is the trained cell's own
+    comparisons = {g: c for g in recipes.gps_generalists() if (c := recipes.gps_comparison(records, g))}
+    own = [c for g, c in comparisons.items() if recipes.cell(g).gps_of == trained]
+    gps = own[0] if own else next(iter(comparisons.values()), None)
     minutes = max((r["train_cpu_minutes"] for r in runs if r.get("train_cpu_minutes")), default=None)
     rss = max((round(r["peak_rss_gb"], 2) for r in runs if r.get("peak_rss_gb")), default=None)
     rise = equal_examples[-1]["heldout_mean"] - equal_examples[0]["heldout_mean"] if len(equal_examples) >= 2 else None
@@ -345,6 +348,7 @@ def gather_recipes(records_dir: Path, trained: str = SCALING_BASE) -> tuple[dict
         "scaling_equal_examples": equal_examples,
         "gps_trained_minus_gps_base": gps["minus"] if gps else None,
         "gps": gps,
+        "gps_by_generalist": comparisons,
         "train_minutes": minutes,
         "peak_rss_gb": rss,
         "knobs_minus_base": {name: {"minus": row["minus"], "ci": row["ci"], "seeds": row["seeds"]} for name, row in knobs.items()},

@@ -104,12 +104,13 @@ CELLS: tuple[Cell, ...] = (
     *(replace(_scaling(n, equal_examples=True), equal_examples_of="causal_transfer") for n in SCALING_TASKS),
     Cell("gps_untrained", "GPS of experiments/generalist_gps.yaml scored by the untrained SmolLM2", gps_of="untrained"),
     Cell("gps_causal_transfer", "the same GPS scored by the causal_transfer generalist", gps_of="causal_transfer"),
+    Cell("gps_transfer_steps_160", "the same GPS scored by the 160-step causal_transfer generalist", gps_of="transfer_steps_160"),
 )
 #: Priority order: (cell, seed). The causal default (causal_transfer) against the untrained
 #: model on both seeds first (issue 23's goal), then the steps knob, Table 5's random E, Figure
 #: 5's cheap equal-examples curve, Table 4's cells, GPS scored by each model, the other knobs,
 #: Figure 5 at equal steps; then the steps knob again (it moved the score most: its second seed,
-#: and 320 steps on both seeds), GPS's second seed, the rest, and the second seed of the knobs.
+#: and 320 steps on both seeds), GPS scored by the 160-step generalist, GPS's second seed, the rest, and the second seed of the knobs.
 FIRST = ("untrained", "causal_transfer")
 GPS = ("gps_untrained", "gps_causal_transfer")
 KNOBS = ("no_v", "transfer_steps_160", "transfer_lr_2e-4", "paper", "transfer_random_init", "transfer_no_e", "answer_format_v")
@@ -128,6 +129,8 @@ PLAN: tuple[tuple[str, int], ...] = tuple(dict.fromkeys((  # each (cell, seed) o
     ("transfer_steps_160", 1),
     ("transfer_steps_320", 0),
     ("transfer_steps_320", 1),
+    ("gps_transfer_steps_160", 0),
+    ("gps_transfer_steps_160", 1),
     *((name, 1) for name in GPS),
     *((cell.name, 0) for cell in CELLS if cell.name not in _ORDERED),
     *((name, 1) for name in KNOBS),
@@ -398,22 +401,24 @@ def table_lines(records_dir: Path) -> list[str]:
     return lines + gps_lines(records)
 
 
-def gps_comparison(records: dict[tuple[str, int], dict[str, Any]]) -> dict[str, Any] | None:
-    """GPS scored by the generalist against GPS scored by the untrained model, on test: the
-    paired mean over (task, seed) with its 95% bootstrap CI; None before both have a seed."""
+def gps_comparison(records: dict[tuple[str, int], dict[str, Any]], generalist: str = "gps_causal_transfer") -> dict[str, Any] | None:
+    """GPS scored by a generalist (the GPS cell ``generalist``) against GPS scored by the untrained
+    model, on test: the paired mean over (task, seed) with its 95% bootstrap CI; None before both
+    have a seed."""
     from zp_evolve.report.paired import paired_bootstrap
 
-    seeds = sorted(s for (n, s) in records if n == "gps_causal_transfer" and ("gps_untrained", s) in records)
+    seeds = sorted(s for (n, s) in records if n == generalist and ("gps_untrained", s) in records)
     if not seeds:
         return None
     tests = lambda cell, key="tasks": {(t, s): v for s in seeds for t, v in records[(cell, s)][key].items() if v is not None}  # noqa: E731
-    diff = paired_bootstrap(tests("gps_causal_transfer"), tests("gps_untrained"))
-    own = {cell: paired_bootstrap(tests(cell), tests(cell, "manual_best_on_dev")) for cell in GPS}
+    diff = paired_bootstrap(tests(generalist), tests("gps_untrained"))
+    own = {cell: paired_bootstrap(tests(cell), tests(cell, "manual_best_on_dev")) for cell in ("gps_untrained", generalist)}
     return {
+        "generalist": generalist,
         "seeds": seeds,
         "tasks": sorted({t for t, _ in tests("gps_untrained")}),
         "gps_untrained": round(statistics.fmean(tests("gps_untrained").values()), 2),
-        "gps_causal_transfer": round(statistics.fmean(tests("gps_causal_transfer").values()), 2),
+        generalist: round(statistics.fmean(tests(generalist).values()), 2),
         "minus": round(diff.mean, 2),
         "ci": [round(diff.low, 2), round(diff.high, 2)],
         "wins": diff.wins,
@@ -422,22 +427,31 @@ def gps_comparison(records: dict[tuple[str, int], dict[str, Any]]) -> dict[str, 
     }
 
 
+def gps_generalists() -> list[str]:
+    """The GPS cells scored by a trained generalist, in CELLS order."""
+    return [entry.name for entry in CELLS if entry.gps_of and entry.gps_of != "untrained"]
+
+
 def gps_lines(records: dict[tuple[str, int], dict[str, Any]]) -> list[str]:
-    gps = gps_comparison(records)
-    if gps is None:
-        return []
-    return [
-        "",
-        f"GPS on {len(gps['tasks'])} held-out tasks x seeds {gps['seeds']} (test, answer of the search):",
-        "",
-        "| fitness model | GPS test mean | GPS minus best-on-dev handcrafted |",
-        "|---|---|---|",
-        f"| untrained SmolLM2 | {gps['gps_untrained']} | {gps['search_minus_handcrafted'].get('gps_untrained', 0):+.2f} |",
-        f"| causal_transfer generalist | {gps['gps_causal_transfer']} | {gps['search_minus_handcrafted'].get('gps_causal_transfer', 0):+.2f} |",
-        "",
-        f"Generalist minus untrained: {gps['minus']:+.2f} ({gps['ci'][0]:+.2f} to {gps['ci'][1]:+.2f}); "
-        f"{gps['wins']} wins, {gps['losses']} losses.",
-    ]
+    lines: list[str] = []
+    for generalist in gps_generalists():
+        gps = gps_comparison(records, generalist)
+        if gps is None:
+            continue
+        trained = cell(generalist).gps_of
+        lines += [
+            "",
+            f"GPS on {len(gps['tasks'])} held-out tasks x seeds {gps['seeds']} (test, answer of the search):",
+            "",
+            "| fitness model | GPS test mean | GPS minus best-on-dev handcrafted |",
+            "|---|---|---|",
+            f"| untrained SmolLM2 | {gps['gps_untrained']} | {gps['search_minus_handcrafted'].get('gps_untrained', 0):+.2f} |",
+            f"| {trained} generalist | {gps[generalist]} | {gps['search_minus_handcrafted'].get(generalist, 0):+.2f} |",
+            "",
+            f"Generalist minus untrained: {gps['minus']:+.2f} ({gps['ci'][0]:+.2f} to {gps['ci'][1]:+.2f}); "
+            f"{gps['wins']} wins, {gps['losses']} losses.",
+        ]
+    return lines
 
 
 def _arguments(argv: list[str] | None = None) -> argparse.Namespace:

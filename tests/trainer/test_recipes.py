@@ -378,3 +378,19 @@ def test_generalist_record_from_recipe_cells_keeps_the_old_keys_and_says_which_g
     assert longer["goals"]["trained_minus_base"]["met"] and longer["goals"]["train_minutes"]["measured"] == 20.5
     assert longer["scaling_equal_examples"] == record["scaling_equal_examples"]
     assert "causal_transfer" in longer["knobs_minus_base"]
+
+    # GPS: the headline comparison is the one scored by the reported generalist
+    def write_gps(cell, seed, scores):
+        (cells / f"{cell}__seed-{seed}.json").write_text(json.dumps(
+            {"cell": cell, "seed": seed, "tasks": scores, "manual_best_on_dev": {"t1": 50.0, "t2": 50.0}, "heldout_mean": 0}))
+
+    for seed in (0, 1):
+        write_gps("gps_untrained", seed, {"t1": 60.0, "t2": 50.0})
+        write_gps("gps_causal_transfer", seed, {"t1": 58.0, "t2": 50.0})
+        write_gps("gps_transfer_steps_160", seed, {"t1": 64.0, "t2": 52.0})
+    longer, _ = bench.gather_recipes(cells, "transfer_steps_160")
+    assert longer["gps"]["generalist"] == "gps_transfer_steps_160" and longer["gps"]["minus"] == 3.0
+    assert longer["goals"]["gps_trained_beats_gps_base"]["met"] and longer["gps"]["seeds"] == [0, 1]
+    assert longer["gps_by_generalist"]["gps_causal_transfer"]["minus"] == -1.0
+    default, _ = bench.gather_recipes(cells)
+    assert default["gps"]["generalist"] == "gps_causal_transfer" and not default["goals"]["gps_trained_beats_gps_base"]["met"]
