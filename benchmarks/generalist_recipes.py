@@ -110,7 +110,8 @@ CELLS: tuple[Cell, ...] = (
 #: model on both seeds first (issue 23's goal), then the steps knob, Table 5's random E, Figure
 #: 5's cheap equal-examples curve, Table 4's cells, GPS scored by each model, the other knobs,
 #: Figure 5 at equal steps; then the steps knob again (it moved the score most: its second seed,
-#: and 320 steps), GPS scored by the 160-step generalist, 320 steps' second seed, GPS's second seed, the rest, and the second seed of the knobs.
+#: and 320 steps), GPS scored by the 160-step generalist, 320 steps' second seed, GPS's second
+#: seed, the rest, and the second seed of the knobs.
 FIRST = ("untrained", "causal_transfer")
 GPS = ("gps_untrained", "gps_causal_transfer")
 KNOBS = ("no_v", "transfer_steps_160", "transfer_lr_2e-4", "paper", "transfer_random_init", "transfer_no_e", "answer_format_v")
