@@ -110,13 +110,16 @@ CELLS: tuple[Cell, ...] = (
 #: model on both seeds first (issue 23's goal), then the steps knob, Table 5's random E, Figure
 #: 5's cheap equal-examples curve, Table 4's cells, GPS scored by each model, the other knobs,
 #: Figure 5 at equal steps; then the steps knob again (it moved the score most: its second seed,
-#: and 320 steps), GPS scored by the 160-step generalist, 320 steps' second seed, GPS's second
-#: seed, the rest, and the second seed of the knobs.
+#: and 320 steps), GPS scored by the 160-step generalist, the knobs the issue names that are
+#: still missing, 320 steps' second seed, GPS's second seed, the rest, and the second seed of the knobs.
 FIRST = ("untrained", "causal_transfer")
 GPS = ("gps_untrained", "gps_causal_transfer")
 KNOBS = ("no_v", "transfer_steps_160", "transfer_lr_2e-4", "paper", "transfer_random_init", "transfer_no_e", "answer_format_v")
 EQUAL_EXAMPLES = tuple(f"transfer_tasks_{n}_equal_examples" for n in SCALING_TASKS)
 EQUAL_STEPS = tuple(f"transfer_tasks_{n}" for n in SCALING_TASKS)
+#: The knobs issue 23 names that the cells above leave out: V after the input, the loss on every
+#: token, packing, LoRA rank, the lower learning rate.
+ISSUE_KNOBS = ("after_input_v", "transfer_full_loss", "transfer_no_packing", "transfer_r4", "transfer_r64", "transfer_lr_5e-5")
 _ORDERED = FIRST + GPS + KNOBS + EQUAL_EXAMPLES + EQUAL_STEPS
 PLAN: tuple[tuple[str, int], ...] = tuple(dict.fromkeys((  # each (cell, seed) once, at its first place
     *((name, seed) for seed in (0, 1) for name in FIRST),
@@ -131,6 +134,7 @@ PLAN: tuple[tuple[str, int], ...] = tuple(dict.fromkeys((  # each (cell, seed) o
     ("transfer_steps_320", 0),
     ("gps_transfer_steps_160", 0),
     ("gps_transfer_steps_160", 1),
+    *((name, 0) for name in ISSUE_KNOBS),
     ("transfer_steps_320", 1),
     *((name, 1) for name in GPS),
     *((cell.name, 0) for cell in CELLS if cell.name not in _ORDERED),
