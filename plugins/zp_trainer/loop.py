@@ -100,7 +100,11 @@ class Trainer:
         self.training_info = training_info
         self.progress = progress
         # No tasks means pretraining: every step is MLM only, batch_size texts.
-        self.sampler = MixtureSampler(self.tasks, config.mixing.strategy, config.mixing.cap, seed) if self.tasks else None
+        self.sampler = (
+            MixtureSampler(self.tasks, config.mixing.strategy, config.mixing.cap, seed, config.mixing.language_shares)
+            if self.tasks
+            else None
+        )
         self.data_rng = random.Random(seed + 1)
         self.builder = BatchBuilder(
             generalist.tokenizer,

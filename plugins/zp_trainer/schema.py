@@ -152,6 +152,18 @@ class MixingConfig(_Strict):
 
     strategy: Literal["proportional", "uniform"] = "proportional"
     cap: int = Field(3000, ge=1, description="proportional mixing counts a task as at most this many examples")
+    language_shares: dict[str, float] = Field(
+        default_factory=dict,
+        description="share of the draws for these languages, e.g. {zh: 0.2}; the other languages split the rest",
+    )
+
+    @field_validator("language_shares")
+    @classmethod
+    def _shares_in_range(cls, shares: dict[str, float]) -> dict[str, float]:
+        bad = {language: share for language, share in shares.items() if not 0.0 < share <= 1.0}
+        if bad:
+            raise ValueError(f"each language share must be in (0, 1]; got {bad}")
+        return shares
 
 
 class CheckpointConfig(_Strict):

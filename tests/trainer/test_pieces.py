@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from zp_evolve.errors import ConfigError
+from zp_evolve.errors import ConfigError, DataError
 from zp_evolve.prompts import verbalizer_prompt
 from zp_trainer.items import build_item
 from zp_trainer.mixture import MixtureSampler, TrainingTask, mixing_weights
@@ -62,6 +62,30 @@ def test_mixing_weights():
     assert mixing_weights([100, 300], "proportional", cap=1000) == [0.25, 0.75]
     assert mixing_weights([100, 5000], "proportional", cap=100) == [0.5, 0.5]
     assert mixing_weights([1, 5000, 0], "uniform", cap=10) == [0.5, 0.5, 0.0]
+
+
+def test_language_shares_set_each_named_languages_total_and_keep_proportions_inside():
+    weights = mixing_weights([100, 300, 50, 50], "proportional", 1000, ["en", "en", "zh", "zh"], {"zh": 0.4})
+    assert weights == pytest.approx([0.15, 0.45, 0.2, 0.2])
+    assert mixing_weights([100, 300], "proportional", 1000, ["en", "zh"], {}) == [0.25, 0.75]
+
+
+@pytest.mark.parametrize(
+    ("shares", "message"),
+    [({"fr": 0.2}, "no non-empty training task is in it"), ({"zh": 1.0}, "keep their sum below 1"),
+     ({"zh": 0.3, "en": 0.3}, "must add up to 1")],
+)
+def test_language_shares_that_cannot_hold_say_what_to_fix(shares, message):
+    with pytest.raises(DataError, match=message):
+        mixing_weights([100, 50], "proportional", 1000, ["en", "zh"], shares)
+
+
+def test_sampler_draws_the_language_shares(catalog):
+    en, zh = catalog.get("chatterbot_topics_en"), catalog.get("chatterbot_topics_zh")
+    tasks = [TrainingTask(t, tuple(catalog.eval_pool(t.name)[:40 if t is en else 5])) for t in (en, zh)]
+    sampler = MixtureSampler(tasks, "proportional", 3000, seed=0, language_shares={"zh": 0.5})
+    drawn = [task.language for task, _ in sampler.draw_many(2000)]
+    assert 0.45 < drawn.count("zh") / len(drawn) < 0.55
 
 
 def test_sampler_visits_every_example_before_repeating_and_resumes_exactly(catalog):
